@@ -1,0 +1,28 @@
+# Each target sets itself up: a .venv with sparsekit and what it needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench bench-quick test-gpu test-mpi clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## the main job on the embedded default: plan, sparse solve, dense solve beside it
+run: $(STAMP)
+	$(BIN)/sparsekit demo
+
+## the test suite (ruff, then pytest with doctests)
+test: $(STAMP)
+	$(BIN)/ruff check sparsekit tests asv_benchmarks scripts datasets
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check sparsekit tests asv_benchmarks scripts datasets
+
+clean:
+	rm -rf $(VENV) .pytest_cache asv_benchmarks/results asv_benchmarks/html asv_benchmarks/env

@@ -1,0 +1,240 @@
+"""The one place that checks user input and raises clear errors.
+
+Everything that turns what a user holds (a scipy sparse matrix or array, a
+dense ndarray, a ``LinearOperator``) into what the algorithms need goes
+through here, together with the shared convergence test
+``‖b − A x‖ ≤ max(rtol·‖b‖, atol)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from .errors import (
+    InputValueError,
+    MissingDependencyError,
+    NotSquareError,
+    NotSymmetricError,
+    ShapeError,
+    UnknownMethodError,
+)
+
+__all__ = [
+    "as_matrix",
+    "as_rhs",
+    "check_choice",
+    "check_finite",
+    "check_square",
+    "check_symmetric",
+    "is_symmetric",
+    "positive_int",
+    "nonnegative_float",
+    "optional_import",
+    "residual_norms",
+    "is_converged",
+    "describe",
+]
+
+
+def describe(obj: Any) -> str:
+    """Short description of what was received, for error messages."""
+    if sp.issparse(obj):
+        return f"{type(obj).__name__} of shape {obj.shape} with {obj.nnz} stored entries"
+    if isinstance(obj, np.ndarray):
+        return f"ndarray of shape {obj.shape} and dtype {obj.dtype}"
+    if isinstance(obj, spla.LinearOperator):
+        return f"LinearOperator of shape {obj.shape}"
+    return f"{type(obj).__name__}"
+
+
+def check_finite(A, name: str = "A") -> None:
+    """Raise :class:`InputValueError` if ``A`` holds NaN or Inf."""
+    data = A.data if sp.issparse(A) else np.asarray(A)
+    if data.dtype.kind in "fc" and not np.isfinite(data).all():
+        bad = np.count_nonzero(~np.isfinite(data))
+        raise InputValueError(
+            f"{name} contains {bad} NaN or Inf entr{'y' if bad == 1 else 'ies'} "
+            f"(got {describe(A)}); remove or replace them before solving"
+        )
+
+
+def check_square(A, name: str = "A") -> None:
+    """Raise :class:`NotSquareError` unless ``A`` is square."""
+    shape = getattr(A, "shape", None)
+    if shape is None or len(shape) != 2 or shape[0] != shape[1]:
+        raise NotSquareError(
+            f"{name} must be square (got shape {shape}); use a least-squares "
+            "method such as method='lsqr' for rectangular systems"
+        )
+
+
+def as_matrix(
+    A,
+    name: str = "A",
+    *,
+    square: bool = False,
+    allow_operator: bool = False,
+    finite: bool = True,
+):
+    """Return ``A`` as a CSR/CSC sparse array, a 2-D ndarray or a LinearOperator.
+
+    scipy sparse *matrices* become sparse *arrays*; CSR and CSC keep their
+    format, any other sparse format becomes CSR.  Integer and boolean data are
+    promoted to float64.
+
+    Parameters
+    ----------
+    A : sparse matrix or array, ndarray, array_like or LinearOperator
+        The matrix.
+    name : str, default="A"
+        The argument name used in error messages.
+    square : bool, default=False
+        Require a square matrix.
+    allow_operator : bool, default=False
+        Accept a ``LinearOperator`` (only iterative methods can use one).
+    finite : bool, default=True
+        Reject NaN and Inf entries.
+
+    Returns
+    -------
+    csr_array, csc_array, ndarray or LinearOperator
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit._validate import as_matrix
+    >>> as_matrix(np.eye(2)).shape
+    (2, 2)
+    """
+    if isinstance(A, spla.LinearOperator):
+        if not allow_operator:
+            raise InputValueError(
+                f"{name} is a LinearOperator, which only iterative methods accept; "
+                "pass an explicit sparse matrix or choose method='cg'/'gmres'/'minres'"
+            )
+        out = A
+    elif sp.issparse(A):
+        if A.format == "csc":
+            out = sp.csc_array(A)
+        else:
+            out = sp.csr_array(A)
+        if out.dtype.kind in "biu":
+            out = out.astype(np.float64)
+    else:
+        try:
+            out = np.asarray(A)
+        except Exception as exc:  # noqa: BLE001 - report what we got
+            raise InputValueError(
+                f"{name} must be a sparse matrix, an ndarray or a LinearOperator "
+                f"(got {type(A).__name__}: {exc})"
+            ) from exc
+        if out.dtype == object or out.dtype.kind not in "biufc":
+            raise InputValueError(
+                f"{name} must hold numbers (got {describe(out)}); pass a numeric "
+                "sparse matrix or ndarray"
+            )
+        if out.ndim != 2:
+            raise ShapeError(f"{name} must be 2-D (got {describe(out)})")
+        if out.dtype.kind in "biu":
+            out = out.astype(np.float64)
+    if square:
+        check_square(out, name)
+    if finite and not isinstance(out, spla.LinearOperator):
+        check_finite(out, name)
+    return out
+
+
+def as_rhs(b, n: int, name: str = "b", *, finite: bool = True) -> np.ndarray:
+    """Return the right-hand side as a float ndarray of shape ``(n,)`` or ``(n, k)``."""
+    if sp.issparse(b):
+        b = b.toarray()
+    b = np.asarray(b)
+    if b.dtype == object or b.dtype.kind not in "biufc":
+        raise InputValueError(f"{name} must hold numbers (got {describe(b)})")
+    if b.ndim not in (1, 2) or b.shape[0] != n:
+        raise ShapeError(
+            f"{name} must have shape ({n},) or ({n}, k) to match A with {n} rows "
+            f"(got shape {b.shape})"
+        )
+    if b.dtype.kind in "biu":
+        b = b.astype(np.float64)
+    if finite:
+        check_finite(b, name)
+    return b
+
+
+def check_choice(value: str, registry: Mapping[str, Any], name: str = "method") -> str:
+    """Validate a ``method=``-like string against its registry."""
+    if not isinstance(value, str) or value not in registry:
+        raise UnknownMethodError(
+            f"unknown {name} {value!r}; expected one of {sorted(registry)}"
+        )
+    return value
+
+
+def positive_int(value, name: str, *, minimum: int = 1) -> int:
+    """Validate an integer ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise InputValueError(f"{name} must be an integer >= {minimum} (got {value!r})")
+    return int(value)
+
+
+def nonnegative_float(value, name: str) -> float:
+    """Validate a finite float ``>= 0``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputValueError(f"{name} must be a number >= 0 (got {value!r})") from None
+    if not np.isfinite(v) or v < 0:
+        raise InputValueError(f"{name} must be a finite number >= 0 (got {value!r})")
+    return v
+
+
+def is_symmetric(A, rtol: float = 1e-10) -> bool:
+    """Numerically check ``A == A^H`` to relative tolerance ``rtol`` (O(nnz))."""
+    if A.shape[0] != A.shape[1]:
+        return False
+    if sp.issparse(A):
+        D = (A - A.conj().T).tocsr()
+        scale = np.max(np.abs(A.data)) if A.nnz else 0.0
+        diff = np.max(np.abs(D.data)) if D.nnz else 0.0
+    else:
+        A = np.asarray(A)
+        scale = np.max(np.abs(A)) if A.size else 0.0
+        diff = np.max(np.abs(A - A.conj().T)) if A.size else 0.0
+    return bool(diff <= rtol * scale)
+
+
+def check_symmetric(A, name: str = "A", rtol: float = 1e-10, hint: str = "") -> None:
+    """Raise :class:`NotSymmetricError` unless ``A`` is symmetric (Hermitian)."""
+    if not is_symmetric(A, rtol):
+        msg = f"{name} is not symmetric to relative tolerance {rtol:g} (got {describe(A)})"
+        raise NotSymmetricError(msg + (f"; {hint}" if hint else ""))
+
+
+def optional_import(module: str, extra: str, purpose: str = "", hint: str = ""):
+    """Import an optional dependency or raise :class:`MissingDependencyError`."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(module.split(".")[0], extra, purpose, hint) from None
+
+
+def residual_norms(A, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """2-norm of ``b − A x`` per column (a 0-d array for 1-D ``b``)."""
+    r = b - A @ x
+    return np.linalg.norm(r, axis=0)
+
+
+def is_converged(rnorm, bnorm, rtol: float, atol: float) -> bool:
+    """The one convergence test: ``‖r‖ ≤ max(rtol·‖b‖, atol)`` for every column."""
+    rnorm = np.asarray(rnorm, dtype=float)
+    bnorm = np.asarray(bnorm, dtype=float)
+    return bool(np.all(rnorm <= np.maximum(rtol * bnorm, atol)))

@@ -1,0 +1,290 @@
+"""Reading and writing matrices: Matrix Market (``.mtx``, ``.mtx.gz``) and ``.npz``.
+
+Parsing is done by fast_matrix_market, called directly rather than through
+``scipy.io.mmread`` (which wraps the same parser).  Measured here (median of 7,
+2-core machine): bcsstk33 (300k entries) 16 ms against 25 ms; bcsstk13 6.5 ms
+both; luxembourg_osm (pattern) 9.6 ms against 8.0 ms.  So: no slower where it
+matters, and calling fmm directly gives its header-only reader and its
+line-numbered errors.
+
+Every error from a malformed file becomes :class:`~sparsekit.MatrixMarketError`
+naming the file and, where fmm reports it, the line.  Writes go to a temporary
+file in the destination folder and are renamed into place, so a file is never
+half-written.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import fast_matrix_market as fmm
+import numpy as np
+import scipy.sparse as sp
+
+from ._validate import describe
+from .errors import DataNotFoundError, InputValueError, MatrixMarketError
+
+__all__ = ["read", "read_coo", "write", "info", "MatrixInfo"]
+
+_SYMMETRIES = ("general", "symmetric", "skew-symmetric", "hermitian")
+_FIELDS = ("real", "integer", "complex", "pattern")
+_LINE = re.compile(r"^Line (\d+):\s*(.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class MatrixInfo:
+    """The header of a Matrix Market file (read without reading the entries)."""
+
+    path: str
+    shape: tuple[int, int]
+    nnz: int
+    format: str
+    field: str
+    symmetry: str
+    comment: str
+
+    def __repr__(self) -> str:
+        return (
+            f"MatrixInfo({Path(self.path).name}: {self.shape[0]}x{self.shape[1]}, "
+            f"{self.nnz} entries, {self.format} {self.field} {self.symmetry})"
+        )
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for suf in (".mtx.gz", ".mtx", ".npz"):
+        if name.endswith(suf):
+            return suf
+    raise InputValueError(
+        f"cannot tell the file format of {str(path)!r} from its suffix; "
+        "expected .mtx, .mtx.gz or .npz"
+    )
+
+
+def _existing(path) -> Path:
+    p = Path(os.fspath(path))
+    if not p.is_file():
+        raise DataNotFoundError(f"no such file: {str(p)!r}")
+    return p
+
+
+def _mm_error(path: Path, exc: BaseException) -> MatrixMarketError:
+    msg = str(exc) or type(exc).__name__
+    m = _LINE.match(msg)
+    if m:
+        return MatrixMarketError(m.group(2), path=str(path), line=int(m.group(1)))
+    if isinstance(exc, (gzip.BadGzipFile, EOFError, zlib.error)):
+        msg = f"not a valid gzip file ({msg})"
+    return MatrixMarketError(msg, path=str(path))
+
+
+def _call_fmm(path: Path, fn):
+    try:
+        return fn(str(path))
+    except (ValueError, OverflowError, RuntimeError, UnicodeDecodeError, EOFError,
+            OSError, zlib.error, IndexError, MemoryError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise DataNotFoundError(f"no such file: {str(path)!r}") from None
+        raise _mm_error(path, exc) from None
+
+
+def info(path) -> MatrixInfo:
+    """Read only the header of a Matrix Market file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.mtx`` or ``.mtx.gz`` file.
+
+    Returns
+    -------
+    MatrixInfo
+        Shape, number of stored entries, format, field, symmetry and comment.
+
+    Examples
+    --------
+    >>> import sparsekit as sk, scipy.sparse as sp, tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> sk.io.write(os.path.join(d, "I.mtx"), sp.eye_array(3))
+    >>> sk.io.info(os.path.join(d, "I.mtx")).symmetry
+    'symmetric'
+    """
+    p = _existing(path)
+    if _suffix(p) == ".npz":
+        raise InputValueError(f"info() reads Matrix Market headers; {str(p)!r} is .npz")
+    h = _call_fmm(p, fmm.read_header)
+    return MatrixInfo(str(p), tuple(h.shape), int(h.nnz), h.format, h.field,
+                      h.symmetry, h.comment)
+
+
+def read_coo(path):
+    """Read a coordinate Matrix Market file as triplets.
+
+    Symmetric, skew-symmetric and Hermitian files are expanded to both
+    triangles; pattern files give ones.
+
+    Returns
+    -------
+    rows, cols : ndarray of int64
+    data : ndarray
+    shape : tuple of int
+    """
+    p = _existing(path)
+    (data, (rows, cols)), shape = _call_fmm(p, fmm.read_coo)
+    return rows, cols, data, tuple(shape)
+
+
+def read(path, *, format: str = "csr"):
+    """Read a matrix from ``.mtx``, ``.mtx.gz`` or ``.npz``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; the format is taken from the suffix.
+    format : {"csr", "csc", "coo"}, default="csr"
+        Sparse format of the result (coordinate files and sparse ``.npz``).
+
+    Returns
+    -------
+    sparse array or ndarray
+        A scipy sparse array for coordinate files, an ndarray for Matrix Market
+        ``array`` files (dense vectors and matrices).
+
+    Raises
+    ------
+    MatrixMarketError
+        The file is malformed; the message names the file and the line.
+
+    See Also
+    --------
+    scipy.io.mmread
+
+    Examples
+    --------
+    >>> import sparsekit as sk, scipy.sparse as sp, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "A.mtx.gz")
+    >>> sk.io.write(p, sp.diags_array([1.0, 2.0, 3.0]))
+    >>> sk.io.read(p).toarray().diagonal()
+    array([1., 2., 3.])
+    """
+    p = _existing(path)
+    if format not in ("csr", "csc", "coo"):
+        raise InputValueError(f"format must be 'csr', 'csc' or 'coo' (got {format!r})")
+    if _suffix(p) == ".npz":
+        return _read_npz(p, format)
+    header = _call_fmm(p, fmm.read_header)
+    if header.format == "array":
+        return np.asarray(_call_fmm(p, fmm.read_array))
+    rows, cols, data, shape = read_coo(p)
+    return sp.coo_array((data, (rows, cols)), shape=shape).asformat(format)
+
+
+def _read_npz(p: Path, format: str):
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            if "dense" in z.files:
+                return np.asarray(z["dense"])
+        return sp.load_npz(p).asformat(format)
+    except (ValueError, OSError, KeyError, zlib.error) as exc:
+        raise InputValueError(f"{str(p)!r} is not a sparsekit/scipy .npz matrix ({exc})") from None
+
+
+def _detect_symmetry(A) -> str:
+    if A.shape[0] != A.shape[1]:
+        return "general"
+    if sp.issparse(A):
+        A = sp.csr_array(A)
+        A.sum_duplicates()
+
+        def same(B):
+            D = (A - B).tocsr()
+            D.eliminate_zeros()
+            return D.nnz == 0
+    else:
+        def same(B):
+            return bool(np.array_equal(A, B))
+    if same(A.T):
+        return "symmetric"
+    if np.iscomplexobj(A) and same(A.conj().T):
+        return "hermitian"
+    if same(-A.T):
+        return "skew-symmetric"
+    return "general"
+
+
+def write(path, A, *, symmetry: str = "auto", field: str | None = None,
+          comment: str = "", precision: int | None = None) -> None:
+    """Write a matrix to ``.mtx``, ``.mtx.gz`` or ``.npz``, atomically.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination; the format comes from the suffix.
+    A : sparse matrix or array, or ndarray
+        What to write.  Dense arrays are written in Matrix Market ``array`` format.
+    symmetry : {"auto", "general", "symmetric", "skew-symmetric", "hermitian"}, default="auto"
+        Matrix Market symmetry header.  ``"auto"`` checks ``A`` exactly (O(nnz))
+        and stores one triangle when it can.
+    field : {"real", "integer", "complex", "pattern"}, optional
+        Defaults to what ``A.dtype`` implies.
+    comment : str, default=""
+        Comment lines for the header.
+    precision : int, optional
+        Significant digits (default: shortest round-trip representation).
+
+    Examples
+    --------
+    >>> import sparsekit as sk, numpy as np, tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "x.mtx")
+    >>> sk.io.write(p, np.array([[1.0], [2.0]]))
+    >>> sk.io.read(p).ravel()
+    array([1., 2.])
+    """
+    p = Path(os.fspath(path))
+    suffix = _suffix(p)
+    if not (sp.issparse(A) or isinstance(A, np.ndarray)):
+        raise InputValueError(f"A must be a sparse matrix or an ndarray (got {describe(A)})")
+    if symmetry != "auto" and symmetry not in _SYMMETRIES:
+        raise InputValueError(
+            f"symmetry must be 'auto' or one of {list(_SYMMETRIES)} (got {symmetry!r})"
+        )
+    if field is not None and field not in _FIELDS:
+        raise InputValueError(f"field must be one of {list(_FIELDS)} (got {field!r})")
+    if isinstance(A, np.ndarray) and A.ndim == 1:
+        A = A[:, None]
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise DataNotFoundError(f"cannot write {str(p)!r}: folder {str(folder)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + suffix, dir=folder)
+    os.close(fd)
+    try:
+        if suffix == ".npz":
+            if sp.issparse(A):
+                sp.save_npz(tmp, sp.csr_array(A) if A.format not in ("csr", "csc", "coo") else A)
+            else:
+                np.savez_compressed(tmp, dense=A)
+        else:
+            sym = _detect_symmetry(A) if symmetry == "auto" else symmetry
+            kwargs = {"symmetry": sym, "comment": comment}
+            if field is not None:
+                kwargs["field"] = field
+            if precision is not None:
+                kwargs["precision"] = precision
+            M = sp.coo_array(A) if sp.issparse(A) else A
+            if suffix == ".mtx.gz":
+                # fmm writes plain text whatever the name; compress ourselves.
+                with gzip.open(tmp, "wb") as fh:
+                    fmm.mmwrite(fh, M, **kwargs)
+            else:
+                fmm.mmwrite(tmp, M, **kwargs)
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,18 @@
+"""Shared fixtures: the real SuiteSparse matrices, skipped with a reason where absent."""
+
+import pytest
+
+import sparsekit as sk
+
+
+def load_real(name):
+    """Load a SuiteSparse matrix from the data directory, or skip the test."""
+    if not sk.datasets.available(name):
+        pytest.skip(f"{name} not in data directory {sk.datasets.data_dir()} "
+                    "(set SPARSEKIT_DATA to the shared datasets folder)")
+    return sk.datasets.load(name)
+
+
+@pytest.fixture
+def real():
+    return load_real

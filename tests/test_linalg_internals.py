@@ -1,0 +1,38 @@
+import numpy as np
+import scipy.sparse as sp
+
+from sparsekit.linalg._cache import CACHE, _MemoryBoundedCache, fingerprint
+from sparsekit.linalg._inspect import inspect_matrix
+
+
+def test_fingerprint_depends_on_content_not_format():
+    A = sp.random_array((20, 20), density=0.2, rng=np.random.default_rng(0))
+    assert fingerprint(A.tocsr()) == fingerprint(A.tocsc()) == fingerprint(A.tocoo())
+    B = A.tocsr().copy()
+    B.data[0] += 1e-12
+    assert fingerprint(B) != fingerprint(A)
+    assert fingerprint(A.toarray()) != fingerprint(A)
+
+
+def test_cache_is_bounded_by_bytes_lru():
+    c = _MemoryBoundedCache(limit=100)
+    c.put("a", 1, 60)
+    c.put("b", 2, 30)
+    assert c.get("a") == 1  # a is now most recent
+    c.put("c", 3, 30)       # evicts b (least recent)
+    assert c.get("b") is None and c.get("a") == 1 and c.get("c") == 3
+    c.put("huge", 4, 1000)  # larger than the limit: not kept
+    assert c.get("huge") is None and c.info().nbytes == 90
+    assert CACHE.limit > 0
+
+
+def test_inspect_laplacian_and_components():
+    # two disjoint paths: a Laplacian with 2 components
+    W = sp.block_diag([sp.diags_array([np.ones(3), np.ones(3)], offsets=[-1, 1])] * 2)
+    L = sp.diags_array(np.asarray(W.sum(axis=1)).ravel()) - W
+    p = inspect_matrix(sp.csr_array(L))
+    assert p.laplacian and p.symmetric and p.n_components == 2
+    q = inspect_matrix(sp.csr_array(L + sp.eye_array(8)))
+    assert not q.laplacian and q.diag_sign == "positive"
+    r = inspect_matrix(sp.csr_array(np.triu(np.ones((4, 4)))))
+    assert r.symmetric is False
