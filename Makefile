@@ -26,3 +26,6 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache asv_benchmarks/results asv_benchmarks/html asv_benchmarks/env
+
+# fragments owned by the backend and benchmark work (make bench, test-gpu, ...)
+-include mk/*.mk
