@@ -8,9 +8,12 @@ parameters).  The ratio is anchor time / sparsekit time, both asv medians: above
 variant and anchor: the geometric mean of the ratio over the cases, its range,
 and the largest case's times.  ``--full`` lists every case.
 
-Rows are told apart by the ``method`` value: ``sparsekit`` and values starting
-with ``sparsekit`` or ``sk.`` are sparsekit's, every other value is an anchor
-(``asv_benchmarks/benchmarks/_common.py`` states the convention).
+Rows are told apart by the ``method`` value (``asv_benchmarks/benchmarks/_common.py``
+states the convention): values starting with ``sparsekit`` or ``sk.`` are
+sparsekit's; values naming a third-party library or a baseline (``scipy...``,
+``numpy...``, ``pyamg...``, ``networkx...``, ``sklearn...``, ``skfem...``,
+``naive...``, ``loop...``) are anchors; anything else (a backend name such as
+``petsc_gamg`` or ``cupy``) is sparsekit's.
 
 Usage::
 
@@ -27,11 +30,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPARSEKIT_PREFIXES = ("sparsekit", "sk.", "sk:")
+ANCHOR_PREFIXES = ("scipy", "numpy", "np.", "pyamg", "networkx", "nx.", "sklearn", "scikit",
+                   "skfem", "naive", "loop", "python")
 
 
 def is_sparsekit(method):
     """Whether a ``method`` value names a sparsekit row (the rest are anchors)."""
-    return str(method).startswith(SPARSEKIT_PREFIXES)
+    m = str(method).lower()
+    return m.startswith(SPARSEKIT_PREFIXES) or not m.startswith(ANCHOR_PREFIXES)
 
 
 def _value(text):

@@ -312,3 +312,31 @@ def test_offline_rewrite_leaves_no_cdn(dashboard, suite):
     for local in ("jquery.min.js", "jquery.flot.js", "bootstrap.min.css"):
         assert (suite / "html" / "vendor" / local).is_file()
 
+
+
+def test_bench_table_ratios_match_the_stored_times(quick_run, suite, tmp_path):
+    """The table's ratio for each io.Read case is the anchor's stored median over sparsekit's."""
+    _, results, _ = quick_run
+    out = tmp_path / "table.md"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench_table.py"), "--results",
+         str(suite / "results"), "--machine", MACHINE, "--full", "--markdown", str(out)],
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    rows = [[c.strip() for c in line.strip("|").split("|")]
+            for line in out.read_text().splitlines()[2:]]
+    values, (matrices, suffixes, methods) = results["results"]["io.Read.time_read"][:2]
+    # asv stores the values in the order of the product of the parameter lists
+    grid = {(m, s, meth): v for v, (m, s, meth) in zip(
+        values, [(m, s, meth) for m in matrices for s in suffixes for meth in methods],
+        strict=True)}
+    checked = 0
+    for m in matrices:
+        for s in suffixes:
+            want = grid[(m, s, "'scipy.io.mmread'")] / grid[(m, s, "'sparsekit'")]
+            case = f"matrix={m.strip(chr(39))}, suffix={s.strip(chr(39))}"
+            got = [r for r in rows if r[0] == "io.Read.time_read" and r[3] == case]
+            assert len(got) == 1 and got[0][1:3] == ["sparsekit", "scipy.io.mmread"], got
+            assert float(got[0][6].rstrip("x")) == pytest.approx(want, abs=0.006)
+            checked += 1
+    assert checked == len(matrices) * len(suffixes)
