@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from .._validate import check_choice, describe, positive_int
 from ..errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
+from ._assemble import assemble
 
 __all__ = ["laplacian", "adjacency"]
 
@@ -227,44 +228,38 @@ def _symmetrize(W, mode):
 
 
 def _parts(graph, *, weight, nodelist, n, symmetrize):
-    """COO parts (rows, cols, data) of the symmetric W, and the degree vector.
+    """COO parts of the symmetric W, its degree vector, and whether to mirror.
 
-    For edge arrays the mirror copies are concatenated here; the diagonal of a
-    self-loop is kept once.
+    Edge arrays come back as given (``mirror=True``: the assembly adds each
+    off-diagonal entry transposed too, a self-loop once); matrices come back
+    with both triangles (``mirror=False``).
     """
     got = _graph_to_w(graph, weight=weight, nodelist=nodelist, n=n,
                       symmetrize=symmetrize, dtype=np.float64)
     if got[0] == "edges":
         _, r, c, w, n = got
-        r = r.astype(np.int64, copy=False)
-        c = c.astype(np.int64, copy=False)
         if w is None:
             w = np.ones(r.shape, dtype=np.float64)
         else:
             w = w.astype(np.float64, copy=False)
-        off = r != c
-        wo = w[off]
-        rows = np.concatenate([r, c[off]])
-        cols = np.concatenate([c, r[off]])
-        data = np.concatenate([w, wo])
-        deg = np.bincount(r, weights=w, minlength=n) + np.bincount(c[off], weights=wo,
-                                                                    minlength=n)
-        return rows, cols, data, deg, n
-    return _from_matrix(got[1])
-
-
-def _from_matrix(W):
-    W = sp.csr_array(W)
+        loops = r == c
+        deg = np.bincount(r, weights=w, minlength=n)
+        deg += np.bincount(c, weights=np.where(loops, 0.0, w), minlength=n)
+        return r, c, w, deg, n, True
+    W = got[1]
     n = W.shape[0]
     deg = np.asarray(W.sum(axis=1)).ravel()
     C = W.tocoo()
-    return (C.row.astype(np.int64, copy=False), C.col.astype(np.int64, copy=False),
-            C.data, deg, n)
+    return C.row, C.col, C.data, deg, n, False
 
 
-def _finish(rows, cols, data, n, format, dtype):
-    check_choice(format, FORMATS, "format")
-    A = sp.coo_array((data, (rows, cols)), shape=(n, n)).tocsr()  # sums duplicates
+def _unmirror(rows, cols, data):
+    off = rows != cols
+    return (np.concatenate([rows, cols[off]]), np.concatenate([cols, rows[off]]),
+            np.concatenate([data, data[off]]))
+
+
+def _finish(A, format, dtype):
     if A.dtype != dtype:
         A = A.astype(dtype)
     return A.asformat(format)
@@ -323,9 +318,10 @@ def adjacency(graph, *, weight="weight", nodelist=None, n=None, symmetrize=False
         return cupy_.adjacency(graph, weight=weight, nodelist=nodelist, n=n,
                                symmetrize=symmetrize, format=format, dtype=dtype)
     dtype = _check_dtype(dtype)
-    rows, cols, data, _deg, n = _parts(graph, weight=weight, nodelist=nodelist, n=n,
-                                       symmetrize=symmetrize)
-    return _finish(rows, cols, data, n, format, dtype)
+    check_choice(format, FORMATS, "format")
+    rows, cols, data, _deg, n, mirror = _parts(graph, weight=weight, nodelist=nodelist,
+                                               n=n, symmetrize=symmetrize)
+    return _finish(assemble(rows, cols, data, (n, n), mirror=mirror), format, dtype)
 
 
 def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=None,
@@ -397,14 +393,14 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
         return cupy_.laplacian(graph, kind=kind, weight=weight, nodelist=nodelist, n=n,
                                symmetrize=symmetrize, format=format, dtype=dtype)
     dtype = _check_dtype(dtype, kind)
-    rows, cols, data, deg, n = _parts(graph, weight=weight, nodelist=nodelist, n=n,
-                                      symmetrize=symmetrize)
+    check_choice(format, FORMATS, "format")
+    rows, cols, data, deg, n, mirror = _parts(graph, weight=weight, nodelist=nodelist, n=n,
+                                              symmetrize=symmetrize)
     if kind in _NONNEGATIVE_KINDS and data.size and data.min() < 0:
         raise InputValueError(
             f"kind={kind!r} needs nonnegative edge weights (got a weight "
             f"{data.min():g}); use kind='combinatorial' for a signed graph"
         )
-    diag = np.arange(n, dtype=np.int64)
     if kind == "combinatorial":
         data, d = -data, deg
     elif kind == "signless":
@@ -412,15 +408,15 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
     else:
         # D^+ : zero for isolated nodes, so their rows and columns vanish.
         pos = deg > 0
+        s = np.zeros(n)
         if kind == "normalized":
-            s = np.zeros(n)
             s[pos] = 1.0 / np.sqrt(deg[pos])
-            data = -data * s[rows] * s[cols]
+            data = -data * s[rows] * s[cols]  # symmetric: the mirror shares it
         else:
-            s = np.zeros(n)
+            if mirror:  # D^-1 W is not symmetric: mirror explicitly
+                rows, cols, data = _unmirror(rows, cols, data)
+                mirror = False
             s[pos] = 1.0 / deg[pos]
             data = -data * s[rows]
         d = pos.astype(np.float64)
-    return _finish(np.concatenate([rows, diag]), np.concatenate([cols, diag]),
-                   np.concatenate([data, d]), n, format, dtype)
-
+    return _finish(assemble(rows, cols, data, (n, n), mirror=mirror, diag=d), format, dtype)
