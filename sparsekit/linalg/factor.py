@@ -339,9 +339,14 @@ def factorize(A, kind: str = "auto", *, shift=0.0, M=None, cache: bool = True,
         M = as_matrix(M, "M", square=True)
     if not (np.isscalar(shift) and np.isfinite(shift)):
         raise InputValueError(f"shift must be a finite number (got {shift!r})")
+    return _factorize(A, kind, shift=shift, M=M, cache=cache, ordering=ordering)
+
+
+def _factorize(A, kind, *, shift=0.0, M=None, cache=True, ordering=None, fp=None):
+    """:func:`factorize` on a validated ``A``; ``fp`` is its fingerprint when known."""
     key = None
     if cache:
-        key = cache_key(fingerprint(A), kind, shift,
+        key = cache_key(fp or fingerprint(A), kind, shift,
                         None if M is None else fingerprint(M), ordering)
         hit = CACHE.get(key)
         if hit is not None:

@@ -241,9 +241,14 @@ def preconditioner(A, kind: str = "amg", *, cache: bool = True, **options) -> Pr
     A = as_matrix(A, "A", square=True)
     if kind == "jacobi" and options:
         raise InputValueError(f"kind='jacobi' takes no options (got {sorted(options)})")
+    return _preconditioner(A, kind, cache=cache, **options)
+
+
+def _preconditioner(A, kind, *, cache=True, fp=None, **options):
+    """:func:`preconditioner` on a validated ``A``; ``fp`` is its fingerprint when known."""
     key = None
     if cache:
-        key = cache_key(fingerprint(A), kind, options)
+        key = cache_key(fp or fingerprint(A), kind, options)
         hit = CACHE.get(key)
         if hit is not None:
             logger.debug("preconditioner cache hit: %r", hit)
