@@ -61,12 +61,12 @@ from ..errors import (
 )
 from ..results import EigenResult, Plan, _fmt_bytes
 from . import _dense_eigh
+from ._cache import CACHE, fingerprint
 from ._dense_eigh import DEFAULT_TOL, check_mass, matrix_scale, pair_residuals
-from ._cache import CACHE
 from ._inspect import inspect_matrix
 from ._threads import single_thread_blas
 
-__all__ = ["eigsh", "svds", "plan_eigsh", "METHODS", "PRECONDS", "BACKENDS", "SVDResult",
+__all__ = ["eigsh", "svds", "plan_eigsh", "METHODS", "PRECONDS", "BACKENDS", "SVDSResult",
            "DENSE_CROSSOVER"]
 
 log = logging.getLogger(__name__)
@@ -318,6 +318,13 @@ def _plan(A, k, which, sigma, M, props, backend) -> Plan:
                        "directly")
         return Plan("eigsh", "lobpcg", "jacobi" if props.diag_sign != "zero" else "none",
                     backend, tuple(reasons), properties, memory)
+    shift = -LAPLACIAN_SHIFT * matrix_scale(A) if props.laplacian else 0.0
+    if _factor_cached(A, shift, M):
+        reasons.append(f"a factorization of A - ({shift:.3g})M is already in the cache: "
+                       "shift-invert ARPACK reuses it")
+        properties["cached"] = True
+        return Plan("eigsh", "shift_invert", "none", backend, tuple(reasons), properties,
+                    memory)
     if memory["direct"] <= DIRECT_MAX_BYTES:
         reasons.append(f"the factorization fits in memory (estimated "
                        f"{_fmt_bytes(memory['direct'])} <= {_fmt_bytes(DIRECT_MAX_BYTES)}): "
@@ -426,7 +433,7 @@ def _run_arpack(prob: _Problem) -> _Raw:
     notes = ()
     if prob.M is not None:
         kwargs["M"] = prob.M
-        kwargs["Minv"] = _factor(prob.M, 0.0, None).aslinearoperator()
+        kwargs["Minv"] = _check_mass_spd(prob).aslinearoperator()
     if prob.which == "smallest":
         notes = ("ARPACK regular mode for the smallest eigenvalues converges slowly; "
                  "shift_invert or lobpcg are faster",)
@@ -448,11 +455,29 @@ class _MethodFailed(Exception):
     """A method could not produce eigenpairs (auto falls back; explicit re-raises)."""
 
 
-def _factor(A, shift, M):
-    """The cached factorization of ``A − shift·M`` (from the solver work)."""
+def _factor(A, shift, M, kind="auto"):
+    """The cached factorization of ``A − shift·M`` (:func:`sparsekit.factorize`)."""
     from .factor import factorize
 
-    return factorize(A, shift=shift, M=M, cache=True)
+    return factorize(A, kind, shift=shift, M=M, cache=True)
+
+
+def _factor_cached(A, shift, M) -> bool:
+    """Whether :func:`sparsekit.factorize` has ``A − shift·M`` in the cache (O(nnz) hash)."""
+    from . import factor
+
+    key = factor.cache_key(fingerprint(A), "auto", shift,
+                           None if M is None else fingerprint(M), None)
+    return CACHE.contains(key)
+
+
+def _check_mass_spd(prob: _Problem):
+    """Prove M positive definite by its (cached) Cholesky factorization; return it."""
+    try:
+        return _factor(prob.M, 0.0, None, kind="cholesky")
+    except NotSPDError as exc:
+        raise NotSPDError(f"M must be symmetric positive definite, but its Cholesky "
+                          f"factorization failed ({exc}); pass an SPD mass matrix") from None
 
 
 def _run_shift_invert(prob: _Problem) -> _Raw:
@@ -461,17 +486,14 @@ def _run_shift_invert(prob: _Problem) -> _Raw:
                               "not a LinearOperator")
     notes = []
     deflate = prob.deflate()
+    if prob.M is not None:
+        _check_mass_spd(prob)
     if prob.which == "nearest":
         sigma = prob.sigma
     elif prob.which == "smallest":
-        if deflate:
-            sigma = -LAPLACIAN_SHIFT * prob.scale
-            notes.append(f"shift sigma={sigma:.3g} just below the Laplacian's spectrum")
-        else:
-            sigma = 0.0
-            if _psd_evidence(prob.A, prob.props) is None:
-                notes.append("sigma=0 gives the eigenvalues nearest 0, the smallest when A is "
-                             "positive semidefinite (positive diagonal; not proven)")
+        # the eigenvalues nearest sigma are the smallest only when sigma lies below the
+        # spectrum, i.e. when A - sigma M is positive definite: the Cholesky pivots prove it
+        sigma = -LAPLACIAN_SHIFT * prob.scale if deflate else 0.0
     else:
         raise _MethodFailed("shift_invert needs which='smallest' or 'nearest'; use arpack for "
                             "the largest")
@@ -486,10 +508,18 @@ def _run_shift_invert(prob: _Problem) -> _Raw:
                 "(or the matrix is singular); move sigma slightly, e.g. "
                 f"sigma={sigma + 1e-8 * max(prob.scale, 1.0):.10g}"
             ) from exc
-        # smallest of a singular PSD matrix: shift a little below 0 and retry
+        # smallest of a singular positive semidefinite matrix: shift a little below 0
         sigma = -LAPLACIAN_SHIFT * prob.scale
         notes.append(f"A is singular; shifted to sigma={sigma:.3g}")
         F = _factor(prob.A, sigma, prob.M)
+    if prob.which == "smallest":
+        if F.kind != "cholesky":
+            raise _MethodFailed(
+                f"A - ({sigma:.3g})M is not positive definite (its Cholesky factorization "
+                "failed), so A has eigenvalues below sigma and shift-invert would not return "
+                "the smallest; use method='lobpcg' or 'arpack'")
+        notes.append(f"sigma={sigma:.3g}: A - sigma M is positive definite (Cholesky), so the "
+                     "eigenvalues nearest sigma are the smallest")
     t1 = time.perf_counter()
     n, M = prob.n, prob.M
     k = prob.k
@@ -545,7 +575,7 @@ def _lobpcg_precond(prob: _Problem, kind: str):
     if kind == "amg" and prob.laplacian:
         # AMG on the singular Laplacian: a tiny diagonal shift keeps the coarse solve regular
         A = sp.csr_array(A + (LAPLACIAN_SHIFT * prob.scale) * sp.eye_array(prob.n))
-    P = preconditioner(A, kind=kind, symmetric=True)
+    P = preconditioner(A, kind, **({"symmetric": True} if kind == "amg" else {}))
     return P.aslinearoperator(), kind
 
 
@@ -558,7 +588,7 @@ def _run_lobpcg(prob: _Problem) -> _Raw:
     if kind == "auto":
         if prob.which == "largest" or prob.props.operator:
             kind = "none"
-        elif prob.props.diag_sign == "positive":
+        elif prob.laplacian or prob.props.diag_sign == "positive":
             kind = "amg"
         else:
             kind = "jacobi" if prob.props.diag_sign not in ("zero", None) else "none"
@@ -853,7 +883,7 @@ SVD_METHODS = {
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class SVDResult:
+class SVDSResult:
     """The outcome of :func:`svds`: the largest singular triplets.
 
     Attributes
@@ -862,8 +892,9 @@ class SVDResult:
         Left singular vectors (orthonormal columns).
     s : ndarray, shape (k,)
         Singular values, descending (largest first, as numpy's ``svd``).
-    Vt : ndarray, shape (k, n)
-        Right singular vectors as rows.
+    Vh : ndarray, shape (k, n)
+        Right singular vectors as rows (the names of ``sk.dense.svd``'s
+        ``SVDResult``, which this extends with residuals and flags).
     residuals : ndarray, shape (k,)
         ``sqrt(‖A v − s u‖² + ‖Aᵀ u − s v‖²)`` of every triplet, recomputed.
     converged : ndarray of bool
@@ -880,7 +911,7 @@ class SVDResult:
 
     U: np.ndarray
     s: np.ndarray
-    Vt: np.ndarray
+    Vh: np.ndarray
     residuals: np.ndarray
     converged: np.ndarray
     method: str
@@ -897,7 +928,7 @@ class SVDResult:
     def __repr__(self) -> str:
         k = len(self.s)
         vals = np.array2string(np.asarray(self.s)[:8], precision=6, separator=", ")
-        lines = [f"SVDResult({int(np.sum(self.converged))}/{k} converged: "
+        lines = [f"SVDSResult({int(np.sum(self.converged))}/{k} converged: "
                  f"method={self.method!r}, backend={self.backend!r})",
                  f"  s: {vals}{' ...' if k > 8 else ''}",
                  f"  max residual: {float(np.max(self.residuals)) if k else 0.0:.3e} "
@@ -930,8 +961,8 @@ def svds(A, k=6, *, method="auto", tol=None, maxiter=None, v0=None, strict=False
 
     Returns
     -------
-    SVDResult
-        ``U`` (m × k), ``s`` descending, ``Vt`` (k × n), per-triplet residuals
+    SVDSResult
+        ``U`` (m × k), ``s`` descending, ``Vh`` (k × n), per-triplet residuals
         and converged flags.
 
     See Also
@@ -977,11 +1008,10 @@ def svds(A, k=6, *, method="auto", tol=None, maxiter=None, v0=None, strict=False
     t0 = time.perf_counter()
     with single_thread_blas():
         if method == "dense":
-            import scipy.linalg as sla
+            from .dense import svd as dense_svd
 
-            Ad = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=float)
-            U, s, Vt = sla.svd(Ad, full_matrices=False)
-            U, s, Vt = U[:, :k], s[:k], Vt[:k]
+            d = dense_svd(A)
+            U, s, Vt = d.U[:, :k], d.s[:k], d.Vh[:k]
         elif method == "arpack":
             try:
                 U, s, Vt = spla.svds(A, k=k, solver="arpack", tol=tol * 1e-2, maxiter=maxiter,
@@ -1029,7 +1059,7 @@ def svds(A, k=6, *, method="auto", tol=None, maxiter=None, v0=None, strict=False
     scale = math.sqrt(matrix_scale(A) * matrix_scale(sp.csr_array(AT) if sp.issparse(A)
                                                     else np.asarray(AT)))
     converged = res <= tol * max(scale, 1e-300)
-    result = SVDResult(U, s, Vt, res, converged, method, "scipy",
+    result = SVDSResult(U, s, Vt, res, converged, method, "scipy",
                        {"setup": 0.0, "solve": t1 - t0}, tol, tuple(notes))
     if not result.all_converged:
         msg = (f"svds ({method}): {int(np.sum(~converged))} of {k} triplets missed the "
