@@ -3,7 +3,8 @@
 References that can disagree: dense ``scipy.linalg.eigh`` on the real matrices,
 closed-form spectra of path/cycle/grid graphs and Dirichlet Poisson, the
 analytic Laplace eigenvalues of the unit square (P1 FEM from scikit-fem),
-networkx for component counts, numpy's SVD.  Eigenvalues are compared
+networkx for component counts, numpy's SVD.  Laplacians and P1 matrices come
+from the builders (``sk.laplacian``, ``sk.fem``).  Eigenvalues are compared
 relative to the spectral scale ``max |λ|`` (a zero eigenvalue or the tiny
 smallest eigenvalue of an ill-conditioned matrix has no relative accuracy of
 its own), and every pair is checked through its recomputed residual.
@@ -33,14 +34,8 @@ slow = pytest.mark.skipif(not SLOW, reason="dense reference of n > 5000 takes mi
 
 
 def graph_laplacian(W):
-    """L = D − W from an adjacency (pattern -> weight 1, self-loops dropped)."""
-    W = sp.csr_array(W, dtype=float)
-    W = sp.csr_array(W - sp.diags_array(W.diagonal()))
-    W.eliminate_zeros()
-    if np.all(W.data == W.data[0]):
-        W.data[:] = 1.0
-    W = sp.csr_array(0.5 * (W + W.T))
-    return sp.csr_array(sp.diags_array(np.asarray(W.sum(axis=1)).ravel()) - W)
+    """L = D − W from an adjacency (the builders' sk.laplacian; self-loops drop out)."""
+    return sp.csr_array(sk.laplacian(W))
 
 
 def path_adjacency(n):
@@ -274,24 +269,11 @@ def test_nearest_sigma_on_poisson():
 
 
 def _p1_unit_square(refine):
-    skfem = pytest.importorskip("skfem")
-    from skfem.helpers import dot, grad
-
-    mesh = skfem.MeshTri().refined(refine)
-    basis = skfem.Basis(mesh, skfem.ElementTriP1())
-
-    @skfem.BilinearForm
-    def stiffness(u, v, _):
-        return dot(grad(u), grad(v))
-
-    @skfem.BilinearForm
-    def mass(u, v, _):
-        return u * v
-
-    K = stiffness.assemble(basis)
-    M = mass.assemble(basis)
-    interior = basis.complement_dofs(basis.get_dofs())
-    return (sp.csr_array(K[interior][:, interior]), sp.csr_array(M[interior][:, interior]))
+    """P1 stiffness and mass (sk.fem) on the unit square, h = 2^-refine, Dirichlet nodes removed."""
+    points, cells = sk.fem.unit_square(2**refine)
+    K, M = sk.fem.p1(points, cells)
+    interior = np.setdiff1d(np.arange(len(points)), sk.fem.boundary_nodes(points, cells))
+    return (sp.csr_array(K)[interior][:, interior], sp.csr_array(M)[interior][:, interior])
 
 
 LAPLACE_SQUARE = np.pi**2 * np.array(sorted(i * i + j * j for i in range(1, 6)
