@@ -140,7 +140,7 @@ def eigh(A, k=None, *, which="smallest", M=None, max_bytes=None, sigma=None, tol
     >>> import numpy as np
     >>> import sparsekit as sk
     >>> A = np.diag([3.0, 1.0, 2.0])
-    >>> r = sk.linalg._dense_eigh.eigh(A, k=2)
+    >>> r = sk.dense.eigh(A, k=2)
     >>> r.values
     array([1., 2.])
     >>> bool(r.all_converged)
