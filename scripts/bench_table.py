@@ -12,8 +12,9 @@ Rows are told apart by the ``method`` value (``asv_benchmarks/benchmarks/_common
 states the convention): values starting with ``sparsekit`` or ``sk.`` are
 sparsekit's; values naming a third-party library or a baseline (``scipy...``,
 ``numpy...``, ``pyamg...``, ``networkx...``, ``sklearn...``, ``skfem...``,
-``naive...``, ``loop...``) are anchors; anything else (a backend name such as
-``petsc_gamg`` or ``cupy``) is sparsekit's.
+``naive...``, ``loop...``, and ``dense...`` for the dense numpy.linalg path)
+are anchors; anything else (a backend name such as ``petsc_gamg`` or ``cupy``)
+is sparsekit's.
 
 Usage::
 
@@ -31,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SPARSEKIT_PREFIXES = ("sparsekit", "sk.", "sk:")
 ANCHOR_PREFIXES = ("scipy", "numpy", "np.", "pyamg", "networkx", "nx.", "sklearn", "scikit",
-                   "skfem", "naive", "loop", "python")
+                   "skfem", "naive", "loop", "python", "dense")
 
 
 def is_sparsekit(method):
