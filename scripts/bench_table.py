@@ -9,12 +9,13 @@ variant and anchor: the geometric mean of the ratio over the cases, its range,
 and the largest case's times.  ``--full`` lists every case.
 
 Rows are told apart by the ``method`` value (``asv_benchmarks/benchmarks/_common.py``
-states the convention): values starting with ``sparsekit`` or ``sk.`` are
-sparsekit's; values naming a third-party library or a baseline (``scipy...``,
-``numpy...``, ``pyamg...``, ``networkx...``, ``sklearn...``, ``skfem...``,
-``naive...``, ``loop...``, and ``dense...`` for the dense numpy.linalg path)
-are anchors; anything else (a backend name such as ``petsc_gamg`` or ``cupy``)
-is sparsekit's.
+states the convention): values starting with ``sparsekit``, ``sk.``, ``sparse-``
+(sparsekit's sparse paths beside its dense one) or ``petsc`` (the PETSc backend)
+are sparsekit's; every other value is an anchor.  A sparsekit variant named
+``sparsekit<sep>X`` is paired with the anchors whose names end in ``X`` where
+there are such (``sparsekit_K_and_M`` with ``scikit-fem_K_and_M``,
+``sparsekit-loop`` with ``spsolve-loop``), otherwise with every anchor; plain
+``sparsekit`` is paired with the anchors that no variant claims.
 
 Usage::
 
@@ -30,15 +31,34 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SPARSEKIT_PREFIXES = ("sparsekit", "sk.", "sk:")
-ANCHOR_PREFIXES = ("scipy", "numpy", "np.", "pyamg", "networkx", "nx.", "sklearn", "scikit",
-                   "skfem", "naive", "loop", "python", "dense")
+SPARSEKIT_PREFIXES = ("sparsekit", "sk.", "sk:", "sparse-", "petsc")
 
 
 def is_sparsekit(method):
     """Whether a ``method`` value names a sparsekit row (the rest are anchors)."""
-    m = str(method).lower()
-    return m.startswith(SPARSEKIT_PREFIXES) or not m.startswith(ANCHOR_PREFIXES)
+    return str(method).lower().startswith(SPARSEKIT_PREFIXES)
+
+
+def _variant(method):
+    """``sparsekit_K_and_M`` -> ``K_and_M``; ``sparsekit`` -> ``""``."""
+    m = str(method)
+    return m[len("sparsekit"):].lstrip("-_:.") if m.startswith("sparsekit") else ""
+
+
+def pairs(methods):
+    """(sparsekit method, anchor) pairs that compare like with like within one case."""
+    sks = [m for m in methods if is_sparsekit(m)]
+    anchors = [m for m in methods if not is_sparsekit(m)]
+    claimed = {_variant(s) for s in sks if _variant(s)}
+    out = []
+    for s in sks:
+        v = _variant(s)
+        if v:
+            mine = [a for a in anchors if str(a).endswith(v)]
+            out += [(s, a) for a in (mine or anchors)]
+        else:
+            out += [(s, a) for a in anchors if not any(str(a).endswith(c) for c in claimed)]
+    return out
 
 
 def _value(text):
@@ -91,12 +111,9 @@ def ratios(results, benchmarks):
             if value is not None and math.isfinite(value):
                 by_case.setdefault(others, {})[method] = value
         for others, times in by_case.items():
-            for sk_method, sk_time in times.items():
-                if not is_sparsekit(sk_method):
-                    continue
-                for anchor, anchor_time in times.items():
-                    if is_sparsekit(anchor) or sk_time <= 0:
-                        continue
+            for sk_method, anchor in pairs(list(times)):
+                sk_time, anchor_time = times[sk_method], times[anchor]
+                if sk_time > 0:
                     rows.append((name, sk_method, anchor, others, sk_time, anchor_time,
                                  anchor_time / sk_time))
     return rows
