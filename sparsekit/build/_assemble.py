@@ -85,29 +85,32 @@ def assemble(rows, cols, data, shape, *, mirror=False, mirror_diagonal=False, di
     ibits = max(m + nd - 1, 1).bit_length()
     if m * (2 if mirror else 1) < _SMALL or kbits + ibits > 63:
         return _scipy(rows, cols, data, (nr, nc), mirror, diag, mirror_diagonal)
-    parts = []
-    key = np.multiply(rows, nc, dtype=np.int64)
-    key += cols
-    key <<= ibits
-    key |= np.arange(m, dtype=np.int64)
-    parts.append(key)
+    total = m + (m if mirror else 0) + nd
+    key = np.empty(total, dtype=np.int64)  # filled in place: no concatenation copies
+    k = key[:m]
+    np.multiply(rows, nc, out=k, dtype=np.int64)
+    k += cols
+    k <<= ibits
+    k |= np.arange(m, dtype=np.int64)
+    end = m
     if mirror:
         off = np.flatnonzero(rows != cols) if not mirror_diagonal else np.arange(m)
-        mkey = np.multiply(cols[off], nc, dtype=np.int64)
-        mkey += rows[off]
-        mkey <<= ibits
-        mkey |= off
-        parts.append(mkey)
+        k = key[m:m + off.size]
+        np.multiply(cols[off], nc, out=k, dtype=np.int64)
+        k += rows[off]
+        k <<= ibits
+        k |= off
+        end = m + off.size
         del off
     if diag is not None:
-        dkey = np.arange(nr, dtype=np.int64)
-        dkey *= nc + 1
-        dkey <<= ibits
-        dkey |= np.arange(m, m + nr, dtype=np.int64)
-        parts.append(dkey)
+        k = key[end:end + nr]
+        np.multiply(np.arange(nr, dtype=np.int64), nc + 1, out=k)
+        k <<= ibits
+        k |= np.arange(m, m + nr, dtype=np.int64)
+        end += nr
         data = np.concatenate([data, np.asarray(diag, dtype=data.dtype)])
-    key = np.concatenate(parts) if len(parts) > 1 else key
-    del parts
+    key = key[:end]
+    del k
     key.sort()
     perm = key & ((1 << ibits) - 1)
     key >>= ibits
@@ -117,9 +120,13 @@ def assemble(rows, cols, data, shape, *, mirror=False, mirror_diagonal=False, di
     first[0] = True
     np.not_equal(key[1:], key[:-1], out=first[1:])
     dup = np.flatnonzero(~first)
-    if dup.size:
-        # add each duplicate to the first entry of its run, in sorted (= input) order;
-        # the k-th duplicate at position p belongs to compressed entry p - k - 1
+    if dup.size > key.size // 8:
+        # many duplicates (finite elements): sum each run
+        vals = np.add.reduceat(vals, np.flatnonzero(first))
+        key = key[first]
+    elif dup.size:
+        # few duplicates (graphs): add each to the first entry of its run, in sorted
+        # (= input) order; the k-th duplicate at position p belongs to entry p - k - 1
         group = dup - np.arange(1, dup.size + 1)
         dvals = vals[dup]
         vals = vals[first]
