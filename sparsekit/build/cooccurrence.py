@@ -19,7 +19,6 @@ import scipy.sparse as sp
 
 from .._validate import check_choice, describe, positive_int
 from ..errors import InputValueError, ShapeError
-from ._assemble import assemble
 
 __all__ = ["cooccurrence", "document_cooccurrence", "ppmi"]
 
@@ -27,7 +26,7 @@ WEIGHTINGS = {"count": "each pair counts 1", "harmonic": "a pair at distance d c
 FORMATS = {"csr": "csr_array", "csc": "csc_array", "coo": "coo_array"}
 BACKENDS = {"auto": "cupy for cupy input, else scipy", "scipy": "CPU", "cupy": "GPU"}
 
-#: default tokens per chunk: with window 5 about 16 * 5 * 1e6 = 80 MB of pair keys
+#: default tokens per chunk: with window 5 and uint32 keys, 2 * 5 * 1e6 * 4 B = 40 MB of keys
 CHUNK_SIZE = 1_000_000
 
 
@@ -114,33 +113,74 @@ def _segments(docs, chunk_size, window, vocab_size):
         yield flush()
 
 
-def _chunk_pairs(t, rem, window, weighting, idx):
-    """Rows, cols and weights of the in-window pairs of one segment (all offsets at once)."""
+def _chunk_counts(t, rem, window, weighting, V, symmetric):
+    """The chunk's in-window pairs reduced to a canonical CSR matrix by one sort.
+
+    Each pair becomes the integer key ``row * V + col`` (``uint32`` when
+    ``V^2`` fits, else ``int64``), with the offset ``d`` in the low bits for
+    ``"harmonic"``.  After ``numpy.sort`` the count of a pair is the length of
+    its run of equal keys, and its harmonic weight the sum of ``1/d`` over the
+    run, so no values travel with the sort.
+    """
     own = rem.size
-    tp = np.zeros(own + window, dtype=idx)
-    tp[:t.size] = t
-    rows, cols, counts = [], [], []
-    for d in range(1, window + 1):  # a loop over offsets (<= window), not tokens
-        valid = rem >= d
-        n_ok = int(np.count_nonzero(valid))
-        if n_ok == 0:
-            break
-        if n_ok == own:
-            rows.append(tp[:own])
-            cols.append(tp[d:d + own])
-        else:
-            rows.append(tp[:own][valid])
-            cols.append(tp[d:d + own][valid])
-        counts.append(n_ok)
-    if not rows:
+    counts = [int(np.count_nonzero(rem >= d)) for d in range(1, window + 1)]
+    n_pairs = sum(counts)
+    if n_pairs == 0:
         return None
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    if weighting == "count":
-        w = np.broadcast_to(np.float64(1.0), r.shape)  # no memory for constant weights
+    dbits = window.bit_length() if weighting == "harmonic" else 0
+    kdt = np.uint32 if (V * V - 1) << dbits < 2**32 else np.int64
+    if ((V * V - 1) << dbits) >= 2**63:
+        raise InputValueError(f"vocab_size={V} is too large for pair keys; at most about 3e9")
+    n_keys = n_pairs * (2 if symmetric else 1)
+    key = np.empty(n_keys, dtype=kdt)
+    tp = np.zeros(own + window, dtype=kdt)
+    tp[:t.size] = t
+    src = tp[:own]
+    pos = 0
+    for d in range(1, window + 1):  # a loop over offsets (<= window), not tokens
+        k = counts[d - 1]
+        if k == 0:
+            break
+        dst = tp[d:d + own]
+        if k != own:
+            valid = rem >= d
+            a, b = src[valid], dst[valid]
+        else:
+            a, b = src, dst
+        for first, second in ((a, b), (b, a)) if symmetric else ((a, b),):
+            out = key[pos:pos + k]
+            np.multiply(first, V, out=out, dtype=kdt)
+            out += second
+            if dbits:
+                out <<= dbits
+                out |= d
+            pos += k
+    key.sort()
+    brk = np.empty(key.size, dtype=bool)
+    brk[0] = True
+    np.not_equal(key[1:], key[:-1], out=brk[1:])
+    starts = np.flatnonzero(brk)
+    del brk
+    if dbits:
+        w = 1.0 / (key & ((1 << dbits) - 1)).astype(np.float64)
+        vals = np.add.reduceat(w, starts)
+        del w
+        key = key[starts] >> dbits
     else:
-        w = np.repeat(1.0 / np.arange(1, len(counts) + 1), counts)
-    return r, c, w
+        vals = np.diff(starts, append=key.size).astype(np.float64)
+        key = key[starts]
+    del starts
+    rows = key // V
+    indptr = np.zeros(V + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=V), out=indptr[1:])
+    rows *= V
+    key -= rows
+    del rows
+    idx = np.int32 if max(V, key.size) < 2**31 - 1 else np.int64
+    A = sp.csr_array((vals, key.astype(idx), indptr.astype(idx)), shape=(V, V))
+    A.has_sorted_indices = True
+    A.has_canonical_format = True
+    return A
 
 
 class _Accumulator:
@@ -203,10 +243,14 @@ def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting
         ``min_count`` times in ``tokens`` are dropped from the result (the
         shape and the ids are kept; windows are measured in the full stream).
     chunk_size : int, default=1_000_000
-        Tokens processed at once.  Peak memory is about
-        ``40 * window * chunk_size`` bytes of working arrays (pair keys, their
-        sort and the chunk's matrix) plus twice the output matrix (12 bytes
-        per stored entry), whatever the length of the stream.
+        Tokens processed at once.  Peak memory is at most about
+        ``25 * window * chunk_size`` bytes of working arrays (the chunk's
+        pair keys -- 4 bytes each, both orders if symmetric -- their run
+        boundaries and the chunk's matrix) plus twice the output matrix
+        (12 bytes per stored entry), whatever the length of the stream.
+        Measured: 1e7 Zipf tokens, 50,000 words, window 5, 28.8 million
+        stored entries: 0.61 GB above the input, against 1.41 GB for one COO
+        build of all shifted pairs.
     format : {"csr", "csc", "coo"}, default="csr"
         Sparse format of the result.
     dtype : dtype, default=numpy.float64
@@ -271,12 +315,10 @@ def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting
         t = t.astype(idx, copy=False)
         if freq is not None:
             freq += np.bincount(t[:rem.size], minlength=V)
-        pairs = _chunk_pairs(t, rem, window, weighting, idx)
-        if pairs is None:
-            continue
-        r, c, w = pairs
-        acc.add(assemble(r, c, w, (V, V), mirror=symmetric, mirror_diagonal=True))
-        del r, c, w, pairs
+        A = _chunk_counts(t, rem, window, weighting, V, symmetric)
+        if A is not None:
+            acc.add(A)
+        del A
     C = acc.total()
     if freq is not None:
         keep = (freq >= min_count).astype(np.float64)
