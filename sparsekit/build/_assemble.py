@@ -145,3 +145,55 @@ def assemble(rows, cols, data, shape, *, mirror=False, mirror_diagonal=False, di
     A.has_sorted_indices = True
     A.has_canonical_format = True
     return A
+
+
+def _bincount(index, weights, n):
+    if np.iscomplexobj(weights):
+        return (np.bincount(index, weights.real, minlength=n)
+                + 1j * np.bincount(index, weights.imag, minlength=n))
+    return np.bincount(index, weights, minlength=n).astype(weights.dtype, copy=False)
+
+
+def assemble_symmetric(rows, cols, data, n, *, diag=None):
+    """Symmetric ``W + W^T``-style matrix from entries listed once, sorting only half.
+
+    Each off-diagonal ``(i, j, w)`` adds ``w`` at ``(i, j)`` and ``(j, i)``; a
+    diagonal one adds ``w`` once; ``diag`` is added to the diagonal.  The
+    entries are oriented into the strict upper triangle ``U`` (one sort of
+    ``m`` keys instead of ``2m``), the diagonal is a ``bincount``, and the
+    result is ``U + U^T + D`` by SciPy's linear-time transpose and merge.
+    Equal to ``assemble(rows, cols, data, (n, n), mirror=True, diag=diag)``
+    up to the rounding of sums of duplicates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit.build._assemble import assemble_symmetric
+    >>> assemble_symmetric(np.array([1, 0]), np.array([0, 0]), np.array([2., 5.]), 2,
+    ...                    diag=np.ones(2)).toarray()
+    array([[6., 2.],
+           [2., 1.]])
+    """
+    rows = np.asarray(rows)
+    cols = np.asarray(cols)
+    data = np.asarray(data)
+    lo = np.minimum(rows, cols)
+    hi = np.maximum(rows, cols)
+    on = lo == hi
+    dvec = np.zeros(n, dtype=data.dtype)
+    if diag is not None:
+        dvec = dvec + np.asarray(diag, dtype=data.dtype)
+    if on.any():
+        dvec = dvec + _bincount(lo[on], data[on], n)
+        keep = ~on
+        lo, hi, data = lo[keep], hi[keep], data[keep]
+    del on
+    U = assemble(lo, hi, data, (n, n))
+    del lo, hi, data
+    S = U + U.T
+    del U
+    if diag is not None or dvec.any():
+        S = S + sp.diags_array(dvec, format="csr")
+    S = sp.csr_array(S)
+    S.sort_indices()
+    return S

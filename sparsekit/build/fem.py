@@ -10,8 +10,9 @@
   elements and its rigid-body modes (the near-null space AMG needs).
 
 Element matrices are computed for all cells at once (no loop over cells) and
-assembled in COO: each symmetric matrix is passed as its upper-triangle
-entries, mirrored, plus a diagonal from ``numpy.bincount``.
+assembled in COO: each symmetric matrix is built from its strict
+upper-triangle entries (one sort of packed integer keys, duplicates summed),
+its transpose, and a diagonal from ``numpy.bincount``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import scipy.sparse as sp
 
 from .._validate import check_choice, describe, positive_int
 from ..errors import InputValueError, ShapeError
-from ._assemble import assemble
+from ._assemble import assemble_symmetric
 
 __all__ = [
     "poisson",
@@ -428,7 +429,7 @@ def _assemble_sym(T, local, diag_local, n):
             diag += 1j * np.bincount(T[:, i], diag_local[:, i].imag, minlength=n)
         else:
             diag += np.bincount(T[:, i], diag_local[:, i], minlength=n)
-    return assemble(rows, cols, local.ravel(), (n, n), mirror=True, diag=diag)
+    return assemble_symmetric(rows, cols, local.ravel(), n, diag=diag)
 
 
 def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
