@@ -380,10 +380,18 @@ def _p1_triangles(P, T):
     s = 0.5 / np.abs(det)
     g1x, g1y, g2x, g2y = e2y, -e2x, -e1y, e1x
     g0x, g0y = -(g1x + g2x), -(g1y + g2y)
-    off = np.stack([(g0x * g1x + g0y * g1y) * s, (g0x * g2x + g0y * g2y) * s,
-                    (g1x * g2x + g1y * g2y) * s], axis=1)
-    dia = np.stack([(g0x * g0x + g0y * g0y) * s, (g1x * g1x + g1y * g1y) * s,
-                    (g2x * g2x + g2y * g2y) * s], axis=1)
+    nc = det.size
+    off = np.empty((nc, 3))
+    dia = np.empty((nc, 3))
+    for k, (ax, ay, bx, by) in enumerate([(g0x, g0y, g1x, g1y), (g0x, g0y, g2x, g2y),
+                                          (g1x, g1y, g2x, g2y)]):
+        np.multiply(ax, bx, out=off[:, k])
+        off[:, k] += ay * by
+        off[:, k] *= s
+    for k, (ax, ay) in enumerate([(g0x, g0y), (g1x, g1y), (g2x, g2y)]):
+        np.multiply(ax, ax, out=dia[:, k])
+        dia[:, k] += ay * ay
+        dia[:, k] *= s
     return off, dia, 0.5 * np.abs(det)
 
 
