@@ -312,6 +312,8 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         return _other_backend(backend, A, b, method=method, precond=precond, rtol=rtol,
                               atol=atol, maxiter=maxiter, x0=x0, M=M, callback=callback,
                               strict=strict)
+    if M is not None and precond not in ("auto", "none"):
+        raise InputValueError(f"pass either M= or precond={precond!r}, not both")
     rtol = nonnegative_float(rtol, "rtol")
     atol = nonnegative_float(atol, "atol")
     if maxiter is not None:
@@ -351,6 +353,8 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         precond = _default_precond(method, props, A.shape[0])
     if method not in _KRYLOV:
         precond = "none"
+    elif M is not None:
+        precond = "user"
     if check and props is not None and method in ("cg", "minres"):
         name = method.upper()
         if not props.symmetric:
