@@ -75,6 +75,16 @@ ORDERINGS = {
 
 _SYMMETRIC_LU_THRESH = 0.1
 
+#: (shape, nnz, dtype) of every matrix whose factorization or preconditioner was cached:
+#: the plan fingerprints a matrix (O(nnz) hashing) only when one like it may be cached.
+SIGNATURES: set = set()
+
+
+def signature(A) -> tuple:
+    """A cheap O(1) summary of ``A`` (shape, stored entries, dtype)."""
+    nnz = A.nnz if sp.issparse(A) else A.size
+    return (tuple(A.shape), int(nnz), str(A.dtype))
+
 
 def cache_key(fp_A: str, kind: str, shift=0.0, fp_M: str | None = None, ordering=None) -> tuple:
     """The cache key of a factorization of ``A - shift*M`` (``fp_*`` are fingerprints)."""
@@ -389,4 +399,5 @@ def _factorize(A, kind, *, shift=0.0, M=None, cache=True, ordering=None, fp=None
     logger.debug("factorized: %r", F)
     if key is not None:
         CACHE.put(key, F, F.nbytes)
+        SIGNATURES.add(signature(A))
     return F

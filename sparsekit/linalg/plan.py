@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
 from .._validate import as_matrix, check_choice
@@ -94,8 +95,12 @@ def mesh_dimension(A, radius: int = 10) -> float | None:
     frontier = np.array([n // 2])
     visited[frontier] = True
     sizes = [1]
+    indptr, indices = C.indptr, C.indices
     for _ in range(radius):  # BFS levels (bounded), each vectorised over its frontier
-        nb = C[frontier].indices
+        starts = indptr[frontier]
+        lens = indptr[frontier + 1] - starts
+        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
+        nb = indices[offsets + np.arange(lens.sum())]
         nb = np.unique(nb[~visited[nb]])
         if nb.size == 0:
             return None
@@ -134,15 +139,19 @@ def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> 
                     ("A is a LinearOperator: only Krylov methods apply, and its symmetry is "
                      "unknown -> GMRES (pass method='cg' for an SPD operator)",),
                     {"n": A.shape[0], "operator": True}, {})
-    props = props or inspect_matrix(A)
+    props = props or inspect_matrix(A, components=False)
     m, n = A.shape
     nnz = props.nnz
     itemsize = 8 if np.dtype(props.dtype).kind != "c" else 16
     dense_bytes = float(m) * n * itemsize
+    ncomp = props.n_components
+    if props.laplacian and ncomp is None:
+        ncomp = int(csgraph.connected_components(sp.csr_array(A), directed=False,
+                                                 return_labels=False))
     properties = {"shape": (m, n), "nnz": nnz, "density": props.density,
                   "symmetric": props.symmetric, "diagonal": props.diag_sign,
                   "positive_diagonal": props.diag_sign == "positive",
-                  "laplacian": props.laplacian, "n_components": props.n_components,
+                  "laplacian": props.laplacian, "n_components": ncomp,
                   "nrhs": nrhs}
     memory = {"dense": dense_bytes}
     if not props.square:
@@ -164,13 +173,13 @@ def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> 
     direct_bytes = _direct_memory(n, nnz, d, sym)
     memory["direct"] = direct_bytes
     memory["iterative"] = float(nnz * _BYTES_PER_ENTRY * (2.5 if spd_like else 4) + 8 * n * 30)
-    if fp is None and sp.issparse(A):
-        fp = fingerprint(A)
-    cached = _cached(fp) if fp is not None else {"factorization": False, "amg": False}
+    cached = {"factorization": False, "amg": False}
+    if sp.issparse(A) and _factor.signature(A) in _factor.SIGNATURES:
+        cached = _cached(fp or fingerprint(A))
     properties["cached"] = cached
     if props.laplacian:
         reasons.append(f"graph Laplacian (zero row sums, off-diagonals <= 0), "
-                       f"{props.n_components} component(s): singular; the constant vector of "
+                       f"{ncomp} component(s): singular; the constant vector of "
                        "each component is projected out, b must be orthogonal to it")
 
     if n <= DENSE_MAX_N and dense_bytes <= 2 * 1024**3:

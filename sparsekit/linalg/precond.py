@@ -36,6 +36,7 @@ from ..errors import InputValueError, ShapeError, SingularMatrixError
 from ..results import _fmt_bytes
 from ._cache import CACHE, fingerprint
 from ._threads import single_thread_blas
+from .factor import SIGNATURES, signature
 
 __all__ = ["preconditioner", "Preconditioner", "PRECONDITIONERS", "cache_key"]
 
@@ -264,4 +265,5 @@ def _preconditioner(A, kind, *, cache=True, fp=None, **options):
     logger.debug("preconditioner set up: %r", P)
     if key is not None:
         CACHE.put(key, P, P.nbytes)
+        SIGNATURES.add(signature(A))
     return P
