@@ -56,7 +56,7 @@ from ..errors import (
 )
 from ..results import SolveResult
 from . import dense as _dense
-from ._cache import CACHE
+from ._cache import CACHE, fingerprint
 from ._inspect import inspect_matrix
 from .factor import _factorize
 from .factor import cache_key as factor_key
@@ -482,7 +482,8 @@ def _run(method, A, b, x0, rtol, atol, maxiter, M, precond, callback, history, o
             x[keep] = F.solve(b[keep])
             hit = False
         else:
-            hit = fp is not None and CACHE.contains(factor_key(fp, "auto"))
+            fp = fp or fingerprint(A)
+            hit = CACHE.contains(factor_key(fp, "auto"))
             F = _factorize(A, "auto", fp=fp)
             t1 = time.perf_counter()
             x = F.solve(b)
