@@ -58,7 +58,7 @@ from ..results import SolveResult
 from . import dense as _dense
 from ._cache import CACHE, fingerprint
 from ._inspect import inspect_matrix
-from .factor import _factorize
+from .factor import SIGNATURES, _factorize, signature
 from .factor import cache_key as factor_key
 from .plan import _direct_memory, plan_solve
 from .precond import Preconditioner, _preconditioner
@@ -342,9 +342,15 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
     is_op = isinstance(A, spla.LinearOperator)
     square = A.shape[0] == A.shape[1]
     props = None
+    # fingerprint (O(nnz) hashing) only when a matrix like this one was cached before; then
+    # the inspection is cached too, so repeated solves on one matrix skip it
+    fp = fingerprint(A) if sp.issparse(A) and signature(A) in SIGNATURES else None
     if not is_op and (check or method == "auto"):
-        props = inspect_matrix(A, components=False)  # components: only for Laplacians
-    fp = None  # fingerprinted (O(nnz) hashing) only where a cache is consulted
+        props = CACHE.get(("inspect", fp)) if fp is not None else None
+        if props is None:
+            props = inspect_matrix(A, components=False)  # components: only for Laplacians
+            if fp is not None:
+                CACHE.put(("inspect", fp), props, 1024)
     nrhs = 1 if b.ndim == 1 else b.shape[1]
     the_plan = None
     notes: list[str] = []
@@ -412,7 +418,7 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         options, pre_opts, max_bytes, laplacian, labels, counts, fp, notes)
     t_setup += t_pre
 
-    def finish(x, its, residuals, bad, method, precond):
+    def finish(x, method):
         if laplacian:
             x = x - _project(x, labels, counts)
         r = b - A @ x
@@ -425,7 +431,7 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
                          f"({'<=' if conv else '>'} rtol)")
         return x, conv, rel
 
-    x, conv, rel = finish(x, its, residuals, bad, method, precond)
+    x, conv, rel = finish(x, method)
     d = the_plan.properties.get("mesh_dimension") if the_plan is not None else None
     if (not conv and auto and method in _KRYLOV and sp.issparse(A) and square
             and (d is None or d <= 2)
@@ -441,7 +447,7 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         method, precond = "direct", "none"
         t_setup += t_pre2
         t_solve += t_solve2
-        x, conv, rel = finish(x2, its, residuals, bad, method, precond)
+        x, conv, rel = finish(x2, method)
         logger.info("auto fell back to direct in %.3gs", time.perf_counter() - t1)
     result = SolveResult(x, conv, int(its), np.asarray(residuals, dtype=float), rel, method,
                          precond, "scipy", {"setup": t_setup, "solve": t_solve}, the_plan,
