@@ -105,16 +105,23 @@ def _lobpcg(ns, A, M, k, which, P, Y, tol_abs, maxiter, v0):
 
 
 def _host_factor(A_host, sigma):
+    """SuperLU of ``A − σI`` on the host; singular (to rounding) is an error."""
     n = A_host.shape[0]
     S = sp.csc_matrix(A_host - sigma * sp.eye_array(n, dtype=A_host.dtype, format="csc"))
+    hint = ("sigma is an eigenvalue; move sigma slightly (e.g. sigma=-1e-3 for a "
+            "Laplacian's smallest pairs)")
     try:
-        return spla.splu(S)
+        lu = spla.splu(S)
     except RuntimeError as exc:
+        raise SingularMatrixError(f"A − sigma·I is exactly singular for sigma={sigma!r} "
+                                  f"(SuperLU: {exc}): {hint}") from exc
+    u = np.abs(lu.U.diagonal())
+    if u.size and u.min() <= n * np.finfo(float).eps * u.max():
         raise SingularMatrixError(
-            f"A − sigma·I is exactly singular for sigma={sigma!r} (SuperLU: {exc}): sigma is "
-            "an eigenvalue; move sigma slightly (e.g. sigma=-1e-3 for a Laplacian's "
-            "smallest pairs)"
-        ) from exc
+            f"A − sigma·I is singular to working precision for sigma={sigma!r} (smallest "
+            f"pivot {u.min():.2e} against largest {u.max():.2e}): {hint}"
+        )
+    return lu
 
 
 def eigsh(A, *, k=6, which="smallest", sigma=None, M=None, method="auto", precond="auto",
