@@ -156,7 +156,7 @@ class DeviceAMG:
             levels.append(_Level(A, P, R, dinv, lmax))
         Ac = ml.levels[-1].A
         Ac = Ac.toarray() if sp.issparse(Ac) else np.asarray(Ac)
-        coarse = ns.xp.asarray(np.linalg.pinv(Ac))
+        coarse = ns.xp.asarray(to_device(np.linalg.pinv(Ac), ns))
         nnz = [lvl.A.nnz for lvl in ml.levels]
         oc = float(np.sum(nnz) / nnz[0]) if nnz[0] else 1.0
         t1 = ns.clock()

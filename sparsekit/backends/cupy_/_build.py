@@ -299,9 +299,9 @@ def _token_arrays(ns, tokens):
     for a in arrs:
         if a.dtype.kind not in "iu":
             raise InputValueError(f"token ids must be integers (got dtype {a.dtype})")
-    lengths = np.array([a.size for a in arrs])
+    lengths = np.array([a.size for a in arrs], dtype=np.int64)
     ids = xp.concatenate(arrs).astype(xp.int64) if arrs else xp.zeros(0, xp.int64)
-    doc = xp.repeat(xp.arange(len(arrs), dtype=xp.int64), xp.asarray(to_device(lengths, ns)))
+    doc = xp.repeat(xp.arange(len(arrs), dtype=xp.int64), lengths.tolist())  # cupy: host ints
     return ids, doc
 
 

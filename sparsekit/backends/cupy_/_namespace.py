@@ -116,10 +116,14 @@ class Namespace:
         return C
 
     def diags(self, d):
-        """A sparse diagonal matrix with diagonal ``d``."""
-        if self.on_device:
-            return self.xsp.diags(d, format="csr")
-        return sp.diags_array(d, format="csr")
+        """A sparse CSR matrix with diagonal ``d``.
+
+        Built from COO triplets: ``cupyx.scipy.sparse.diags`` reads a single
+        device array as a list of diagonals.
+        """
+        n = int(d.shape[0])
+        i = self.xp.arange(n, dtype=self.xp.int64)
+        return self.csr(self.coo(d, i, i, (n, n)))
 
     def identity(self, n: int, dtype=np.float64):
         """The sparse ``n × n`` identity."""
