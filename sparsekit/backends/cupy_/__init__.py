@@ -7,7 +7,7 @@ suite exercises it.  cupy is imported in :mod:`._namespace` only.
 """
 
 from ._amg import SMOOTHERS, DeviceAMG
-from ._build import cooccurrence, laplacian, poisson
+from ._build import adjacency, cooccurrence, laplacian, poisson
 from ._dense import dense_solve, dense_svd
 from ._eigen import EIGEN_METHODS, EIGEN_PRECONDS, WHICH, eigsh
 from ._krylov import METHODS, PRECONDS, solve
@@ -29,6 +29,7 @@ __all__ = [
     "EIGEN_PRECONDS",
     "WHICH",
     "laplacian",
+    "adjacency",
     "poisson",
     "cooccurrence",
     "dense_solve",

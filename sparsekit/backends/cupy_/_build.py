@@ -10,12 +10,14 @@ complex) matrices.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..._validate import check_choice, positive_int
-from ...errors import InputValueError, NotSymmetricError, ShapeError
+from ...errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
 from ._namespace import Namespace, resolve, to_device
 
-__all__ = ["laplacian", "poisson", "cooccurrence", "KINDS", "FORMATS", "BCS", "WEIGHTINGS"]
+__all__ = ["laplacian", "adjacency", "poisson", "cooccurrence", "KINDS", "FORMATS", "BCS",
+           "WEIGHTINGS", "SYMMETRIZE"]
 
 KINDS = {
     "combinatorial": "D − W",
@@ -44,7 +46,22 @@ def _finish(ns: Namespace, C, format: str):
     return C if format == "csr" else ns.asformat(C, format)
 
 
-def _edge_arrays(ns, graph, n):
+SYMMETRIZE = {
+    "sum": "W + Wᵀ (scipy.sparse.csgraph.laplacian(symmetrized=True))",
+    "max": "maximum(W, Wᵀ)",
+    "mean": "(W + Wᵀ) / 2",
+}
+
+
+def _symmetrize_mode(symmetrize):
+    if symmetrize is False or symmetrize is None:
+        return None
+    if symmetrize is True:
+        return "sum"
+    return check_choice(symmetrize, SYMMETRIZE, "symmetrize")
+
+
+def _edge_arrays(ns, graph, n, weight):
     xp = ns.xp
     if len(graph) not in (2, 3):
         raise InputValueError(f"graph as a tuple must be (rows, cols) or (rows, cols, weights) "
@@ -57,13 +74,14 @@ def _edge_arrays(ns, graph, n):
     if rows.dtype.kind not in "iu" or cols.dtype.kind not in "iu":
         raise InputValueError(f"rows and cols must be integer node ids (got {rows.dtype} and "
                               f"{cols.dtype})")
+    w = None
     if len(graph) == 3:
         w = xp.asarray(to_device(graph[2], ns)).ravel()
         if w.shape != rows.shape:
             raise ShapeError(f"weights must have one entry per edge (got {w.size} for "
                              f"{rows.size} edges)")
-    else:
-        w = None
+        if weight is None:
+            w = None  # weight=None: every edge weighs 1, stored values ignored
     m = int(rows.size)
     if n is None:
         n = int(max(int(rows.max()), int(cols.max()))) + 1 if m else 0
@@ -77,33 +95,128 @@ def _edge_arrays(ns, graph, n):
     return rows.astype(xp.int64), cols.astype(xp.int64), w, n
 
 
+def _graph_parts(ns, graph, *, weight, nodelist, n, symmetrize, dt):
+    """COO parts ``(r, c, w)`` of the symmetric ``W`` (both triangles, self-loops once) and n."""
+    xp = ns.xp
+    mode = _symmetrize_mode(symmetrize)
+    if type(graph).__module__.split(".")[0] == "networkx":
+        raise InputValueError("the GPU builders take edge arrays or a sparse adjacency, "
+                              "not a networkx graph; build it with backend='scipy' and "
+                              "move it with sparsekit.backends.cupy_.to_device")
+    if isinstance(graph, tuple):
+        if nodelist is not None:
+            raise InputValueError("nodelist applies to networkx graphs only; node ids "
+                                  "of edge arrays are already 0..n-1")
+        if mode is not None:
+            raise InputValueError(
+                f"symmetrize={symmetrize!r} does not apply to edge arrays: they list "
+                "undirected edges, each mirrored (for directed edges build a sparse "
+                "adjacency and pass it with symmetrize=)"
+            )
+        r, c, w, n = _edge_arrays(ns, graph, n, weight)
+        w = xp.ones(r.size, dtype=dt) if w is None else w.astype(dt)
+        off = r != c  # undirected: mirror every edge but a self-loop
+        return (xp.concatenate([r, c[off]]), xp.concatenate([c, r[off]]),
+                xp.concatenate([w, w[off]]), n)
+    if not hasattr(graph, "shape") or (not ns.issparse(graph) and not sp.issparse(graph)):
+        raise InputValueError(
+            f"graph must be (rows, cols[, weights]) edge arrays or a sparse adjacency "
+            f"(got {type(graph).__name__}); a dense array: pass a sparse matrix"
+        )
+    if nodelist is not None:
+        raise InputValueError("nodelist applies to networkx graphs only")
+    if len(graph.shape) != 2 or graph.shape[0] != graph.shape[1]:
+        raise NotSquareError(f"an adjacency matrix must be square (got shape {graph.shape})")
+    if n is not None and n != graph.shape[0]:
+        raise ShapeError(f"n={n} does not match the adjacency shape {graph.shape}")
+    n = graph.shape[0]
+    W = ns.csr(to_device(graph, ns) if not ns.issparse(graph) else graph.copy())
+    W = W.astype(dt)
+    if weight is None:
+        W.data = xp.ones_like(W.data)
+    if W.nnz and not bool(xp.isfinite(W.data).all()):
+        raise InputValueError("adjacency entries contain NaN or Inf; remove those edges")
+    WT = ns.csr(W.T)
+    if mode is None:
+        D = ns.csr(W - WT)
+        scale = float(xp.abs(W.data).max()) if W.nnz else 0.0
+        if D.nnz and float(xp.abs(D.data).max()) > 1e-12 * scale:
+            raise NotSymmetricError(
+                "the adjacency is not symmetric (a directed graph); pass symmetrize=True "
+                f"(W + Wᵀ) or one of {sorted(SYMMETRIZE)}"
+            )
+    elif mode == "sum":
+        W = ns.csr(W + WT)
+    elif mode == "max":
+        W = ns.csr(W.maximum(WT))
+    else:
+        W = ns.csr((W + WT) * 0.5)
+    C = W.tocoo()
+    return C.row.astype(xp.int64), C.col.astype(xp.int64), C.data, n
+
+
+def adjacency(graph, *, weight="weight", nodelist=None, n=None, symmetrize=False,
+              format="csr", dtype=np.float64, xp_name=None):
+    """Symmetric weighted adjacency ``W`` assembled in the namespace.
+
+    The conventions are :func:`sparsekit.adjacency`'s: edge arrays list
+    undirected edges once each (a self-loop ``(i, i, w)`` puts ``w`` once on the
+    diagonal), duplicates are summed, ``weight=None`` makes every weight 1, a
+    nonsymmetric adjacency needs ``symmetrize=True`` (or ``"sum"``, ``"max"``,
+    ``"mean"``).  Arguments as for :func:`laplacian`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit.backends import cupy_
+    >>> cupy_.adjacency((np.array([0, 1]), np.array([1, 1])), n=2, xp_name="numpy").toarray()
+    array([[0., 1.],
+           [1., 1.]])
+    """
+    ns = resolve(xp_name, *(graph if isinstance(graph, tuple) else (graph,)))
+    check_choice(format, FORMATS, "format")
+    dt = _dtype(dtype)
+    r, c, w, n = _graph_parts(ns, graph, weight=weight, nodelist=nodelist, n=n,
+                              symmetrize=symmetrize, dt=dt)
+    return _finish(ns, ns.coo(w, r, c, (n, n)), format)
+
+
 def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=None,
               symmetrize=False, format="csr", dtype=np.float64, xp_name=None):
     """Graph Laplacian assembled in the namespace from edge arrays or a sparse adjacency.
 
+    The conventions are :func:`sparsekit.laplacian`'s (``networkx.laplacian_matrix``'s):
+
+    * edge arrays list *undirected* edges, each once: ``(i, j, w)`` sets
+      ``W[i, j]`` and ``W[j, i]``; duplicates are summed;
+    * a self-loop ``(i, i, w)`` puts ``w`` once on the diagonal of ``W`` and
+      once in the degree of ``i``: it cancels in the combinatorial kind and
+      shows in the others;
+    * an isolated node has an all-zero row and column in every kind (``D⁺``).
+
     Parameters
     ----------
     graph : (rows, cols) or (rows, cols, weights), or a sparse adjacency
-        Edge arrays (host or device) of an undirected graph, each edge listed
-        once (listing it in both directions doubles its weight), or a square
-        adjacency matrix (scipy or cupyx).  Weights are conductances
-        (``L = D − W``).  networkx graphs are built on the host
-        (``backend="scipy"``) and moved with :func:`to_device`.
+        Edge arrays (host or device) or a square adjacency (scipy or cupyx).
+        Weights are conductances (``L = D − W``).  A networkx graph is built on
+        the host (``backend="scipy"``) and moved with :func:`to_device`.
     kind : {"combinatorial", "normalized", "random_walk", "signless"}, default="combinatorial"
-        See :data:`KINDS`.  Isolated nodes get 0 on the diagonal of the
-        normalized and random-walk kinds (as networkx and csgraph).
-    weight, nodelist
-        networkx options, accepted for signature parity and unused here.
+        ``D − W``, ``I − D^-1/2 W D^-1/2``, ``I − D^-1 W``, ``D + W``.
+    weight : str or None, default="weight"
+        ``None`` makes every edge weight 1 (stored values ignored); any string
+        keeps the given weights (the attribute name matters for networkx only).
+    nodelist : None
+        networkx only; refused here.
     n : int, optional
         Number of nodes for edge arrays (default: largest id + 1).
-    symmetrize : bool, default=False
-        For a nonsymmetric adjacency, use ``W + Wᵀ`` (as
-        ``scipy.sparse.csgraph.laplacian(symmetrized=True)``); otherwise a
-        nonsymmetric adjacency is an error.
+    symmetrize : bool or {"sum", "max", "mean"}, default=False
+        For a nonsymmetric adjacency: ``True``/``"sum"`` uses ``W + Wᵀ`` (as
+        ``scipy.sparse.csgraph.laplacian(symmetrized=True)``); without it a
+        nonsymmetric adjacency raises ``NotSymmetricError``.
     format : {"csr", "csc", "coo"}, default="csr"
         Output format.
     dtype : float or complex dtype, default=float64
-        Output dtype.
+        Output dtype (cupyx sparse matrices hold no integers).
     xp_name : {"cupy", "numpy"}, optional
         Namespace; default ``"cupy"``.
 
@@ -113,13 +226,11 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
 
     Notes
     -----
-    Self-loops are ignored (``scipy.sparse.csgraph.laplacian`` ignores the
-    diagonal of the adjacency too); duplicate edges are summed.  Negative
-    weights are refused for the normalized and random-walk kinds.
+    Negative weights are refused for the normalized and random-walk kinds.
 
     See Also
     --------
-    scipy.sparse.csgraph.laplacian, networkx.laplacian_matrix
+    sparsekit.laplacian, scipy.sparse.csgraph.laplacian, networkx.laplacian_matrix
 
     Examples
     --------
@@ -136,46 +247,15 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
     check_choice(format, FORMATS, "format")
     dt = _dtype(dtype)
     xp = ns.xp
-    if isinstance(graph, tuple):
-        r, c, w, n = _edge_arrays(ns, graph, n)
-        w = xp.ones(r.size, dtype=dt) if w is None else w.astype(dt)
-        # each undirected edge contributes W[r, c] and W[c, r]
-        r, c, w = xp.concatenate([r, c]), xp.concatenate([c, r]), xp.concatenate([w, w])
-    elif type(graph).__module__.split(".")[0] == "networkx":
-        raise InputValueError("the GPU builders take edge arrays or a sparse adjacency, "
-                              "not a networkx graph; build it with backend='scipy' and "
-                              "move it with sparsekit.backends.cupy_.to_device")
-    elif hasattr(graph, "shape"):
-        W = to_device(graph, ns) if not ns.issparse(graph) else graph
-        W = W if ns.issparse(W) else ns.csr(W)
-        if W.ndim != 2 or W.shape[0] != W.shape[1]:
-            raise ShapeError(f"an adjacency matrix must be square (got shape {W.shape})")
-        n = W.shape[0]
-        W = ns.csr(W).astype(dt)
-        WT = ns.csr(W.T)
-        D = ns.csr(W - WT)
-        if D.nnz and float(xp.abs(D.data).max()) > 0:
-            if not symmetrize:
-                raise NotSymmetricError(
-                    "the adjacency is not symmetric (a directed graph); pass "
-                    "symmetrize=True to use W + Wᵀ"
-                )
-            W = ns.csr(W + WT)
-        Wc = W.tocoo()
-        r, c, w = Wc.row.astype(xp.int64), Wc.col.astype(xp.int64), Wc.data
-    else:
-        raise InputValueError(
-            f"graph must be (rows, cols[, weights]) edge arrays or a sparse adjacency "
-            f"(got {type(graph).__name__}); a networkx graph is built on the host"
-        )
+    r, c, w, n = _graph_parts(ns, graph, weight=weight, nodelist=nodelist, n=n,
+                              symmetrize=symmetrize, dt=dt)
     if w.size and not bool(xp.isfinite(w).all()):
         raise InputValueError("edge weights contain NaN or Inf; remove those edges")
     if kind in ("normalized", "random_walk") and w.size and bool((w.real < 0).any()):
-        raise InputValueError(f"kind={kind!r} needs nonnegative weights (got "
-                              f"{int(xp.count_nonzero(w.real < 0))} negative entries)")
-    off = r != c  # self-loops are ignored
-    r, c, w = r[off], c[off], w[off]
-    deg = xp.bincount(r, weights=w.real, minlength=n).astype(dt)
+        raise InputValueError(f"kind={kind!r} needs nonnegative edge weights (got "
+                              f"{int(xp.count_nonzero(w.real < 0))} negative); use "
+                              "kind='combinatorial' for a signed graph")
+    deg = xp.bincount(r, weights=w.real, minlength=n).astype(dt)  # row sums of W
     if dt.kind == "c":
         deg = deg + 1j * xp.bincount(r, weights=w.imag, minlength=n)
     diag_idx = xp.arange(n, dtype=xp.int64)
@@ -213,25 +293,30 @@ def _stencil_1d(ns: Namespace, m: int, bc: str, h: float, dt):
 
 
 def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=np.float64,
-            xp_name=None):
-    """Finite-difference Laplacian ``−∇·(c∇u)`` on a 1-D/2-D/3-D grid, in the namespace.
+            rows=None, xp_name=None):
+    """Finite-difference ``−div(a grad u)`` on a 1-D/2-D/3-D grid, assembled in the namespace.
+
+    The conventions are :func:`sparsekit.poisson`'s: row ``i`` has
+    ``Σ_d 2 a_d / h_d²`` on the diagonal and ``−a_d / h_d²`` per neighbour along
+    axis ``d``; nodes in C order (last axis fastest).
 
     Parameters
     ----------
     shape : int or tuple of int
-        Grid points per dimension, ``(nx,)``, ``(nx, ny)`` or ``(nx, ny, nz)``;
-        unknowns are ordered with the last index fastest (C order).
+        Interior grid points per axis, ``(nx,)``, ``(nx, ny)`` or ``(nx, ny, nz)``.
     bc : {"dirichlet", "neumann"}, default="dirichlet"
-        Dirichlet: the 3/5/7-point stencil ``[-1, 2, -1]/h²`` per dimension.
-        Neumann: the ends of each dimension get 1 instead of 2 (rows sum to 0,
-        the constant vector spans the null space).
+        Dirichlet: zero values one spacing beyond the grid (SPD).  Neumann
+        (cell-centred): a boundary row loses the missing neighbour's diagonal
+        share, every row sums to zero.
     h : float or tuple of float, optional
-        Grid spacing per dimension; default ``1/(n+1)`` (Dirichlet: unit
-        interval, boundary points excluded) or ``1/n`` (Neumann: cell centres).
-    coeffs : tuple of float, optional
-        Diffusion coefficient per dimension (anisotropy); default all 1.
+        Grid spacing, one value or one per axis; default 1 (the plain stencil;
+        pass ``1/(n+1)`` for the unit square with Dirichlet conditions).
+    coeffs : float or tuple of float, optional
+        Coefficient ``a_d > 0`` per axis (anisotropy); default 1.
     format, dtype, xp_name
         As for :func:`laplacian`.
+    rows : (start, stop), optional
+        Only these rows: a ``(stop − start, N)`` block.
 
     Returns
     -------
@@ -239,17 +324,18 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
 
     Notes
     -----
-    The Dirichlet eigenvalues are ``Σ_d c_d (4/h_d²) sin²(π j_d / (2(n_d+1)))``,
-    ``j_d = 1..n_d``.
+    Built as the Kronecker sum ``Σ_d a_d · I ⊗ … ⊗ T_d/h_d² ⊗ … ⊗ I`` of 1-D
+    second differences; its Dirichlet eigenvalues are
+    ``Σ_d a_d (4/h_d²) sin²(π j_d / (2(n_d+1)))``, ``j_d = 1..n_d``.
 
     See Also
     --------
-    scipy.sparse.linalg.LaplacianNd
+    sparsekit.poisson, scipy.sparse.linalg.LaplacianNd
 
     Examples
     --------
     >>> from sparsekit.backends import cupy_
-    >>> cupy_.poisson(3, h=1.0, xp_name="numpy").toarray()
+    >>> cupy_.poisson(3, xp_name="numpy").toarray()
     array([[ 2., -1.,  0.],
            [-1.,  2., -1.],
            [ 0., -1.,  2.]])
@@ -258,24 +344,40 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
     check_choice(bc, BCS, "bc")
     check_choice(format, FORMATS, "format")
     dt = _dtype(dtype)
-    dims = (shape,) if np.isscalar(shape) else tuple(shape)
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise InputValueError(f"shape must be an int or a tuple of 1 to 3 ints "
+                              f"(got {shape!r})") from None
     if not 1 <= len(dims) <= 3:
-        raise ShapeError(f"shape must have 1, 2 or 3 dimensions (got {shape!r})")
+        raise InputValueError(f"shape must have 1, 2 or 3 dimensions (got {shape!r})")
     dims = tuple(positive_int(m, "shape") for m in dims)
     nd = len(dims)
-    if h is None:
-        hs = tuple(1.0 / (m + 1) if bc == "dirichlet" else 1.0 / m for m in dims)
-    else:
-        hs = (float(h),) * nd if np.isscalar(h) else tuple(float(x) for x in h)
-    cs = (1.0,) * nd if coeffs is None else tuple(float(x) for x in coeffs)
-    if len(hs) != nd or len(cs) != nd:
-        raise ShapeError(f"h and coeffs need one value per dimension ({nd}); got h={h!r}, "
-                         f"coeffs={coeffs!r}")
-    if any(not np.isfinite(x) or x <= 0 for x in hs + cs):
-        raise InputValueError(f"h and coeffs must be finite and > 0 (got h={hs}, coeffs={cs})")
+
+    def per_axis(value, name):
+        vals = (1.0,) * nd if value is None else (
+            (float(value),) * nd if np.ndim(value) == 0 else tuple(float(x) for x in value))
+        if len(vals) != nd:
+            raise ShapeError(f"{name} must be a number or one value per axis ({nd}) "
+                             f"(got {value!r})")
+        if any(not np.isfinite(x) or x <= 0 for x in vals):
+            raise InputValueError(f"{name} must be finite and > 0 (got {value!r})")
+        return vals
+
+    hs, cs = per_axis(h, "h"), per_axis(coeffs, "coeffs")
     N = int(np.prod(dims))
+    if rows is not None:
+        try:
+            start, stop = (int(v) for v in rows)
+        except (TypeError, ValueError):
+            raise InputValueError(f"rows must be a pair (start, stop) (got {rows!r})") from None
+        if not 0 <= start <= stop <= N:
+            raise InputValueError(f"rows must satisfy 0 <= start <= stop <= {N} "
+                                  f"(got rows={rows!r})")
     A = None
-    # Kronecker sum: Σ_d c_d · I ⊗ … ⊗ T_d ⊗ … ⊗ I
+    # Kronecker sum: Σ_d a_d · I ⊗ … ⊗ T_d ⊗ … ⊗ I
     for d in range(nd):
         term = None
         for e in range(nd):
@@ -283,24 +385,38 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
                  else ns.identity(dims[e], dtype=dt))
             term = F if term is None else ns.kron(term, F)
         A = term if A is None else A + term
-    if A.shape != (N, N):  # pragma: no cover - the Kronecker sum is N × N by construction
-        raise ShapeError(f"internal error: Poisson matrix of shape {A.shape}, expected {N}")
+    A = ns.csr(A)
+    if rows is not None:
+        A = ns.csr(A[start:stop])
     return _finish(ns, A, format)
 
 
 def _token_arrays(ns, tokens):
-    """Concatenate documents; return (ids, document number per token)."""
+    """Concatenate documents; return (ids, document number per token).
+
+    ``tokens``: one document (a 1-D array or a list of ints), a 2-D array
+    (rows are documents), or a sequence of documents (as ``sk.cooccurrence``).
+    """
     xp = ns.xp
-    docs = [tokens] if (hasattr(tokens, "ndim") and tokens.ndim == 1) else list(tokens)
-    if not docs:
-        raise InputValueError("tokens is empty: give a 1-D array of token ids or a list of "
-                              "documents")
-    arrs = [xp.asarray(to_device(d, ns)).ravel() for d in docs]
+    if hasattr(tokens, "ndim"):
+        if tokens.ndim not in (1, 2):
+            raise ShapeError(f"tokens must be 1-D (or 2-D, rows as documents) (got "
+                             f"{tokens.ndim}-D)")
+        docs = [tokens] if tokens.ndim == 1 else [tokens[i] for i in range(tokens.shape[0])]
+    elif isinstance(tokens, (str, bytes)) or not hasattr(tokens, "__iter__"):
+        raise InputValueError(f"tokens must be an array of integer token ids or a sequence "
+                              f"of such arrays (got {type(tokens).__name__})")
+    else:
+        docs = list(tokens)
+        if not docs or np.ndim(docs[0]) == 0:
+            docs = [np.asarray(docs, dtype=np.int64)]
+    arrs = [xp.asarray(to_device(np.asarray(d) if isinstance(d, (list, tuple)) else d, ns))
+            .ravel() for d in docs]
     for a in arrs:
         if a.dtype.kind not in "iu":
             raise InputValueError(f"token ids must be integers (got dtype {a.dtype})")
     lengths = np.array([a.size for a in arrs], dtype=np.int64)
-    ids = xp.concatenate(arrs).astype(xp.int64) if arrs else xp.zeros(0, xp.int64)
+    ids = xp.concatenate(arrs).astype(xp.int64)
     doc = xp.repeat(xp.arange(len(arrs), dtype=xp.int64), lengths.tolist())  # cupy: host ints
     return ids, doc
 
@@ -317,7 +433,8 @@ def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting
 
     Parameters
     ----------
-    tokens : 1-D integer array, or a sequence of them (documents)
+    tokens : 1-D integer array or list of ints, 2-D array (rows are documents), or a
+        sequence of 1-D arrays (documents)
         Token ids (host or device); windows never cross document boundaries.
     window : int, default=5
         Largest distance counted.
@@ -350,7 +467,7 @@ def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting
            [1., 0., 1.],
            [0., 1., 0.]])
     """
-    ns = resolve(xp_name, *((tokens,) if hasattr(tokens, "ndim") else tuple(tokens)))
+    ns = resolve(xp_name, tokens if hasattr(tokens, "ndim") else None)
     check_choice(weighting, WEIGHTINGS, "weighting")
     check_choice(format, FORMATS, "format")
     window = positive_int(window, "window")

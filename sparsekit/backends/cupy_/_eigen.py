@@ -56,7 +56,7 @@ EIGEN_PRECONDS = {"auto": "amg for the smallest pairs, none for the largest",
                   "none": "none", "jacobi": "inverse diagonal", "amg": "device AMG V-cycle"}
 
 _DENSE_N = 500  # below this many rows, auto uses the dense eigensolver
-_DEFAULT_TOL = 1e-6  # residual tolerance relative to ‖A‖₁
+_DEFAULT_TOL = 1e-8  # residual tolerance relative to ‖A‖₁ + |λ| ‖M‖₁ (as sk.eigsh)
 
 
 def _dense(ns, A, M, k, which):
@@ -124,7 +124,7 @@ def _host_factor(A_host, sigma):
     return lu
 
 
-def eigsh(A, *, k=6, which="smallest", sigma=None, M=None, method="auto", precond="auto",
+def eigsh(A, *, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
           tol=None, maxiter=None, v0=None, strict=False, xp_name=None,
           smoother="chebyshev", sweeps=2) -> EigenResult:
     """``k`` eigenpairs of a symmetric ``A`` (or ``A v = λ M v``) in the namespace.
@@ -135,8 +135,9 @@ def eigsh(A, *, k=6, which="smallest", sigma=None, M=None, method="auto", precon
         Symmetric (Hermitian).  A host matrix is copied to the device (noted).
     k : int, default=6
         Number of pairs, ``1 <= k < n``.
-    which : {"smallest", "largest", "nearest"}, default="smallest"
-        Which end of the spectrum; ``"nearest"`` needs ``sigma``.
+    which : {"smallest", "largest", "nearest"}, optional
+        Which eigenvalues; default ``"nearest"`` when ``sigma`` is given, else
+        ``"smallest"``.  ``"nearest"`` needs ``sigma`` and ``sigma`` needs it.
     sigma : float, optional
         Shift: the ``k`` eigenvalues nearest ``sigma`` (shift-invert, host factor).
     M : sparse matrix, optional
@@ -148,7 +149,7 @@ def eigsh(A, *, k=6, which="smallest", sigma=None, M=None, method="auto", precon
     tol : float, optional
         Residual tolerance relative to ``‖A‖₁``: a pair is converged when
         ``‖A v − λ M v‖ ≤ tol·(‖A‖₁ + |λ|·‖M‖₁)`` (``‖M‖₁ = 0`` without M).
-        Default 1e-6.
+        Default 1e-8 (as ``sk.eigsh``); ``result.tol`` is this relative value.
     maxiter : int, optional
         Iteration limit (LOBPCG default 200).
     v0 : array, optional
@@ -178,7 +179,12 @@ def eigsh(A, *, k=6, which="smallest", sigma=None, M=None, method="auto", precon
     """
     ns = resolve(xp_name, A, M, v0)
     check_choice(method, EIGEN_METHODS, "method")
+    if which is None:
+        which = "nearest" if sigma is not None else "smallest"
     check_choice(which, WHICH, "which")
+    if sigma is not None and which != "nearest":
+        raise InputValueError(f"sigma={sigma!r} is only used with which='nearest' (got "
+                              f"which={which!r}); drop sigma, or ask for which='nearest'")
     check_choice(precond, EIGEN_PRECONDS, "precond")
     xp = ns.xp
     notes: list[str] = []
@@ -342,7 +348,7 @@ def eigsh(A, *, k=6, which="smallest", sigma=None, M=None, method="auto", precon
     result = EigenResult(values=values, vectors=V, residuals=residuals, converged=converged,
                          method=method, backend=ns.backend, iterations=int(iterations),
                          timings={"setup": t1 - t0, "solve": t2 - t1},
-                         tol=float(tol_abs), notes=tuple(notes))
+                         tol=float(tol), notes=tuple(notes))
     if not result.all_converged:
         msg = (f"eigsh {method} ({ns.backend}): {int(np.sum(~converged))} of {k} pairs did "
                f"not reach tol={tol:g}·‖A‖₁ (largest residual {float(residuals.max()):.3e})")
