@@ -69,7 +69,12 @@ def _value(text):
 
 
 def latest_results(results_dir, machine=None):
-    """(machine, result dict) of the most recent result file; machine defaults to the newest."""
+    """(machine, {benchmark: (values, params, commit)}) from one machine's result files.
+
+    The machine defaults to the one with the newest file.  Each benchmark's
+    entry comes from the newest file that has it, so a run of some benchmarks
+    (``asv run -b``) on a later commit updates those and keeps the others.
+    """
     files = []
     for d in sorted(p for p in Path(results_dir).iterdir() if p.is_dir()):
         if machine is not None and d.name != machine:
@@ -81,14 +86,22 @@ def latest_results(results_dir, machine=None):
     if not files:
         where = f" for machine {machine!r}" if machine else ""
         raise SystemExit(f"bench_table: no asv results{where} in {results_dir} (run `make bench`)")
-    _, _, name, data = max(files, key=lambda t: (t[0], t[1]))
-    return name, data
+    files.sort(key=lambda t: (t[0], t[1]))
+    name = files[-1][2]
+    merged = {}
+    for _, _, machine_name, data in files:
+        if machine_name != name:
+            continue
+        columns = data.get("result_columns", ["result", "params"])
+        for bench, entry in data.get("results", {}).items():
+            params = entry[columns.index("params")] if "params" in columns else []
+            merged[bench] = (entry[columns.index("result")], params, data.get("commit_hash", "?"))
+    return name, merged
 
 
-def cases(name, entry, columns, benchmarks):
+def cases(name, entry, benchmarks):
     """Yield (other_params, method, value) for one benchmark's stored results."""
-    values = entry[columns.index("result")]
-    params = entry[columns.index("params")] if "params" in columns else []
+    values, params, _ = entry
     names = benchmarks[name].get("param_names", [])
     if not params or "method" not in names:
         return
@@ -101,13 +114,12 @@ def cases(name, entry, columns, benchmarks):
 
 def ratios(results, benchmarks):
     """Rows: benchmark, sparsekit method, anchor, case, sparsekit time, anchor time, ratio."""
-    columns = results.get("result_columns", ["result", "params"])
     rows = []
-    for name in sorted(results.get("results", {})):
+    for name in sorted(results):
         if name not in benchmarks or not name.split(".")[-1].startswith("time_"):
             continue
         by_case = {}
-        for others, method, value in cases(name, results["results"][name], columns, benchmarks):
+        for others, method, value in cases(name, results[name], benchmarks):
             if value is not None and math.isfinite(value):
                 by_case.setdefault(others, {})[method] = value
         for others, times in by_case.items():
@@ -181,9 +193,10 @@ def main(argv=None):
     rows = ratios(results, benchmarks)
     header, table = full(rows) if args.full else summary(rows)
     info = json.loads((Path(args.results) / machine / "machine.json").read_text())
+    commits = sorted({entry[2][:8] for entry in results.values()})
     title = (f"sparsekit vs anchors: anchor time / sparsekit time (asv medians; >1 = sparsekit "
              f"faster); machine {machine} ({info.get('cpu', '?')}, {info.get('num_cpu', '?')} "
-             f"cpus), commit {results.get('commit_hash', '?')[:8]}")
+             f"cpus), commit {', '.join(commits)}")
     print(title)
     print(plain(header, table) if table else "(no benchmark with sparsekit and anchor rows)")
     if args.markdown:
