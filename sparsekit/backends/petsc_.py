@@ -83,7 +83,7 @@ PC_TYPES = {
     "amg": "gamg",
     "gamg": "gamg",
     "hypre": "hypre",  # BoomerAMG, where PETSc was built with hypre
-    "direct": "lu",  # a parallel LU (MUMPS where PETSc has it)
+    "direct": "lu",  # a parallel LU (SuperLU_dist or MUMPS, see _DIRECT_SOLVERS)
     "lu": "lu",
 }
 
@@ -570,10 +570,17 @@ def _choose_solver(method: str, precond: str, facts: dict) -> tuple[str, str, li
     return method, precond, reasons
 
 
+# Parallel LU packages in order of preference.  Measured here (Debian's PETSc 3.18,
+# 2 ranks): shift-invert on the Laplacian of luxembourg_osm (114k rows, ~30 solves)
+# took 60 s of triangular solves with MUMPS and 12 s with SuperLU_dist; on
+# bcsstk13 and fe_4elt2 SuperLU_dist was as fast or faster.  See docs/mpi.md.
+_DIRECT_SOLVERS = ("superlu_dist", "mumps")
+
+
 def _direct_solver_type(PETSc) -> str | None:
-    """MUMPS, else SuperLU_dist, else PETSc's own (serial) LU."""
+    """SuperLU_dist, else MUMPS, else PETSc's own (serial) LU."""
     has = getattr(PETSc.Sys, "hasExternalPackage", None)
-    for pkg in ("mumps", "superlu_dist"):
+    for pkg in _DIRECT_SOLVERS:
         if has is None or has(pkg):
             return pkg
     return None
@@ -586,7 +593,7 @@ def _configure_pc(PETSc, pc, precond: str, size: int, symmetric: bool) -> str:
         solver = _direct_solver_type(PETSc)
         if solver is None and size > 1:
             raise BackendError(
-                "no parallel direct solver (MUMPS, SuperLU_dist) in this PETSc build"
+                "no parallel direct solver (SuperLU_dist, MUMPS) in this PETSc build"
             )
         if solver:
             pc.setFactorSolverType(solver)
@@ -646,7 +653,7 @@ def solve(
         The right-hand side(s), full length on every rank.
     method : {"auto", "cg", "minres", "gmres", "bicgstab", "direct"}, default="auto"
         KSP type (:data:`KSP_METHODS`): CG, MINRES, GMRES, BiCGStab (KSPBCGS),
-        or one application of a parallel LU (KSPPREONLY + PCLU with MUMPS).
+        or one application of a parallel LU (KSPPREONLY + PCLU with SuperLU_dist or MUMPS).
     precond : {"auto", "none", "jacobi", "ilu", "amg", "gamg", "hypre", "direct", "lu"}
         Default "auto".  PC type (:data:`PC_TYPES`); ``"amg"`` is PCGAMG, ``"hypre"`` BoomerAMG.
     rtol, atol : float, default=1e-8, 0.0
@@ -890,7 +897,7 @@ def eigsh(
     """Symmetric eigenpairs with SLEPc's EPS, the matrix distributed by rows (collective).
 
     ``which="smallest"`` without ``sigma`` uses Krylov–Schur with shift-and-invert
-    (STSINVERT, a parallel LU by MUMPS) at a small negative shift when the
+    (STSINVERT, a parallel LU by SuperLU_dist or MUMPS) at a small negative shift when the
     diagonal is nonnegative (then the matrix is taken to be positive
     semidefinite, as Laplacians and stiffness matrices are); the constant
     null vector of a Laplacian is then simply the first pair (eigenvalue 0).
@@ -912,12 +919,12 @@ def eigsh(
     method : {"auto", "shift_invert", "krylovschur", "lanczos", "lobpcg"}, default="auto"
         :data:`EPS_METHODS`.
     precond : {"auto", "direct", "lu", "amg", "jacobi", "none"}, default="auto"
-        How shift-and-invert's systems are solved (``"direct"``: MUMPS LU;
+        How shift-and-invert's systems are solved (``"direct"``: parallel LU;
         ``"amg"``: CG + GAMG to 1e-12) or LOBPCG's preconditioner.
     tol : float, optional
         SLEPc's relative tolerance and the backward-error bound each pair is
         judged against: ``‖A v − λ M v‖ ≤ tol·(‖A‖∞ + |λ|‖M‖∞)``; default
-        1e-10 for SLEPc and 1e-8 for the judgement.
+        1e-12 for SLEPc and 1e-8 for the judgement.
     maxiter : int, optional
         EPS iteration cap (SLEPc's default otherwise).
     v0 : ndarray, optional
@@ -961,7 +968,7 @@ def eigsh(
         raise InputValueError(f"k must be < n (got k={k}, n={n}); use a dense eigh for all pairs")
     if tol is not None:
         tol = _validate.nonnegative_float(tol, "tol")
-    eps_tol = tol if tol else 1e-10
+    eps_tol = tol if tol else 1e-12
     judge_tol = tol if tol else 1e-8
     if maxiter is not None:
         maxiter = _validate.positive_int(maxiter, "maxiter")
