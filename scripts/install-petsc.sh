@@ -47,7 +47,9 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then
     SUDO="sudo"
 fi
-APT_PKGS="petsc-dev slepc-dev openmpi-bin"
+# libopenblas0-serial: PETSc's dense kernels (LU fronts, GAMG's coarse grid) otherwise
+# run on Debian's reference BLAS; the serial build does not fight the MPI ranks for cores.
+APT_PKGS="petsc-dev slepc-dev openmpi-bin libopenblas0-serial"
 missing=""
 for p in $APT_PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

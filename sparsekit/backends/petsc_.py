@@ -386,34 +386,35 @@ class _Distributed:
         self.mat = mat
         self.local = local
 
-    def facts(self, PETSc) -> dict:
-        """Symmetry, sign of the diagonal, and whether constants are in the null space."""
-        comm = PETSc.COMM_WORLD
-        if self.full is not None:
-            symmetric = _validate.is_symmetric(self.full)
-        else:
-            scale = max(self.mat.norm(PETSc.NormType.INFINITY), 1.0)
-            symmetric = bool(self.mat.isSymmetric(1e-10 * scale))
+    def facts(self, PETSc, symmetry: bool = True) -> dict:
+        """Sign of the diagonal, norm, zero row sums and (when asked) symmetry.
+
+        The symmetry test of a distributed matrix forms its transpose, so it
+        is skipped (``symmetric=None``) unless ``symmetry`` or the rows sum to
+        zero (a Laplacian, whose constant null vector is then attached).
+        """
         d = self.mat.getDiagonal()
-        posdiag = bool(d.min()[1] > 0) if self.n else True
-        nonnegdiag = bool(d.min()[1] >= 0) if self.n else True
+        dmin = d.min()[1] if self.n else 1.0
         d.destroy()
         anorm = float(self.mat.norm(PETSc.NormType.INFINITY))
         one = self.mat.createVecRight()
         one.set(1.0)
         row_sums = self.mat.createVecLeft()
         self.mat.mult(one, row_sums)
-        const_null = symmetric and anorm > 0 and row_sums.norm(PETSc.NormType.INFINITY) <= (
-            1e-12 * anorm
-        )
+        zero_rows = anorm > 0 and row_sums.norm(PETSc.NormType.INFINITY) <= 1e-12 * anorm
         for v in (one, row_sums):
             v.destroy()
-        del comm
+        symmetric = None
+        if symmetry or zero_rows:
+            if self.full is not None:
+                symmetric = _validate.is_symmetric(self.full)
+            else:
+                symmetric = bool(self.mat.isSymmetric(1e-10 * anorm))
         return {
             "symmetric": symmetric,
-            "positive_diagonal": posdiag,
-            "nonnegative_diagonal": nonnegdiag,
-            "constant_null_space": bool(const_null),
+            "positive_diagonal": bool(dmin > 0),
+            "nonnegative_diagonal": bool(dmin >= 0),
+            "constant_null_space": bool(zero_rows and symmetric),
             "norm_inf": anorm,
         }
 
@@ -586,7 +587,7 @@ def _direct_solver_type(PETSc) -> str | None:
     return None
 
 
-def _configure_pc(PETSc, pc, precond: str, size: int, symmetric: bool) -> str:
+def _configure_pc(PETSc, pc, precond: str, size: int) -> str:
     """Set the PC; return a description of what runs."""
     pc.setType(PC_TYPES[precond])
     if precond in ("direct", "lu"):
@@ -720,7 +721,7 @@ def solve(
         x0 = _validate.as_rhs(x0, n, "x0")
         if x0.shape != b.shape:
             raise ShapeError(f"x0 must have the shape of b {b.shape} (got {x0.shape})")
-    facts = dist.facts(PETSc)
+    facts = dist.facts(PETSc, symmetry=(method == "auto"))
     method, precond, reasons = _choose_solver(method, precond, facts)
 
     prefix = _new_prefix()
@@ -744,7 +745,7 @@ def solve(
             pc_desc = "user M"
             precond = "user"
         else:
-            pc_desc = _configure_pc(PETSc, pc, precond, comm.getSize(), facts["symmetric"])
+            pc_desc = _configure_pc(PETSc, pc, precond, comm.getSize())
         if method == "direct":
             ksp.setTolerances(max_it=1)
         else:
@@ -1036,7 +1037,7 @@ def eigsh(
             spc = sksp.getPC()
             if precond in ("direct", "lu"):
                 sksp.setType("preonly")
-                _configure_pc(PETSc, spc, "direct", comm.getSize(), True)
+                _configure_pc(PETSc, spc, "direct", comm.getSize())
             else:
                 sksp.setType("cg" if precond == "amg" else "gmres")
                 spc.setType(EIG_PRECONDS[precond])
