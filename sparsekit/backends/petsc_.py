@@ -571,27 +571,30 @@ def _choose_solver(method: str, precond: str, facts: dict) -> tuple[str, str, li
     return method, precond, reasons
 
 
-# Parallel LU packages in order of preference.  Measured here (Debian's PETSc 3.18,
-# 2 ranks): shift-invert on the Laplacian of luxembourg_osm (114k rows, ~30 solves)
-# took 60 s of triangular solves with MUMPS and 12 s with SuperLU_dist; on
-# bcsstk13 and fe_4elt2 SuperLU_dist was as fast or faster.  See docs/mpi.md.
-_DIRECT_SOLVERS = ("superlu_dist", "mumps")
+# Parallel LU packages in order of preference.  MUMPS pivots (threshold partial
+# pivoting inside its fronts), so it is the one for indefinite and nonsymmetric
+# matrices; SuperLU_dist pivots statically (it hit a zero pivot on a shifted 1-D
+# Laplacian) but its triangular solves were much faster here (2 ranks, Debian's
+# PETSc 3.18: shift-invert on the Laplacian of luxembourg_osm, 114k rows, ~30
+# solves, 52.7 s of MUMPS MatSolve against 12.6 s), so it is the one for the
+# positive definite A - sigma I of the smallest eigenvalues.  See docs/mpi.md.
+_DIRECT_SOLVERS = {"general": ("mumps", "superlu_dist"), "definite": ("superlu_dist", "mumps")}
 
 
-def _direct_solver_type(PETSc) -> str | None:
-    """SuperLU_dist, else MUMPS, else PETSc's own (serial) LU."""
+def _direct_solver_type(PETSc, kind: str = "general") -> str | None:
+    """The first parallel LU package this PETSc has for ``kind``, else None (PETSc's own LU)."""
     has = getattr(PETSc.Sys, "hasExternalPackage", None)
-    for pkg in _DIRECT_SOLVERS:
+    for pkg in _DIRECT_SOLVERS[kind]:
         if has is None or has(pkg):
             return pkg
     return None
 
 
-def _configure_pc(PETSc, pc, precond: str, size: int) -> str:
+def _configure_pc(PETSc, pc, precond: str, size: int, kind: str = "general") -> str:
     """Set the PC; return a description of what runs."""
     pc.setType(PC_TYPES[precond])
     if precond in ("direct", "lu"):
-        solver = _direct_solver_type(PETSc)
+        solver = _direct_solver_type(PETSc, kind)
         if solver is None and size > 1:
             raise BackendError(
                 "no parallel direct solver (SuperLU_dist, MUMPS) in this PETSc build"
@@ -722,6 +725,11 @@ def solve(
         if x0.shape != b.shape:
             raise ShapeError(f"x0 must have the shape of b {b.shape} (got {x0.shape})")
     facts = dist.facts(PETSc, symmetry=(method == "auto"))
+    if M is not None:
+        if method == "direct":
+            dist.destroy()
+            raise InputValueError("method='direct' takes no preconditioner M (got M)")
+        precond = "none"  # only to resolve the method; M replaces the PC below
     method, precond, reasons = _choose_solver(method, precond, facts)
 
     prefix = _new_prefix()
@@ -821,8 +829,8 @@ def solve(
                     f"column {j}: {prefix_words}{words}; true relative residual "
                     f"{rnorm / bnorm if bnorm else rnorm:.3e}"
                 )
-            else:
-                reason_notes.append(f"PETSc: {words}") if j == 0 else None
+            elif j == 0:
+                reason_notes.append(f"PETSc: {words}")
             conv_all &= ok
             its = max(its, col_its)
             rel = max(rel, rnorm / bnorm if bnorm > 0 else rnorm)
@@ -1037,7 +1045,11 @@ def eigsh(
             spc = sksp.getPC()
             if precond in ("direct", "lu"):
                 sksp.setType("preonly")
-                _configure_pc(PETSc, spc, "direct", comm.getSize())
+                definite = sigma is None and which == "smallest"  # A - shift I is SPD
+                desc = _configure_pc(
+                    PETSc, spc, "direct", comm.getSize(), "definite" if definite else "general"
+                )
+                notes.append(f"shift-invert solves: {desc}")
             else:
                 sksp.setType("cg" if precond == "amg" else "gmres")
                 spc.setType(EIG_PRECONDS[precond])

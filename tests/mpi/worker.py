@@ -238,6 +238,36 @@ def case_eig_lobpcg():
     return {"values": e.values, "residuals": e.residuals}, eig_info(e)
 
 
+def path_laplacian_1d(n: int) -> sp.csr_array:
+    return sp.csr_array(sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n)))
+
+
+def case_user_preconditioner():
+    A = sk.datasets.load("gr_30_30")
+    b = seeded_rhs(A.shape[0], 9)
+    M = sp.diags(1.0 / A.diagonal())  # Jacobi, applied by the python PC
+    r = petsc_.solve(A, b, method="cg", M=M, rtol=1e-10)
+    return {"x": r.x, "b": b}, solve_info(r)
+
+
+def case_eig_generalized():
+    n = 120
+    K = path_laplacian_1d(n)
+    Md = sp.csr_array(sp.diags(np.linspace(1.0, 2.0, n)))
+    e = petsc_.eigsh(K, k=4, M=Md)
+    return {"values": e.values, "vectors": e.vectors}, eig_info(e)
+
+
+def case_eig_sigma():
+    e = petsc_.eigsh(path_laplacian_1d(300), k=5, sigma=1.0)
+    return {"values": e.values}, eig_info(e)
+
+
+def case_eig_largest():
+    e = petsc_.eigsh(path_laplacian_1d(100), k=3, which="largest", maxiter=2000)
+    return {"values": e.values}, eig_info(e)
+
+
 CASES = {
     "comm": case_comm,
     "poisson512": case_poisson512,
@@ -262,6 +292,10 @@ CASES = {
     "eig_luxembourg_osm": _laplacian_eig("luxembourg_osm"),
     "eig_bcsstk13": case_eig_bcsstk13,
     "eig_lobpcg": case_eig_lobpcg,
+    "user_M": case_user_preconditioner,
+    "eig_generalized": case_eig_generalized,
+    "eig_sigma": case_eig_sigma,
+    "eig_largest": case_eig_largest,
 }
 
 
