@@ -277,6 +277,7 @@ def test_strict_raises_no_convergence(ranks):
         ("bad_option_value", "BackendError", "ksp_type"),
         ("unknown_method", "UnknownMethodError", "conjugate"),
         ("eig_not_symmetric", "NotSymmetricError", "symmetric"),
+        ("eig_bad_option", "BackendError", "eps_no_such_thing"),
     ],
 )
 def test_bad_input_errors(ranks, name, error, needle):

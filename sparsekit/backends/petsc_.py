@@ -512,6 +512,14 @@ def _libpetsc(PETSc):
         raise BackendError(f"cannot load {path} to check PETSc options: {exc}") from exc
 
 
+def _unused_error(lib: str, unused, prefix: str, what: str) -> BackendError:
+    names = ", ".join("-" + name for name in _shown(unused, prefix))
+    return BackendError(
+        f"{lib} did not use option(s) {names} for {what}; check the spelling (see the "
+        "KSP/PC/EPS/ST manual pages) or that the option applies to this method"
+    )
+
+
 def _petsc_error(exc, what: str, option_names=()) -> BackendError:
     """A BackendError for a PETSc error raised while doing ``what``."""
     code = getattr(exc, "ierr", None)
@@ -776,16 +784,6 @@ def solve(
         _clear_options(PETSc, option_names)
         what = f"setting up KSP {KSP_METHODS[method]} with PC {precond}"
         raise _petsc_error(exc, what, _shown(option_names, prefix)) from None
-    unused = _unused_options(PETSc, option_names)
-    _clear_options(PETSc, option_names)
-    if unused:
-        ksp.destroy()
-        dist.destroy()
-        raise BackendError(
-            "PETSc did not use option(s) " + ", ".join("-" + u[len(prefix):] for u in unused)
-            + f" for KSP {KSP_METHODS[method]} with PC {pc_desc}; check the name "
-            "(see the KSP/PC manual pages) or that it applies to this method"
-        )
     t_setup = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -836,11 +834,17 @@ def solve(
             rel = max(rel, rnorm / bnorm if bnorm > 0 else rnorm)
             x_cols.append(_allgather(PETSc, xv.getArray(), n) if gather else xv.getArray().copy())
     except PETSc.Error as exc:
-        raise _petsc_error(exc, f"solving with KSP {KSP_METHODS[method]}") from None
+        what = f"solving with KSP {KSP_METHODS[method]}"
+        raise _petsc_error(exc, what, _shown(option_names, prefix)) from None
     finally:
+        # options such as ksp_view are only read by KSPSolve: judge them after it
+        unused = _unused_options(PETSc, option_names)
+        _clear_options(PETSc, option_names)
         for obj in (bv, xv, rv, ksp):
             obj.destroy()
         dist.destroy()
+    if unused:
+        raise _unused_error("PETSc", unused, prefix, f"KSP {KSP_METHODS[method]} with PC {pc_desc}")
     t_solve = time.perf_counter() - t1
 
     x = np.column_stack(x_cols) if b.ndim == 2 else x_cols[0]
@@ -1089,16 +1093,6 @@ def eigsh(
         _clear_options(PETSc, option_names)
         what = f"setting up EPS {eps_type} with ST {st_type}"
         raise _petsc_error(exc, what, _shown(option_names, prefix)) from None
-    unused = _unused_options(PETSc, option_names)
-    _clear_options(PETSc, option_names)
-    if unused:
-        eps.destroy()
-        dist.destroy()
-        raise BackendError(
-            "SLEPc did not use option(s) " + ", ".join("-" + u[len(prefix):] for u in unused)
-            + f" for EPS {eps_type} with ST {st_type}; check the name (EPS/ST/KSP/PC "
-            "manual pages) or that it applies to this method"
-        )
     t_setup = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -1130,12 +1124,17 @@ def eigsh(
         for obj in (v, r, w):
             obj.destroy()
     except PETSc.Error as exc:
-        raise _petsc_error(exc, f"solving with EPS {eps_type}") from None
+        what = f"solving with EPS {eps_type}"
+        raise _petsc_error(exc, what, _shown(option_names, prefix)) from None
     finally:
+        unused = _unused_options(PETSc, option_names)
+        _clear_options(PETSc, option_names)
         eps.destroy()
         dist.destroy()
         if mdist is not None:
             mdist.destroy()
+    if unused:
+        raise _unused_error("SLEPc", unused, prefix, f"EPS {eps_type} with ST {st_type}")
     t_solve = time.perf_counter() - t1
 
     order = np.argsort(vals)

@@ -263,6 +263,11 @@ def case_eig_sigma():
     return {"values": e.values}, eig_info(e)
 
 
+def case_eig_bad_option():
+    petsc_.eigsh(path_laplacian_1d(50), k=2, options={"eps_no_such_thing": 1})
+    return {}, {}
+
+
 def case_eig_largest():
     e = petsc_.eigsh(path_laplacian_1d(100), k=3, which="largest", maxiter=2000)
     return {"values": e.values}, eig_info(e)
@@ -288,7 +293,7 @@ CASES = {
     "bad_option_value": case_bad_option_value,
     "unknown_method": case_unknown_method,
     "eig_not_symmetric": case_eig_not_symmetric,
-    "eig_fe_4elt2": _laplacian_eig("fe_4elt2"),
+    "eig_fe_4elt2": _laplacian_eig("fe_4elt2", options={"eps_ncv": 20}),
     "eig_luxembourg_osm": _laplacian_eig("luxembourg_osm"),
     "eig_bcsstk13": case_eig_bcsstk13,
     "eig_lobpcg": case_eig_lobpcg,
@@ -296,6 +301,7 @@ CASES = {
     "eig_generalized": case_eig_generalized,
     "eig_sigma": case_eig_sigma,
     "eig_largest": case_eig_largest,
+    "eig_bad_option": case_eig_bad_option,
 }
 
 
