@@ -93,6 +93,7 @@ EPS_METHODS = {
     "shift_invert": ("krylovschur", "sinvert"),
     "krylovschur": ("krylovschur", "shift"),
     "lanczos": ("krylovschur", "shift"),
+    "arpack": ("krylovschur", "shift"),  # the SciPy backend's name: SLEPc's Krylov-Schur
     "lobpcg": ("lobpcg", "precond"),
 }
 
@@ -103,10 +104,15 @@ EIG_PRECONDS = {
     "lu": "lu",
     "amg": "gamg",
     "jacobi": "jacobi",
+    "ilu": "bjacobi",
     "none": "none",
 }
 
-_WHICH = ("smallest", "largest")
+_WHICH = {
+    "smallest": "the k algebraically smallest eigenvalues",
+    "largest": "the k algebraically largest eigenvalues",
+    "nearest": "the k eigenvalues nearest to sigma",
+}
 
 # The shift for the smallest eigenvalues of a positive semidefinite matrix, relative
 # to its norm: close enough to 0 that the smallest eigenvalues stay well separated
@@ -923,15 +929,17 @@ def eigsh(
         Real symmetric.
     k : int, default=6
         Number of eigenpairs.
-    which : {"smallest", "largest"}, default="smallest"
-        Which end of the spectrum (ignored when ``sigma`` is given).
+    which : {"smallest", "largest", "nearest"} or None, default="smallest"
+        Which eigenvalues; ``"nearest"`` (the default when ``sigma`` is given)
+        needs ``sigma``.
     sigma : float, optional
         Find the eigenvalues nearest ``sigma`` (shift-and-invert).
     M : sparse matrix or DistributedMatrix, optional
         SPD mass matrix of the generalized problem ``A v = λ M v``.
-    method : {"auto", "shift_invert", "krylovschur", "lanczos", "lobpcg"}, default="auto"
+    method : {"auto", "shift_invert", "krylovschur", "lanczos", "arpack", "lobpcg"}
+        Default "auto".
         :data:`EPS_METHODS`.
-    precond : {"auto", "direct", "lu", "amg", "jacobi", "none"}, default="auto"
+    precond : {"auto", "direct", "lu", "amg", "jacobi", "ilu", "none"}, default="auto"
         How shift-and-invert's systems are solved (``"direct"``: parallel LU;
         ``"amg"``: CG + GAMG to 1e-12) or LOBPCG's preconditioner.
     tol : float, optional
@@ -969,8 +977,23 @@ def eigsh(
     SLEPc = _slepc()
     _validate.check_choice(method, EPS_METHODS, "method")
     _validate.check_choice(precond, EIG_PRECONDS, "precond")
-    if sigma is None:
-        _validate.check_choice(which, dict.fromkeys(_WHICH), "which")
+    if which is None:
+        which = "nearest" if sigma is not None else "smallest"
+    _validate.check_choice(which, _WHICH, "which")
+    if which == "nearest" and sigma is None:
+        raise InputValueError("which='nearest' needs sigma= (the target eigenvalue)")
+    if sigma is not None:
+        if which != "nearest" and which != "smallest":
+            raise InputValueError(
+                f"sigma={sigma!r} is only used with which='nearest' (got which={which!r})"
+            )
+        which = "nearest"
+        try:
+            sigma = float(sigma)
+        except (TypeError, ValueError):
+            raise InputValueError(f"sigma must be a real number (got {sigma!r})") from None
+        if not np.isfinite(sigma):
+            raise InputValueError(f"sigma must be finite (got {sigma!r})")
     comm = PETSc.COMM_WORLD
     t0 = time.perf_counter()
     dist = _Distributed(PETSc, A)
@@ -1024,6 +1047,12 @@ def eigsh(
                 "nonnegative diagonal); pass sigma=..."
             )
     eps_type, st_type = EPS_METHODS[method]
+    if method == "lobpcg" and which == "nearest":
+        dist.destroy()
+        raise InputValueError(
+            "method='lobpcg' finds the smallest or largest eigenvalues; for those nearest "
+            "sigma use method='shift_invert'"
+        )
     if precond == "auto":
         precond = "direct" if st_type == "sinvert" else ("jacobi" if method == "lobpcg" else "none")
 
