@@ -371,6 +371,24 @@ def test_user_preconditioner(ranks):
     assert entries[0]["precond"] == "user" and entries[0]["converged"]
 
 
+@needs_mpi
+def test_public_sk_solve_dispatches_distributed_rows(ranks):
+    entries, arr = case(ranks, "sk_solve")
+    A = load_real("gr_30_30")
+    assert relres(A, arr["x"], arr["b"]) <= 1e-10 * (1 + 1e-6)
+    np.testing.assert_allclose(arr["x"], spla.spsolve(sp.csc_matrix(A), arr["b"]),
+                               rtol=1e-6, atol=1e-9)
+    assert all(e["backend"] == "petsc" and e["converged"] for e in entries)
+
+
+@needs_mpi
+def test_public_sk_eigsh_dispatches(ranks):
+    entries, arr = case(ranks, "sk_eigsh")
+    # tridiag(-1, 2, -1): the Dirichlet 1-D Laplacian, eigenvalues 2 - 2 cos(j pi / (n + 1))
+    np.testing.assert_allclose(arr["values"], _path_spectrum(200)[:4], rtol=1e-9)
+    assert all(e["backend"] == "petsc" for e in entries)
+
+
 # ------------------------------------------------------------------ without petsc4py
 
 

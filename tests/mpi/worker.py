@@ -273,6 +273,21 @@ def case_eig_largest():
     return {"values": e.values}, eig_info(e)
 
 
+def case_sk_solve():
+    """Through the public sk.solve dispatch, with rows held per rank."""
+    A = sk.datasets.load("gr_30_30")
+    D = petsc_.DistributedMatrix.from_global(A)
+    b = seeded_rhs(A.shape[0], 10)
+    r = sk.solve(D, b, backend="petsc", rtol=1e-10)
+    return {"x": r.x, "b": b}, solve_info(r)
+
+
+def case_sk_eigsh():
+    """Through the public sk.eigsh dispatch."""
+    e = sk.eigsh(path_laplacian_1d(200), k=4, backend="petsc")
+    return {"values": e.values}, eig_info(e)
+
+
 CASES = {
     "comm": case_comm,
     "poisson512": case_poisson512,
@@ -302,6 +317,8 @@ CASES = {
     "eig_sigma": case_eig_sigma,
     "eig_largest": case_eig_largest,
     "eig_bad_option": case_eig_bad_option,
+    "sk_solve": case_sk_solve,
+    "sk_eigsh": case_sk_eigsh,
 }
 
 
