@@ -88,7 +88,7 @@ def ranks(tmp_path_factory):
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     proc = subprocess.run(
         [*mpiexec_command(NRANKS), sys.executable, str(WORKER), str(out)],
-        capture_output=True, text=True, timeout=600, env=env, cwd=ROOT,
+        capture_output=True, text=True, timeout=400, env=env, cwd=ROOT,
     )
     assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     reports = [json.loads((out / f"rank{r}.json").read_text()) for r in range(NRANKS)]

@@ -323,9 +323,6 @@ class DistributedMatrix(spla.LinearOperator):
         y = self.local @ np.asarray(x, dtype=np.float64).ravel()
         return _allgather(_petsc(), y, self.shape[0])
 
-    def _adjoint(self):
-        return self  # only symmetric matrices are meaningful as operators here
-
     def __repr__(self) -> str:
         return (
             f"DistributedMatrix({self.shape[0]}x{self.shape[1]}, rows {self.start}:{self.stop} "
