@@ -109,7 +109,8 @@ def eig_info(e):
 def case_poisson512():
     m = 512
     n = m * m
-    A = petsc_.DistributedMatrix.from_builder(lambda s, e: poisson2d_rows(m, s, e), n)
+    # each rank builds only its rows, with the builders' rows= (issue 3)
+    A = petsc_.DistributedMatrix.from_builder(lambda s, e: sk.poisson((m, m), rows=(s, e)), n)
     x_true = np.sin(np.linspace(0, 7, n)) + seeded_rhs(n, 1) * 0.1
     # b = A x_true, computed from this rank's rows only, then gathered
     b = A @ x_true
