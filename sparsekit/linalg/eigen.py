@@ -688,7 +688,8 @@ def _ok(result: EigenResult, k: int) -> bool:
 
 
 def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
-          backend="auto", tol=None, maxiter=None, v0=None, strict=False, check=True):
+          backend="auto", tol=None, maxiter=None, v0=None, strict=False, check=True,
+          options=None):
     """Eigenpairs of a large sparse symmetric matrix (or pencil ``A, M``) that just work.
 
     Parameters
@@ -723,6 +724,8 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
         of warning when a pair misses the tolerance.
     check : bool, default=True
         Check that ``A`` (and ``M``) is symmetric (O(nnz)).
+    options : dict, optional
+        Expert options for PETSc/SLEPc's options database (``backend="petsc"`` only).
 
     Returns
     -------
@@ -773,10 +776,14 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
     check_choice(precond, PRECONDS, "precond")
     check_choice(backend, BACKENDS, "backend")
     backend = _resolve_backend(A, backend)
+    if options is not None and backend != "petsc":
+        raise InputValueError(f"options= is for backend='petsc' (got backend={backend!r}); "
+                              "drop it or choose backend='petsc'")
     if backend != "scipy":
+        extra = {"options": options} if backend == "petsc" else {}
         return _dispatch_backend(backend, A, k=k, which=which, sigma=sigma, M=M, method=method,
                                  precond=precond, tol=tol, maxiter=maxiter, v0=v0,
-                                 strict=strict)
+                                 strict=strict, **extra)
     A = as_matrix(A, "A", square=True, allow_operator=True)
     n = A.shape[0]
     which, sigma = _check_which(which, sigma)
