@@ -16,7 +16,8 @@ Examples
 (0, True)
 """
 
-from ._cli import data, info  # noqa: F401  (each module registers its commands)
+# Each command module registers its commands on the group when imported.
+from ._cli import build, compare, data, demo, eigs, info, solve, spectral  # noqa: F401
 from ._cli._app import cli, main
 
 __all__ = ["cli", "main"]

@@ -19,7 +19,7 @@ from .. import __version__
 from ..errors import NoConvergence, SparsekitError
 from ._output import Output, mpi_rank
 
-__all__ = ["cli", "main", "command", "EXIT_OK", "EXIT_NOT_CONVERGED", "EXIT_BAD_INPUT",
+__all__ = ["cli", "main", "command", "group", "EXIT_OK", "EXIT_NOT_CONVERGED", "EXIT_BAD_INPUT",
            "EXIT_INTERRUPTED"]
 
 EXIT_OK = 0
@@ -52,6 +52,26 @@ def cli():
       sparsekit eigs karate.mtx --laplacian combinatorial -k 4
       sparsekit compare poisson2d_64 --json
     """
+
+
+def _verbatim(cmd: click.Command) -> click.Command:
+    r"""Turn the two characters ``\b`` of a raw docstring into click's no-rewrap marker."""
+    if cmd.help:
+        cmd.help = cmd.help.replace("\\b\n", "\b\n")
+    return cmd
+
+
+_verbatim(cli)
+
+
+def group(parent: click.Group, name: str) -> click.Group:
+    """Make ``fn`` a command group under ``parent`` (its docstring is its help)."""
+    def decorate(fn):
+        g = _verbatim(click.group(name, context_settings=CONTEXT_SETTINGS)(fn))
+        parent.add_command(g)
+        return g
+
+    return decorate
 
 
 def _shared_options(f):
@@ -127,8 +147,8 @@ def _run(out: Output, fn, kwargs) -> int:
     return code
 
 
-def command(group: click.Group, name: str, **settings):
-    """Register ``fn(out, **options)`` as a command of ``group``.
+def command(parent: click.Group, name: str, **settings):
+    """Register ``fn(out, **options)`` as a command of ``parent``.
 
     Adds --json/--quiet/--verbose, builds the :class:`Output`, maps errors to
     exit codes and exits with the code ``fn`` returns (0 when it returns None).
@@ -142,7 +162,7 @@ def command(group: click.Group, name: str, **settings):
                 click.get_current_context().exit(code)
             return code
 
-        return group.command(name, **settings)(_shared_options(wrapper))
+        return _verbatim(parent.command(name, **settings)(_shared_options(wrapper)))
 
     return decorate
 

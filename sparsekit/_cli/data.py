@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import datasets, io
-from ._app import cli, command
+from ._app import cli, command, group
 from ._files import MATRIX_SUFFIXES, check_output, read_matrix, resolve, write_matrix
 from ._output import Output, fmt_bytes
 
@@ -59,7 +59,7 @@ def convert(out: Output, src, dst, symmetry, field, force):
                 f"{nnz:,} nonzeros, {fmt_bytes(size)}")
 
 
-@click.group("datasets", context_settings={"help_option_names": ["-h", "--help"]})
+@group(cli, "datasets")
 def datasets_group():
     r"""The named matrices sparsekit knows: list them, find their files.
 
@@ -69,8 +69,6 @@ def datasets_group():
       sparsekit datasets path bcsstk09
     """
 
-
-cli.add_command(datasets_group)
 
 
 @command(datasets_group, "list")

@@ -1,0 +1,131 @@
+"""Pieces several commands share: right-hand sides, result tables, plots, memory."""
+
+from __future__ import annotations
+
+import gc
+import time
+import tracemalloc
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ShapeError
+from ..results import EigenResult, SolveResult
+from ._files import Source, atomic_path, companion_rhs, read_matrix, resolve
+from ._output import fmt_float, fmt_seconds
+from ._plans import plan_dict
+
+__all__ = ["make_rhs", "solve_rows", "solve_dict", "eigen_dict", "measure", "Measured",
+           "plot_history", "RHS_HELP"]
+
+RHS_HELP = ("Right-hand side: a matrix file (one column per right-hand side), 'ones', or "
+            "'random' (seeded by --seed).  Default: the matrix's own right-hand side when "
+            "the dataset registry pairs one with it (sherman1, illc1033), else 'ones'.")
+
+
+def make_rhs(spec: str | None, src: Source, m: int, seed: int = 0):
+    """Build ``b`` and say where it came from."""
+    if spec is None:
+        paired = companion_rhs(src)
+        if paired is None:
+            return np.ones(m), "ones"
+        spec = paired
+    if spec == "ones":
+        return np.ones(m), "ones"
+    if spec == "random":
+        return np.random.default_rng(seed).standard_normal(m), f"random (seed {seed})"
+    rsrc = resolve(spec)
+    b = read_matrix(rsrc)
+    if sp.issparse(b):
+        b = b.toarray()
+    b = np.asarray(b)
+    if b.ndim == 2 and b.shape[1] == 1:
+        b = b[:, 0]
+    if b.shape[0] != m:
+        raise ShapeError(
+            f"right-hand side {rsrc.label} has {b.shape[0]} rows but the matrix {src.label} "
+            f"has {m}; pass a right-hand side with {m} rows")
+    return b, rsrc.label
+
+
+def solve_dict(r: SolveResult) -> dict:
+    """A SolveResult as plain values (x left out: it goes to -o)."""
+    return {"converged": bool(r.converged), "iterations": int(r.iterations),
+            "relative_residual": float(r.relative_residual), "method": r.method,
+            "precond": r.precond, "backend": r.backend, "timings": dict(r.timings),
+            "residuals": np.asarray(r.residuals, dtype=float), "notes": list(r.notes),
+            "plan": plan_dict(r.plan)}
+
+
+def solve_rows(r: SolveResult) -> list[tuple[str, str]]:
+    """Key/value rows describing a solve."""
+    rows = [("result", "converged" if r.converged else "NOT converged"),
+            ("method", f"{r.method} (precond {r.precond}, backend {r.backend})"),
+            ("iterations", str(r.iterations)),
+            ("relative residual", f"{fmt_float(r.relative_residual)}  (true ‖b − A x‖ / ‖b‖, "
+                                  "recomputed)")]
+    if r.timings:
+        rows.append(("time", ", ".join(f"{k} {fmt_seconds(v)}" for k, v in r.timings.items())))
+    rows += [("note", n) for n in r.notes]
+    return rows
+
+
+def eigen_dict(e: EigenResult) -> dict:
+    """An EigenResult as plain values (vectors left out: they go to -o)."""
+    return {"values": np.asarray(e.values), "residuals": np.asarray(e.residuals, dtype=float),
+            "converged": np.asarray(e.converged, dtype=bool), "all_converged": e.all_converged,
+            "method": e.method, "backend": e.backend, "iterations": int(e.iterations),
+            "tol": float(e.tol), "timings": dict(e.timings), "notes": list(e.notes)}
+
+
+@dataclass
+class Measured:
+    """What :func:`measure` saw: the value, wall seconds, traced peak bytes."""
+
+    value: object
+    seconds: float
+    peak_bytes: int
+
+
+def measure(fn, *args, **kwargs) -> Measured:
+    """Call ``fn`` once, timing it and tracing its peak memory.
+
+    The peak is what tracemalloc sees: numpy arrays and Python objects (SciPy
+    and LAPACK allocate their work arrays through numpy), not memory a C
+    library mallocs on its own (SuperLU's factors), so sparse direct solves
+    are under-counted; the column says so.
+    """
+    gc.collect()
+    started = tracemalloc.is_tracing()
+    if not started:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    t0 = time.perf_counter()
+    try:
+        value = fn(*args, **kwargs)
+        seconds = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if not started:
+            tracemalloc.stop()
+    return Measured(value, seconds, max(int(peak), 0))
+
+
+def plot_history(path, residuals, title: str) -> None:
+    """Semilog plot of a residual history, written atomically."""
+    from .._validate import optional_import
+
+    figure = optional_import("matplotlib.figure", "plot", "--plot")
+    fig = figure.Figure(figsize=(6, 4), dpi=100)
+    ax = fig.add_subplot()
+    res = np.asarray(residuals, dtype=float)
+    ax.semilogy(np.arange(res.size), res, marker="." if res.size < 60 else None)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("residual norm")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "png")
