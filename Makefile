@@ -18,11 +18,11 @@ run: $(STAMP)
 
 ## the test suite (ruff, then pytest with doctests)
 test: $(STAMP)
-	$(BIN)/ruff check sparsekit tests asv_benchmarks scripts datasets
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check sparsekit tests asv_benchmarks scripts datasets
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) .pytest_cache asv_benchmarks/results asv_benchmarks/html asv_benchmarks/env
