@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import plan as _plan
+import sparsekit as sk
+
 from ..errors import SparsekitError
 from ..results import Plan
 from ._output import fmt_bytes
@@ -49,9 +50,9 @@ def _safe(task: str, fn) -> PlanView:
 
 def plans_for(A, stats: dict) -> dict[str, PlanView]:
     """The solve plan, and the eigsh plan for square symmetric matrices."""
-    plans = {"solve": _safe("solve", lambda: _plan(A))}
+    plans = {"solve": _safe("solve", lambda: sk.plan(A))}
     if stats.get("square") and stats.get("symmetric"):
-        plans["eigsh"] = _safe("eigsh", lambda: _plan(A, task="eigsh"))
+        plans["eigsh"] = _safe("eigsh", lambda: sk.plan(A, task="eigsh"))
     return plans
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import time
 import tracemalloc
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,7 +15,7 @@ from ._files import Source, atomic_path, companion_rhs, read_matrix, resolve
 from ._output import fmt_float, fmt_seconds
 from ._plans import plan_dict
 
-__all__ = ["make_rhs", "solve_rows", "solve_dict", "eigen_dict", "measure", "Measured",
+__all__ = ["make_rhs", "solve_rows", "solve_dict", "eigen_dict", "timed", "traced_peak",
            "plot_history", "RHS_HELP"]
 
 RHS_HELP = ("Right-hand side: a matrix file (one column per right-hand side), 'ones', or "
@@ -79,22 +78,23 @@ def eigen_dict(e: EigenResult) -> dict:
             "tol": float(e.tol), "timings": dict(e.timings), "notes": list(e.notes)}
 
 
-@dataclass
-class Measured:
-    """What :func:`measure` saw: the value, wall seconds, traced peak bytes."""
+def timed(fn):
+    """Call ``fn`` once: ``(value, wall seconds)``."""
+    gc.collect()
+    t0 = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - t0
 
-    value: object
-    seconds: float
-    peak_bytes: int
 
-
-def measure(fn, *args, **kwargs) -> Measured:
-    """Call ``fn`` once, timing it and tracing its peak memory.
+def traced_peak(fn) -> int:
+    """Call ``fn`` once under tracemalloc: the peak bytes it allocated.
 
     The peak is what tracemalloc sees: numpy arrays and Python objects (SciPy
     and LAPACK allocate their work arrays through numpy), not memory a C
     library mallocs on its own (SuperLU's factors), so sparse direct solves
-    are under-counted; the column says so.
+    are under-counted.  Tracing slows Python-level loops (2.5x for SciPy's cg
+    on a 4,096-unknown problem here), so times are taken in separate, untraced
+    runs.
     """
     gc.collect()
     started = tracemalloc.is_tracing()
@@ -102,15 +102,13 @@ def measure(fn, *args, **kwargs) -> Measured:
         tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
-    t0 = time.perf_counter()
     try:
-        value = fn(*args, **kwargs)
-        seconds = time.perf_counter() - t0
+        fn()
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         if not started:
             tracemalloc.stop()
-    return Measured(value, seconds, max(int(peak), 0))
+    return max(int(peak), 0)
 
 
 def plot_history(path, residuals, title: str) -> None:

@@ -6,11 +6,8 @@ import click
 import numpy as np
 import scipy.sparse as sp
 
-from .. import cooccurrence as sk_cooccurrence
-from .. import fem as sk_fem
-from .. import laplacian as sk_laplacian
-from .. import poisson as sk_poisson
-from .. import ppmi as sk_ppmi
+import sparsekit as sk
+
 from ._app import cli, command, group
 from ._files import (
     MATRIX_SUFFIXES,
@@ -78,7 +75,7 @@ def laplacian(out: Output, graph_file, kind, symmetrize, header, mat_out, force)
     src = resolve(graph_file)
     target = check_output(mat_out, [src], force=force, suffixes=MATRIX_SUFFIXES, what="-o")
     g = read_graph(src, header=header, symmetrize=symmetrize)
-    L = sk_laplacian(g.adjacency, kind=kind)
+    L = sk.laplacian(g.adjacency, kind=kind)
     out.set(kind=kind, input=str(src.path) if src.path else src.dataset)
     _report(out, f"{kind} Laplacian of {src.label}", L, target)
     if g.labels is not None:
@@ -103,7 +100,7 @@ def poisson(out: Output, shape, bc, mat_out, force):
     if len(shape) > 3:
         raise click.UsageError(f"SHAPE has 1 to 3 sizes (got {len(shape)}: {shape})")
     target = check_output(mat_out, force=force, suffixes=MATRIX_SUFFIXES, what="-o")
-    A = sk_poisson(tuple(shape), bc=bc)
+    A = sk.poisson(tuple(shape), bc=bc)
     out.set(grid=list(shape), bc=bc)
     _report(out, f"{'x'.join(map(str, shape))} Poisson, {bc}", A, target)
 
@@ -127,9 +124,9 @@ def fem(out: Output, n, dim, mass_out, mat_out, force):
     target = check_output(mat_out, force=force, suffixes=MATRIX_SUFFIXES, what="-o")
     mtarget = mass_out and check_output(mass_out, [target], force=force,
                                         suffixes=MATRIX_SUFFIXES, what="--mass")
-    mesh = sk_fem.unit_square if dim == "2" else sk_fem.unit_cube
+    mesh = sk.fem.unit_square if dim == "2" else sk.fem.unit_cube
     points, cells = mesh(n)
-    K, M = sk_fem.p1(points, cells)
+    K, M = sk.fem.p1(points, cells)
     out.set(n=n, dim=int(dim), points=int(len(points)), cells=int(len(cells)))
     cell = "triangles" if dim == "2" else "tetrahedra"
     _report(out, f"P1 stiffness, unit {'square' if dim == '2' else 'cube'}", K, target,
@@ -171,10 +168,10 @@ def cooccurrence(out: Output, tokens_file, window, weighting, with_ppmi, alpha, 
     vtarget = vocab_out and check_output(vocab_out, [src, target], force=force,
                                          suffixes=(".txt",), what="--vocab")
     ids, vocab = read_tokens(src.path)
-    C = sk_cooccurrence(ids, window=window, weighting=weighting)
+    C = sk.cooccurrence(ids, window=window, weighting=weighting)
     name = f"co-occurrence ({weighting}, window {window})"
     if with_ppmi:
-        C = sk_ppmi(C, alpha=alpha)
+        C = sk.ppmi(C, alpha=alpha)
         name = f"PPMI (alpha {alpha}) of " + name
     C = sp.csr_array(C)
     n_tokens = int(sum(len(d) for d in ids)) if isinstance(ids, list) else int(len(ids))

@@ -12,15 +12,13 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .. import clear_cache, dense
-from .. import eigsh as sk_eigsh
-from .. import solve as sk_solve
+import sparsekit as sk
+
 from .._validate import is_symmetric
-from ..errors import DenseTooLargeError
 from ._app import EXIT_NOT_CONVERGED, cli, command
 from ._files import read_matrix, resolve
 from ._output import Output, fmt_bytes, fmt_float, fmt_seconds
-from ._shared import RHS_HELP, eigen_dict, make_rhs, measure, solve_dict
+from ._shared import RHS_HELP, eigen_dict, make_rhs, solve_dict, timed, traced_peak
 
 __all__ = ["compare", "Run", "solve_both", "eigs_both", "comparison_table"]
 
@@ -46,35 +44,39 @@ class Run:
 
 
 def _repeat(path: str, fn, repeat: int) -> Run:
-    """Run ``fn`` ``repeat`` times from a cold cache; median time, largest peak."""
-    times, peaks, value = [], [], None
-    for _ in range(repeat):
-        clear_cache()  # no factorization or hierarchy left over from a previous run
-        try:
-            m = measure(fn)
-        except DenseTooLargeError as exc:
-            return Run(path, skipped=str(exc))
-        times.append(m.seconds)
-        peaks.append(m.peak_bytes)
-        value = m.value
-    clear_cache()
-    return Run(path, value, statistics.median(times) if times else None,
-               max(peaks) if peaks else None, times=times)
+    """Time ``fn`` ``repeat`` times, then trace one more run for its peak memory.
+
+    Every run starts from a cold cache (no factorization or AMG hierarchy left
+    over from the previous one), so each pays the full setup.
+    """
+    times, value = [], None
+    try:
+        for _ in range(repeat):
+            sk.clear_cache()
+            value, seconds = timed(fn)
+            times.append(seconds)
+        sk.clear_cache()
+        peak = traced_peak(fn)
+    except sk.DenseTooLargeError as exc:
+        return Run(path, skipped=str(exc))
+    finally:
+        sk.clear_cache()
+    return Run(path, value, statistics.median(times), peak, times=times)
 
 
 def solve_both(A, b, *, repeat: int = 1) -> tuple[Run, Run]:
     """``sk.solve`` (auto) and the dense path (``sk.dense.solve`` or ``lstsq``) on A x = b."""
     square = A.shape[0] == A.shape[1]
-    sparse_run = _repeat("sparse", lambda: sk_solve(A, b), repeat)
-    dense_fn = dense.solve if square else dense.lstsq
+    sparse_run = _repeat("sparse", lambda: sk.solve(A, b), repeat)
+    dense_fn = sk.dense.solve if square else sk.dense.lstsq
     dense_run = _repeat("dense", lambda: dense_fn(A, b), repeat)
     return sparse_run, dense_run
 
 
 def eigs_both(A, k: int, *, repeat: int = 1) -> tuple[Run, Run]:
     """``sk.eigsh`` (auto, smallest) and ``sk.dense.eigh`` on the same matrix."""
-    sparse_run = _repeat("sparse", lambda: sk_eigsh(A, k=k, which="smallest"), repeat)
-    dense_run = _repeat("dense", lambda: dense.eigh(A, k=k), repeat)
+    sparse_run = _repeat("sparse", lambda: sk.eigsh(A, k=k, which="smallest"), repeat)
+    dense_run = _repeat("dense", lambda: sk.dense.eigh(A, k=k), repeat)
     return sparse_run, dense_run
 
 

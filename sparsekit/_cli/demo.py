@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
+import sparsekit as sk
+
 from .. import datasets
-from .. import plan as sk_plan
 from ._app import EXIT_NOT_CONVERGED, cli, command
 from ._output import Output, fmt_float, kv_table
 from ._plans import PlanView, plan_dict, plan_rows
@@ -40,7 +41,7 @@ def demo(out: Output):
         ("sparsekit demo", "bold"),
         f": {datasets.get(DEMO_DATASET).description}\n"
         f"A is {n:,} x {n:,} with {A.nnz:,} nonzeros; b = ones.\n"))
-    p = sk_plan(A, b)
+    p = sk.plan(A, b)
     out.print(kv_table(plan_rows("solve", PlanView("solve", p)),
                        title="What method=\"auto\" chose, and why"))
     out.print()

@@ -7,8 +7,8 @@ import numpy as np
 from rich import box
 from rich.table import Table
 
-from .. import eigsh as sk_eigsh
-from .. import laplacian as sk_laplacian
+import sparsekit as sk
+
 from ._app import EXIT_NOT_CONVERGED, cli, command
 from ._files import MATRIX_SUFFIXES, check_output, read_matrix, resolve, write_matrix
 from ._output import Output, fmt_float, fmt_seconds, kv_table
@@ -77,12 +77,12 @@ def eigs(out: Output, file, k, which, sigma, mass, lap_kind, method, precond, ba
                                       what="-o")
     A = read_matrix(src)
     if lap_kind is not None:
-        A = sk_laplacian(A, kind=lap_kind)
+        A = sk.laplacian(A, kind=lap_kind)
     M = read_matrix(msrc) if msrc is not None else None
     out.set(file=str(src.path) if src.path else None, dataset=src.dataset,
             shape=list(A.shape), k=k, which=which, sigma=sigma, laplacian=lap_kind,
             mass=str(msrc.path) if msrc and msrc.path else None)
-    e = sk_eigsh(A, k=k, which=which, sigma=sigma, M=M, method=method, precond=precond,
+    e = sk.eigsh(A, k=k, which=which, sigma=sigma, M=M, method=method, precond=precond,
                  backend=backend, tol=tol, maxiter=maxiter)
     out.set(**eigen_dict(e))
     what = f"{src.label}" + (f" ({lap_kind} Laplacian)" if lap_kind else "")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 import numpy as np
 
-from .. import plan as sk_plan
-from .. import solve as sk_solve
+import sparsekit as sk
+
 from ..errors import SparsekitError
 from ._app import EXIT_NOT_CONVERGED, cli, command
 from ._files import MATRIX_SUFFIXES, check_output, read_matrix, resolve, write_csv, write_matrix
@@ -85,7 +85,7 @@ def solve(out: Output, file, rhs, seed, method, precond, backend, rtol, atol, ma
                         ("right-hand side", b_label)]))
     if method == "auto":
         try:
-            view = PlanView("solve", sk_plan(A, b))
+            view = PlanView("solve", sk.plan(A, b))
         except NotImplementedError:
             view = PlanView("solve", unavailable="sk.plan is not available in this build")
         except SparsekitError as exc:  # sk.solve below reports it properly
@@ -94,7 +94,7 @@ def solve(out: Output, file, rhs, seed, method, precond, backend, rtol, atol, ma
 
     progress = ResidualProgress(out, A, b, rtol)
     try:
-        r = sk_solve(A, b, method=method, precond=precond, backend=backend, rtol=rtol,
+        r = sk.solve(A, b, method=method, precond=precond, backend=backend, rtol=rtol,
                      atol=atol, maxiter=maxiter, callback=progress)
     finally:
         progress.close()

@@ -8,7 +8,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .. import spectral as sk_spectral
+import sparsekit as sk
+
 from ..errors import InputValueError
 from ._app import cli, command, group
 from ._files import Graph, check_output, read_edge_list, read_graph, resolve, write_csv
@@ -82,7 +83,7 @@ def fiedler(out: Output, graph_file, csv_out, force, header, symmetrize, normali
       sparsekit spectral fiedler edges.csv --normalized -o fiedler.csv --json
     """
     g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
-    value, vector = sk_spectral.fiedler(g.adjacency, normalized=normalized)
+    value, vector = sk.spectral.fiedler(g.adjacency, normalized=normalized)
     vector = np.asarray(vector)
     side = vector >= 0
     out.set(value=float(value), vector=vector, normalized=normalized,
@@ -114,7 +115,7 @@ def embedding(out: Output, graph_file, csv_out, force, header, symmetrize, n_com
       sparsekit spectral embedding fe_4elt2.mtx -n 2 -o xy.csv
     """
     g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
-    X = np.asarray(sk_spectral.embedding(g.adjacency, n_components=n_components,
+    X = np.asarray(sk.spectral.embedding(g.adjacency, n_components=n_components,
                                          normalized=normalized))
     if X.ndim == 1:
         X = X[:, None]
@@ -148,7 +149,7 @@ def clustering(out: Output, graph_file, csv_out, force, header, symmetrize, n_cl
       sparsekit spectral clustering edges.csv -c 4 --assign kmeans -o labels.csv
     """
     g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
-    labels = np.asarray(sk_spectral.clustering(g.adjacency, n_clusters, assign=assign))
+    labels = np.asarray(sk.spectral.clustering(g.adjacency, n_clusters, assign=assign))
     ids, sizes = np.unique(labels, return_counts=True)
     out.set(n_clusters=n_clusters, assign=assign, labels=labels,
             sizes={int(i): int(c) for i, c in zip(ids, sizes, strict=True)})
@@ -218,7 +219,7 @@ def resistance(out: Output, graph_file, csv_out, force, header, symmetrize, pair
     """
     g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
     iu, iv, (u, v) = _pairs(g, pair, pairs_file, header)
-    values = np.asarray(sk_spectral.effective_resistance(
+    values = np.asarray(sk.spectral.effective_resistance(
         g.adjacency, np.column_stack([iu, iv])), dtype=float)
     out.set(pairs=[[a, b] for a, b in zip(u.tolist(), v.tolist(), strict=True)],
             resistance=values)
