@@ -1,8 +1,658 @@
-"""Finite differences and P1 finite elements (placeholder: issue 3 builds it)."""
+"""Finite differences and P1 finite elements: the model problems with known answers.
 
-__all__ = ["poisson"]
+* :func:`poisson` -- the 3/5/7-point finite-difference ``-div(a grad u)`` on a
+  1-D/2-D/3-D grid, Dirichlet or Neumann, with its closed-form spectrum
+  :func:`poisson_eigenvalues`.
+* :func:`p1` -- P1 (linear) stiffness and mass matrices on triangle and
+  tetrahedral meshes; :func:`unit_square` and :func:`unit_cube` make meshes;
+  :func:`boundary_nodes` and :func:`apply_dirichlet` impose boundary values.
+* :func:`elasticity` -- 2-D plane-strain linear elasticity with P1 vector
+  elements and its rigid-body modes (the near-null space AMG needs).
+
+Element matrices are computed for all cells at once (no loop over cells) and
+assembled in COO: each symmetric matrix is passed as its upper-triangle
+entries, mirrored, plus a diagonal from ``numpy.bincount``.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import permutations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validate import check_choice, describe, positive_int
+from ..errors import InputValueError, ShapeError
+from ._assemble import assemble
+
+__all__ = [
+    "poisson",
+    "poisson_eigenvalues",
+    "p1",
+    "unit_square",
+    "unit_cube",
+    "boundary_nodes",
+    "apply_dirichlet",
+    "elasticity",
+]
+
+BCS = {
+    "dirichlet": "u = 0 on the boundary (ghost nodes one spacing outside)",
+    "neumann": "du/dn = 0 (cell-centred: boundary rows have zero sum)",
+}
+MASS = {"consistent": "the exact P1 mass matrix", "lumped": "its row sums, diagonal"}
+DIRICHLET = {
+    "eliminate": "zero the boundary rows and columns, 1 on the diagonal, move K g to b",
+    "penalty": "add penalty * I on boundary nodes and penalty * g to b",
+}
+FORMATS = {"csr": "csr_array", "csc": "csc_array", "coo": "coo_array"}
+BACKENDS = {"auto": "cupy when backend='cupy'", "scipy": "CPU", "cupy": "GPU"}
 
 
-def poisson(shape, bc="dirichlet", **kwargs):
-    """Finite-difference Poisson (not yet implemented)."""
-    raise NotImplementedError("sk.poisson: issue 3")
+# --------------------------------------------------------------------------
+# finite differences
+# --------------------------------------------------------------------------
+
+def _grid(shape):
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise InputValueError(f"shape must be an int or a tuple of 1 to 3 ints "
+                              f"(got {shape!r})") from None
+    if not 1 <= len(shape) <= 3:
+        raise InputValueError(f"shape must have 1, 2 or 3 dimensions (got {shape!r})")
+    return tuple(positive_int(s, "shape") for s in shape)
+
+
+def _per_axis(value, ndim, name, default):
+    if value is None:
+        value = default
+    arr = np.broadcast_to(np.asarray(value, dtype=float), (ndim,)) \
+        if np.ndim(value) == 0 else np.asarray(value, dtype=float)
+    if arr.shape != (ndim,):
+        raise ShapeError(f"{name} must be a number or one value per axis ({ndim}) "
+                         f"(got {value!r})")
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise InputValueError(f"{name} must be finite and > 0 (got {value!r})")
+    return arr
+
+
+def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=np.float64,
+            rows=None, backend="auto"):
+    r"""Finite-difference ``-div(a grad u)`` on a regular 1-D/2-D/3-D grid.
+
+    The 3/5/7-point stencil: row ``i`` has ``sum_d 2 a_d / h_d^2`` on the
+    diagonal and ``-a_d / h_d^2`` for each neighbour along axis ``d``.  Nodes
+    are numbered in C order (the last axis fastest), as ``numpy.ravel_multi_index``.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        Interior grid points per axis, ``(nx,)``, ``(nx, ny)`` or ``(nx, ny, nz)``.
+    bc : {"dirichlet", "neumann"}, default="dirichlet"
+        ``"dirichlet"``: zero boundary values one spacing beyond the grid
+        (symmetric positive definite).  ``"neumann"``: zero normal derivative
+        in the cell-centred sense, so a boundary row loses the missing
+        neighbour's diagonal share and every row sums to zero (singular, the
+        constants are its null space).
+    h : float or sequence of float, optional
+        Grid spacing, one value or one per axis.  Default 1: the matrix of
+        the plain stencil (integers for the isotropic case), as
+        ``scipy.sparse.linalg.LaplacianNd`` (whose sign is opposite) builds.
+        For the unit interval/square/cube with Dirichlet conditions pass
+        ``h=1/(n+1)``.
+    coeffs : float or sequence of float, optional
+        Anisotropy: the coefficient ``a_d > 0`` of each axis (default 1).
+    format : {"csr", "csc", "coo"}, default="csr"
+        Sparse format of the result.
+    dtype : dtype, default=numpy.float64
+        Data type of the result.
+    rows : tuple of int, optional
+        ``(start, stop)``: build only these rows, a ``(stop - start, N)``
+        block (one MPI rank's rows for the PETSc backend).
+    backend : {"auto", "scipy", "cupy"}, default="auto"
+        ``"cupy"`` builds on the GPU (``sparsekit.backends.cupy_``).
+
+    Returns
+    -------
+    sparse array of shape (N, N), or (stop - start, N) with ``rows``
+
+    See Also
+    --------
+    poisson_eigenvalues : its eigenvalues in closed form.
+    scipy.sparse.linalg.LaplacianNd
+
+    Examples
+    --------
+    >>> import sparsekit as sk
+    >>> sk.poisson(3).toarray()
+    array([[ 2., -1.,  0.],
+           [-1.,  2., -1.],
+           [ 0., -1.,  2.]])
+    >>> A = sk.poisson((4, 5), bc="neumann")
+    >>> A.shape, float(abs(A.sum(axis=1)).max())
+    ((20, 20), 0.0)
+    """
+    check_choice(bc, BCS, "bc")
+    check_choice(format, FORMATS, "format")
+    check_choice(backend, BACKENDS, "backend")
+    if backend == "cupy":
+        from ..backends import cupy_
+
+        return cupy_.poisson(shape, bc=bc, h=h, coeffs=coeffs, format=format, dtype=dtype,
+                             rows=rows)
+    dims = _grid(shape)
+    nd = len(dims)
+    hh = _per_axis(h, nd, "h", 1.0)
+    aa = _per_axis(coeffs, nd, "coeffs", 1.0)
+    N = math.prod(dims)
+    if rows is None:
+        start, stop = 0, N
+    else:
+        try:
+            start, stop = (int(v) for v in rows)
+        except (TypeError, ValueError):
+            raise InputValueError(f"rows must be a pair (start, stop) (got {rows!r})") from None
+        if not 0 <= start <= stop <= N:
+            raise InputValueError(f"rows must satisfy 0 <= start <= stop <= {N} "
+                                  f"(got rows={rows!r})")
+    strides = [math.prod(dims[d + 1:]) for d in range(nd)]
+    g = np.arange(start, stop, dtype=np.int64)
+    m = g.size
+    # columns of each row in increasing order: -stride_0 .. -stride_{nd-1}, 0, +... +stride_0
+    cols, vals, keep = [], [], []
+    diag = np.zeros(m)
+    w = aa / hh**2
+    lower, upper = [], []
+    for d in range(nd):
+        coord = (g // strides[d]) % dims[d]
+        has_lo, has_hi = coord > 0, coord < dims[d] - 1
+        lower.append((g - strides[d], np.full(m, -w[d]), has_lo))
+        upper.append((g + strides[d], np.full(m, -w[d]), has_hi))
+        if bc == "dirichlet":
+            diag += 2 * w[d]
+        else:
+            diag += w[d] * (has_lo.astype(float) + has_hi)
+    for c, v, k in lower + [(g, diag, np.ones(m, dtype=bool))] + upper[::-1]:
+        cols.append(c)
+        vals.append(v)
+        keep.append(k)
+    C = np.stack(cols, axis=1)
+    V = np.stack(vals, axis=1)
+    K = np.stack(keep, axis=1)
+    indptr = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(K.sum(axis=1), out=indptr[1:])
+    idx = np.int32 if max(N, indptr[-1]) < 2**31 - 1 else np.int64
+    A = sp.csr_array((V[K].astype(dtype), C[K].astype(idx), indptr.astype(idx)),
+                     shape=(m, N))
+    A.has_sorted_indices = True
+    A.has_canonical_format = True
+    return A.asformat(format)
+
+
+def poisson_eigenvalues(shape, k=None, bc="dirichlet", *, h=None, coeffs=None):
+    r"""Eigenvalues of :func:`poisson` in closed form, ascending.
+
+    The matrix is a Kronecker sum of 1-D matrices, so its eigenvalues are the
+    sums ``sum_d lambda_d(j_d)`` of the 1-D ones:
+
+    * Dirichlet: ``lambda(j) = 4 a / h^2 sin^2(pi j / (2 (n + 1)))``, ``j = 1..n``
+    * Neumann: ``lambda(j) = 4 a / h^2 sin^2(pi j / (2 n))``, ``j = 0..n-1``
+
+    Parameters
+    ----------
+    shape, bc, h, coeffs
+        As in :func:`poisson`.
+    k : int, optional
+        Return only the ``k`` smallest (default: all ``N``).
+
+    Returns
+    -------
+    ndarray of shape (k,) or (N,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sparsekit as sk
+    >>> lam = sk.fem.poisson_eigenvalues((6, 7), k=3)
+    >>> ref = np.linalg.eigvalsh(sk.poisson((6, 7)).toarray())[:3]
+    >>> bool(np.allclose(lam, ref))
+    True
+    """
+    check_choice(bc, BCS, "bc")
+    dims = _grid(shape)
+    hh = _per_axis(h, len(dims), "h", 1.0)
+    aa = _per_axis(coeffs, len(dims), "coeffs", 1.0)
+    total = np.zeros(())
+    for n, hd, ad in zip(dims, hh, aa, strict=True):
+        if bc == "dirichlet":
+            lam = 4 * ad / hd**2 * np.sin(np.pi * np.arange(1, n + 1) / (2 * (n + 1))) ** 2
+        else:
+            lam = 4 * ad / hd**2 * np.sin(np.pi * np.arange(n) / (2 * n)) ** 2
+        total = np.add.outer(total, lam)
+    total = np.sort(total.ravel())
+    if k is None:
+        return total
+    k = positive_int(k, "k")
+    if k > total.size:
+        raise InputValueError(f"k must be <= N={total.size} (got k={k})")
+    return total[:k]
+
+
+# --------------------------------------------------------------------------
+# meshes
+# --------------------------------------------------------------------------
+
+def unit_square(n):
+    """Structured triangle mesh of the unit square: ``n x n`` squares, each cut in two.
+
+    Parameters
+    ----------
+    n : int
+        Squares per side; the mesh has ``(n + 1)^2`` points and ``2 n^2``
+        counter-clockwise triangles, ``h = 1/n``.
+
+    Returns
+    -------
+    points : ndarray of shape ((n + 1)^2, 2)
+        Point ``i + (n + 1) j`` is ``(i / n, j / n)``.
+    cells : ndarray of shape (2 n^2, 3)
+
+    Examples
+    --------
+    >>> import sparsekit as sk
+    >>> points, cells = sk.fem.unit_square(2)
+    >>> points.shape, cells.shape
+    ((9, 2), (8, 3))
+    """
+    n = positive_int(n, "n")
+    x = np.linspace(0.0, 1.0, n + 1)
+    X, Y = np.meshgrid(x, x)  # X varies along axis 1: point id i + (n + 1) j
+    points = np.column_stack([X.ravel(), Y.ravel()])
+    j, i = np.divmod(np.arange(n * n), n)
+    v00 = i + (n + 1) * j
+    v10, v01 = v00 + 1, v00 + n + 1
+    v11 = v01 + 1
+    cells = np.concatenate([np.column_stack([v00, v10, v11]),
+                            np.column_stack([v00, v11, v01])])
+    return points, cells
+
+
+def unit_cube(n):
+    """Structured tetrahedral mesh of the unit cube: ``n^3`` cubes, 6 tetrahedra each.
+
+    Every cube is cut into the six Kuhn (Freudenthal) tetrahedra around its
+    main diagonal, the same way in every cube, so the mesh is conforming.
+
+    Parameters
+    ----------
+    n : int
+        Cubes per side: ``(n + 1)^3`` points, ``6 n^3`` tetrahedra.
+
+    Returns
+    -------
+    points : ndarray of shape ((n + 1)^3, 3)
+        Point ``i + (n + 1) (j + (n + 1) k)`` is ``(i, j, k) / n``.
+    cells : ndarray of shape (6 n^3, 4)
+
+    Examples
+    --------
+    >>> import sparsekit as sk
+    >>> points, cells = sk.fem.unit_cube(2)
+    >>> points.shape, cells.shape
+    ((27, 3), (48, 4))
+    """
+    n = positive_int(n, "n")
+    x = np.linspace(0.0, 1.0, n + 1)
+    Z, Y, X = np.meshgrid(x, x, x, indexing="ij")
+    points = np.column_stack([X.ravel(), Y.ravel(), Z.ravel()])
+    k, rem = np.divmod(np.arange(n**3), n * n)
+    j, i = np.divmod(rem, n)
+    v0 = i + (n + 1) * (j + (n + 1) * k)
+    step = (1, n + 1, (n + 1) ** 2)
+    tets = []
+    for p in permutations(range(3)):
+        a = v0 + step[p[0]]
+        b = a + step[p[1]]
+        tets.append(np.column_stack([v0, a, b, b + step[p[2]]]))
+    return points, np.concatenate(tets)
+
+
+def _mesh(points, cells, *, dims=(2, 3)):
+    """Validate a simplex mesh; return float points, int64 cells and the dimension."""
+    P = np.asarray(points)
+    T = np.asarray(cells)
+    if P.ndim != 2 or P.shape[1] not in dims:
+        raise ShapeError(f"points must have shape (n_points, d) with d in {dims} "
+                         f"(got {describe(P)})")
+    d = P.shape[1]
+    if P.dtype.kind not in "iuf" or not np.isfinite(P).all():
+        raise InputValueError(f"points must be finite real coordinates (got {describe(P)})")
+    if T.ndim != 2 or T.shape[1] != d + 1:
+        raise ShapeError(f"cells of a {d}-D mesh must have shape (n_cells, {d + 1}) "
+                         f"(got {describe(T)})")
+    if T.size and T.dtype.kind not in "iu":
+        raise InputValueError(f"cells must hold integer point indices (got dtype {T.dtype})")
+    if T.size == 0:
+        raise InputValueError("the mesh has no cells")
+    lo, hi = int(T.min()), int(T.max())
+    if lo < 0 or hi >= P.shape[0]:
+        bad = int(np.count_nonzero((T < 0) | (T >= P.shape[0])))
+        raise InputValueError(
+            f"cells index missing points: {bad} indices outside [0, {P.shape[0] - 1}] "
+            f"(got min {lo}, max {hi}); cells must index rows of points"
+        )
+    return P.astype(np.float64, copy=False), T.astype(np.int64, copy=False), d
+
+
+def _gradients(P, T, d):
+    """Barycentric gradients ``(n_cells, d + 1, d)`` and cell volumes.
+
+    With ``J = [x_1 - x_0, ..., x_d - x_0]`` the gradient of ``phi_i``
+    (``i >= 1``) is row ``i - 1`` of ``J^{-1}`` and ``grad phi_0 = -sum``.
+    Raises on degenerate (zero-volume) cells.
+    """
+    x = P[T]  # (nc, d + 1, d)
+    J = np.swapaxes(x[:, 1:, :] - x[:, :1, :], 1, 2)  # columns are edges
+    if d == 2:
+        det = J[:, 0, 0] * J[:, 1, 1] - J[:, 0, 1] * J[:, 1, 0]
+    else:
+        det = np.linalg.det(J)
+    # Hadamard: |det| <= product of edge lengths; a tiny ratio is a flat cell.
+    scale = np.prod(np.linalg.norm(J, axis=1), axis=1)
+    flat = ~(np.abs(det) > 1e-12 * scale)
+    if flat.any():
+        raise InputValueError(
+            f"{int(flat.sum())} degenerate (zero-{'area' if d == 2 else 'volume'}) cell(s), "
+            f"the first is cell {int(np.flatnonzero(flat)[0])} "
+            f"{T[np.flatnonzero(flat)[0]].tolist()}; remove or repair them"
+        )
+    if d == 2:
+        inv = np.empty_like(J)
+        inv[:, 0, 0], inv[:, 0, 1] = J[:, 1, 1] / det, -J[:, 0, 1] / det
+        inv[:, 1, 0], inv[:, 1, 1] = -J[:, 1, 0] / det, J[:, 0, 0] / det
+    else:
+        inv = np.linalg.inv(J)
+    G = np.empty((T.shape[0], d + 1, d))
+    G[:, 1:, :] = inv
+    G[:, 0, :] = -inv.sum(axis=1)
+    vol = np.abs(det) / math.factorial(d)
+    return G, vol
+
+
+def _assemble_sym(T, local, diag_local, n):
+    """Global matrix from upper-triangle local entries ``(nc, n_pairs)`` and diagonals."""
+    nl = T.shape[1]
+    a, b = np.triu_indices(nl, k=1)
+    rows = T[:, a].ravel()
+    cols = T[:, b].ravel()
+    diag = np.zeros(n, dtype=local.dtype)
+    for i in range(nl):  # d + 1 <= 4 local vertices
+        if local.dtype.kind == "c":
+            diag += np.bincount(T[:, i], diag_local[:, i].real, minlength=n)
+            diag += 1j * np.bincount(T[:, i], diag_local[:, i].imag, minlength=n)
+        else:
+            diag += np.bincount(T[:, i], diag_local[:, i], minlength=n)
+    return assemble(rows, cols, local.ravel(), (n, n), mirror=True, diag=diag)
+
+
+def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
+    r"""P1 stiffness and mass matrices on a triangle (2-D) or tetrahedral (3-D) mesh.
+
+    ``K[i, j] = int grad phi_i . grad phi_j`` and ``M[i, j] = int phi_i phi_j``
+    for the piecewise-linear hat functions ``phi``, no boundary conditions
+    (``K`` is singular with the constants in its null space; see
+    :func:`apply_dirichlet`).
+
+    Parameters
+    ----------
+    points : ndarray of shape (n_points, 2) or (n_points, 3)
+        Vertex coordinates.
+    cells : ndarray of shape (n_cells, 3) or (n_cells, 4)
+        Vertex indices of each triangle or tetrahedron (any orientation).
+    mass : {"consistent", "lumped"}, default="consistent"
+        The consistent mass ``|T| (1 + delta_ij) / ((d + 1)(d + 2))`` per
+        cell, or its row sums on the diagonal (``|T| / (d + 1)``).
+    format : {"csr", "csc", "coo"}, default="csr"
+        Sparse format of both matrices.
+    dtype : dtype, default=numpy.float64
+        Data type of both matrices.
+
+    Returns
+    -------
+    K, M : sparse arrays of shape (n_points, n_points)
+
+    Raises
+    ------
+    InputValueError
+        Cells that index missing points, or degenerate (zero-area/volume) cells.
+
+    See Also
+    --------
+    skfem.assemble with skfem.models.poisson.laplace and mass
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sparsekit as sk
+    >>> K, M = sk.fem.p1(*sk.fem.unit_square(4))
+    >>> float(M.sum())  # the area
+    1.0
+    >>> bool(np.allclose(K @ np.ones(K.shape[0]), 0))
+    True
+    """
+    check_choice(mass, MASS, "mass")
+    check_choice(format, FORMATS, "format")
+    P, T, d = _mesh(points, cells)
+    n = P.shape[0]
+    G, vol = _gradients(P, T, d)
+    a, b = np.triu_indices(d + 1, k=1)
+    Koff = vol[:, None] * np.einsum("cid,cid->ci", G[:, a, :], G[:, b, :])
+    Kdiag = vol[:, None] * np.einsum("cid,cid->ci", G, G)
+    m = vol / ((d + 1) * (d + 2))
+    if mass == "consistent":
+        # one assembly for both: K + i M shares the pattern and the sort
+        Z = _assemble_sym(T, Koff + 1j * m[:, None], Kdiag + 2j * m[:, None], n)
+        K = sp.csr_array((Z.data.real.copy(), Z.indices, Z.indptr), shape=Z.shape)
+        M = sp.csr_array((Z.data.imag.copy(), Z.indices.copy(), Z.indptr.copy()),
+                         shape=Z.shape)
+        for A in (K, M):
+            A.has_sorted_indices = True
+            A.has_canonical_format = True
+    else:
+        K = _assemble_sym(T, Koff, Kdiag, n)
+        lumped = np.bincount(T.ravel(), np.repeat(vol / (d + 1), d + 1), minlength=n)
+        M = sp.diags_array(lumped, format="csr")
+    return K.astype(dtype, copy=False).asformat(format), \
+        M.astype(dtype, copy=False).asformat(format)
+
+
+def boundary_nodes(points, cells):
+    """Indices of the points on the boundary of a triangle or tetrahedral mesh.
+
+    A boundary facet (edge of a triangle, face of a tetrahedron) belongs to
+    exactly one cell; its vertices are the boundary nodes.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n_points, d)
+        Vertex coordinates (only their number is used).
+    cells : ndarray of shape (n_cells, d + 1)
+        Vertex indices.
+
+    Returns
+    -------
+    ndarray of int64
+        Sorted boundary point indices.
+
+    Examples
+    --------
+    >>> import sparsekit as sk
+    >>> sk.fem.boundary_nodes(*sk.fem.unit_square(2)).tolist()
+    [0, 1, 2, 3, 5, 6, 7, 8]
+    """
+    P, T, d = _mesh(points, cells)
+    # the facet opposite each vertex, vertex ids sorted so shared facets compare equal
+    F = np.sort(np.concatenate([np.delete(T, i, axis=1) for i in range(d + 1)]), axis=1)
+    _, inverse, counts = np.unique(F, axis=0, return_inverse=True, return_counts=True)
+    once = counts[inverse.ravel()] == 1
+    return np.unique(F[once])
+
+
+def apply_dirichlet(K, b, nodes, values=0.0, *, method="eliminate", penalty=None):
+    r"""Impose ``u[nodes] = values`` on ``K u = b``; returns ``(A, rhs)`` of the same size.
+
+    Parameters
+    ----------
+    K : sparse array of shape (n, n)
+        The matrix (e.g. a stiffness matrix from :func:`p1`).
+    b : ndarray of shape (n,) or (n, k)
+        The right-hand side (not modified).
+    nodes : array_like of int
+        The constrained unknowns (e.g. :func:`boundary_nodes`).
+    values : float or array_like, default=0.0
+        Their values ``g``, one or one per node.
+    method : {"eliminate", "penalty"}, default="eliminate"
+        ``"eliminate"``: symmetric elimination -- ``rhs = b - K g``, then the
+        constrained rows and columns are zeroed with 1 on the diagonal and
+        ``rhs[nodes] = g``; ``A`` stays symmetric positive definite and the
+        solution holds ``g`` exactly.  ``"penalty"``: ``A = K + p I_nodes``,
+        ``rhs = b + p g`` with ``p = penalty`` (default ``1e10 * max |diag K|``),
+        so ``u[nodes] = g`` to about ``1/p`` relative, at the price of a
+        condition number ``~p``.
+    penalty : float, optional
+        The penalty ``p`` for ``method="penalty"``.
+
+    Returns
+    -------
+    A : csr_array of shape (n, n)
+    rhs : ndarray like ``b``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse.linalg as spla
+    >>> import sparsekit as sk
+    >>> points, cells = sk.fem.unit_square(8)
+    >>> K, M = sk.fem.p1(points, cells)
+    >>> bnd = sk.fem.boundary_nodes(points, cells)
+    >>> A, rhs = sk.fem.apply_dirichlet(K, np.zeros(len(points)), bnd, values=1.0)
+    >>> u = spla.spsolve(A.tocsc(), rhs)  # harmonic with u = 1 on the boundary
+    >>> bool(np.allclose(u, 1.0))
+    True
+    """
+    check_choice(method, DIRICHLET, "method")
+    K = sp.csr_array(K)
+    n = K.shape[0]
+    if K.ndim != 2 or K.shape[1] != n:
+        raise ShapeError(f"K must be square (got {describe(K)})")
+    b = np.asarray(b)
+    if b.shape[:1] != (n,) or b.ndim > 2:
+        raise ShapeError(f"b must have shape ({n},) or ({n}, k) (got {b.shape})")
+    nodes = np.asarray(nodes)
+    if nodes.size and nodes.dtype.kind not in "iu":
+        raise InputValueError(f"nodes must be integer indices (got dtype {nodes.dtype})")
+    nodes = nodes.astype(np.int64).ravel()
+    if nodes.size and (nodes.min() < 0 or nodes.max() >= n):
+        raise InputValueError(f"nodes must lie in [0, {n - 1}] "
+                              f"(got min {nodes.min()}, max {nodes.max()})")
+    g = np.zeros(b.shape, dtype=np.result_type(b.dtype, K.dtype, float))
+    vals = np.asarray(values, dtype=g.dtype)
+    if vals.ndim and vals.shape[0] != nodes.size:
+        raise ShapeError(f"values must be a number or one per node ({nodes.size}) "
+                         f"(got shape {vals.shape})")
+    g[nodes] = vals if vals.ndim == 0 or b.ndim == vals.ndim else vals.reshape(-1, 1)
+    if method == "penalty":
+        p = penalty if penalty is not None else 1e10 * max(np.abs(K.diagonal()).max(), 1.0)
+        p = float(p)
+        if not np.isfinite(p) or p <= 0:
+            raise InputValueError(f"penalty must be a finite number > 0 (got {penalty!r})")
+        bump = np.zeros(n)
+        bump[nodes] = p
+        rhs = b + p * g
+        return (K + sp.diags_array(bump)).tocsr(), rhs
+    mask = np.zeros(n, dtype=bool)
+    mask[nodes] = True
+    rhs = b - K @ g
+    rhs[mask] = g[mask]
+    keep = sp.diags_array((~mask).astype(K.dtype))
+    A = (keep @ K @ keep + sp.diags_array(mask.astype(K.dtype))).tocsr()
+    A.eliminate_zeros()
+    return A, rhs
+
+
+def elasticity(points, cells, E=1.0, nu=0.3, *, format="csr", dtype=np.float64):
+    r"""2-D plane-strain linear elasticity with P1 vector elements, and its rigid-body modes.
+
+    ``K = int eps(v) : C eps(u)`` with Lamé parameters
+    ``lambda = E nu / ((1 + nu)(1 - 2 nu))``, ``mu = E / (2 (1 + nu))``.
+    Unknowns are interleaved: ``(u_x, u_y)`` of point ``i`` are ``2 i, 2 i + 1``
+    (the layout ``pyamg.smoothed_aggregation_solver`` expects with ``B=``).
+
+    Parameters
+    ----------
+    points : ndarray of shape (n_points, 2)
+        Vertex coordinates.
+    cells : ndarray of shape (n_cells, 3)
+        Triangles.
+    E : float, default=1.0
+        Young's modulus (> 0).
+    nu : float, default=0.3
+        Poisson's ratio, in (-1, 0.5).
+    format : {"csr", "csc", "coo"}, default="csr"
+        Sparse format of ``K``.
+    dtype : dtype, default=numpy.float64
+        Data type.
+
+    Returns
+    -------
+    K : sparse array of shape (2 n_points, 2 n_points)
+        Singular without boundary conditions: ``K @ B = 0``.
+    B : ndarray of shape (2 n_points, 3)
+        Rigid-body modes: the two translations and the rotation ``(-y, x)``.
+
+    See Also
+    --------
+    skfem.models.elasticity.linear_elasticity
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sparsekit as sk
+    >>> K, B = sk.fem.elasticity(*sk.fem.unit_square(4), E=210.0, nu=0.3)
+    >>> K.shape, B.shape, bool(np.abs(K @ B).max() < 1e-10)
+    ((50, 50), (50, 3), True)
+    """
+    check_choice(format, FORMATS, "format")
+    P, T, d = _mesh(points, cells, dims=(2,))
+    E = float(E)
+    nu = float(nu)
+    if not (np.isfinite(E) and E > 0):
+        raise InputValueError(f"E must be a finite number > 0 (got {E!r})")
+    if not -1.0 < nu < 0.5:
+        raise InputValueError(f"nu must lie in (-1, 0.5) for plane strain (got {nu!r})")
+    lam = E * nu / ((1 + nu) * (1 - 2 * nu))
+    mu = E / (2 * (1 + nu))
+    D = np.array([[lam + 2 * mu, lam, 0.0], [lam, lam + 2 * mu, 0.0], [0.0, 0.0, mu]])
+    G, vol = _gradients(P, T, 2)
+    nc = T.shape[0]
+    Bm = np.zeros((nc, 3, 6))  # strain-displacement: (eps_xx, eps_yy, gamma_xy)
+    Bm[:, 0, 0::2] = G[:, :, 0]
+    Bm[:, 1, 1::2] = G[:, :, 1]
+    Bm[:, 2, 0::2] = G[:, :, 1]
+    Bm[:, 2, 1::2] = G[:, :, 0]
+    Ke = vol[:, None, None] * np.einsum("cki,kl,clj->cij", Bm, D, Bm)
+    dofs = np.empty((nc, 6), dtype=np.int64)
+    dofs[:, 0::2] = 2 * T
+    dofs[:, 1::2] = 2 * T + 1
+    a, b = np.triu_indices(6, k=1)
+    K = _assemble_sym(dofs, Ke[:, a, b], Ke[:, np.arange(6), np.arange(6)], 2 * len(P))
+    B = np.zeros((2 * len(P), 3))
+    B[0::2, 0] = 1.0
+    B[1::2, 1] = 1.0
+    B[0::2, 2] = -P[:, 1]
+    B[1::2, 2] = P[:, 0]
+    return K.astype(dtype, copy=False).asformat(format), B.astype(dtype, copy=False)

@@ -95,6 +95,11 @@ class _MemoryBoundedCache:
                 _, (_, b) = self._data.popitem(last=False)
                 self.nbytes -= b
 
+    def contains(self, key: Hashable) -> bool:
+        """Whether ``key`` is cached (no hit/miss counted, no LRU reordering)."""
+        with self._lock:
+            return key in self._data
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()

@@ -1,0 +1,126 @@
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+import sparsekit as sk
+from sparsekit.datasets import _poisson2d
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    sk.clear_cache()
+    yield
+    sk.clear_cache()
+
+
+def _cg_iters(A, b, M=None):
+    it = [0]
+
+    def cb(xk):
+        it[0] += 1
+
+    x, info = spla.cg(A, b, rtol=1e-8, M=M, maxiter=2000, callback=cb)
+    return x, info, it[0]
+
+
+def test_amg_sa_matches_pyamg_and_cuts_iterations():
+    import pyamg
+
+    A = _poisson2d(40)
+    b = np.ones(A.shape[0])
+    np.random.seed(0)  # noqa: NPY002 - pyamg draws its spectral-radius start vector here
+    P = sk.preconditioner(A, "amg")
+    np.random.seed(0)  # noqa: NPY002
+    ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A))
+    assert P.stats["solver"] == "smoothed_aggregation"
+    assert P.stats["levels"] == len(ml.levels)
+    assert P.stats["operator_complexity"] == pytest.approx(ml.operator_complexity())
+    np.testing.assert_allclose(P.solve(b), ml.aspreconditioner() @ b, rtol=1e-10)
+    x, info, it_amg = _cg_iters(A, b, P.aslinearoperator())
+    _, _, it_plain = _cg_iters(A, b)
+    assert info == 0 and it_amg < it_plain / 4
+    assert np.linalg.norm(b - A @ x) <= 1e-8 * np.linalg.norm(b)
+    r = repr(P)
+    for word in ("amg", "levels", "operator_complexity", "setup_time"):
+        assert word in r
+
+
+def test_amg_near_null_space_vectors_are_used():
+    import pyamg
+
+    A = _poisson2d(20)
+    B = np.ones((A.shape[0], 1))
+    np.random.seed(0)  # noqa: NPY002
+    P = sk.preconditioner(A, "amg", B=B)
+    np.random.seed(0)  # noqa: NPY002
+    ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A), B=B)
+    b = np.arange(A.shape[0], dtype=float)
+    np.testing.assert_allclose(P.solve(b), ml.aspreconditioner() @ b, rtol=1e-10)
+    # a different B is a different setup (the cache key includes B)
+    P2 = sk.preconditioner(A, "amg", B=np.linspace(1, 2, A.shape[0]))
+    assert P2 is not P
+    with pytest.raises(sk.ShapeError):
+        sk.preconditioner(A, "amg", B=np.ones(3))
+
+
+@pytest.mark.parametrize("name", ["orsirr_1", "sherman5"])
+def test_amg_nonsymmetric_with_gmres(real, name):
+    A = real(name)
+    P = sk.preconditioner(A, "amg")
+    assert P.stats["solver"] == "rootnode"
+    b = A @ np.ones(A.shape[0])
+    x, info = spla.gmres(A, b, M=P.aslinearoperator(), rtol=1e-8, restart=50, maxiter=50)
+    assert np.linalg.norm(b - A @ x) <= 1e-6 * np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("name", ["orsirr_1", "west0479"])
+def test_ilu_gmres_real_nonsymmetric(real, name):
+    A = real(name)
+    P = sk.preconditioner(A, "ilu", drop_tol=1e-5, fill_factor=20)
+    ilu = spla.spilu(sp.csc_array(A), drop_tol=1e-5, fill_factor=20)
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    np.testing.assert_allclose(P.solve(b), ilu.solve(b), rtol=1e-12)
+    assert P.stats["fill"] == pytest.approx(ilu.nnz / A.nnz)
+    assert "fill" in repr(P)
+
+
+def test_jacobi_is_inverse_diagonal_and_2d():
+    A = _poisson2d(6) + sp.diags_array(np.arange(36.0))
+    P = sk.preconditioner(A, "jacobi")
+    B = np.random.default_rng(1).standard_normal((36, 3))
+    np.testing.assert_allclose(P.solve(B), B / A.diagonal()[:, None])
+    np.testing.assert_allclose(P.aslinearoperator() @ B[:, 0], B[:, 0] / A.diagonal())
+
+
+def test_jacobi_zero_diagonal_is_an_error():
+    A = sp.csr_array(np.array([[0.0, 1.0], [1.0, 2.0]]))
+    with pytest.raises(sk.InputValueError, match="zero diagonal"):
+        sk.preconditioner(A, "jacobi")
+
+
+def test_cached_by_fingerprint_and_options():
+    A = _poisson2d(15)
+    P = sk.preconditioner(A, "amg")
+    assert sk.preconditioner(A.tocsc(), "amg") is P
+    assert sk.preconditioner(A, "amg", max_coarse=50) is not P
+    assert sk.preconditioner(A, "amg", cache=False) is not P
+
+
+def test_bad_inputs(monkeypatch):
+    A = _poisson2d(5)
+    with pytest.raises(sk.UnknownMethodError, match="jacobi"):
+        sk.preconditioner(A, "ssor")
+    with pytest.raises(sk.UnknownMethodError, match="rootnode"):
+        sk.preconditioner(A, "amg", solver="classical")
+    with pytest.raises(sk.InputValueError):
+        sk.preconditioner(A, "jacobi", omega=0.5)
+    with pytest.raises(sk.NotSquareError):
+        sk.preconditioner(sp.random_array((4, 5), density=0.5), "jacobi")
+    with pytest.raises(sk.ShapeError):
+        sk.preconditioner(A, "jacobi").solve(np.ones(3))
+    monkeypatch.setitem(sys.modules, "pyamg", None)
+    with pytest.raises(sk.MissingDependencyError, match="pyamg"):
+        sk.preconditioner(A, "amg", cache=False)
