@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import datasets, io
-from ..errors import DataNotFoundError, InputValueError
+from ..errors import DataNotFoundError, InputValueError, NotSymmetricError
 
 __all__ = ["Source", "resolve", "read_matrix", "read_graph", "read_tokens", "check_output",
            "atomic_path", "write_matrix", "write_csv", "EDGE_SUFFIXES", "MATRIX_SUFFIXES"]
@@ -242,17 +242,26 @@ class Graph:
 
 
 def read_graph(src: Source, *, header: bool | None = None, symmetrize: bool = False) -> Graph:
-    """Read a graph: an adjacency matrix file or an edge list (through ``sk.adjacency``)."""
+    """Read a graph through ``sk.adjacency``: an adjacency matrix file or an edge list.
+
+    An edge list names each undirected edge once (listing both directions
+    doubles its weight, as ``sk.adjacency`` documents).  ``symmetrize`` makes
+    a nonsymmetric (directed) adjacency matrix undirected: ``W + Wᵀ``.
+    """
     from .. import adjacency
 
     if src.path is not None and _is_edge_list(src.path):
         rows, cols, weights, labels = read_edge_list(src.path, header=header)
         n = len(labels) if labels is not None else int(max(rows.max(), cols.max())) + 1
         edges = (rows, cols) if weights is None else (rows, cols, weights)
-        W = adjacency(edges, n=n, symmetrize=True) if symmetrize else adjacency(edges, n=n)
-        return Graph(W, labels, src)
+        return Graph(adjacency(edges, n=n), labels, src)
     A = read_matrix(src)
-    return Graph(A, None, src)
+    try:
+        W = adjacency(A, symmetrize=symmetrize)
+    except NotSymmetricError as exc:
+        raise NotSymmetricError(f"{src.label}: {exc} (on the command line: --symmetrize)"
+                                ) from None
+    return Graph(W, None, src)
 
 
 def read_tokens(path: Path):

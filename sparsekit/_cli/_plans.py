@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rich.text import Text
+
 import sparsekit as sk
 
 from ..errors import SparsekitError
 from ..results import Plan
 from ._output import fmt_bytes
 
-__all__ = ["PlanView", "plans_for", "plan_rows", "plan_dict"]
+__all__ = ["PlanView", "plans_for", "plan_rows", "plan_dict", "plan_text"]
 
 
 def plan_dict(p: Plan | None) -> dict | None:
@@ -68,3 +70,18 @@ def plan_rows(task: str, view: PlanView) -> list[tuple[str, str]]:
     if p.memory:
         rows.append(("  memory", ", ".join(f"{k} {fmt_bytes(v)}" for k, v in p.memory.items())))
     return rows
+
+
+def plan_text(view: PlanView, heading: str = "plan") -> Text:
+    """The plan as a heading line and one bullet per reason."""
+    if view.plan is None:
+        return Text.assemble((f"{heading}: ", "bold"), f"unavailable ({view.unavailable})")
+    p = view.plan
+    t = Text.assemble((f"{heading}: ", "bold"),
+                      f"method={p.method}, precond={p.precond}, backend={p.backend}")
+    for r in p.reasons:
+        t.append(f"\n  - {r}")
+    if p.memory:
+        t.append("\n  estimated memory: "
+                 + ", ".join(f"{k} {fmt_bytes(v)}" for k, v in p.memory.items()))
+    return t

@@ -46,7 +46,7 @@ def _output_option(f):
 def _report(out: Output, name: str, A, target, extra=()) -> None:
     write_matrix(target, A)
     size = target.stat().st_size
-    out.wrote(target, name)
+    out.wrote(target, "matrix")
     out.set(shape=list(A.shape), nnz=int(A.nnz), dtype=str(A.dtype), bytes=int(size))
     out.print(kv_table([("built", name), ("shape", f"{A.shape[0]:,} x {A.shape[1]:,}"),
                         ("nonzeros", f"{A.nnz:,}"), *extra,

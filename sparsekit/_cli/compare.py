@@ -64,19 +64,22 @@ def _repeat(path: str, fn, repeat: int) -> Run:
     return Run(path, value, statistics.median(times), peak, times=times)
 
 
-def solve_both(A, b, *, repeat: int = 1) -> tuple[Run, Run]:
+def solve_both(A, b, *, repeat: int = 1, max_bytes: float | None = None) -> tuple[Run, Run]:
     """``sk.solve`` (auto) and the dense path (``sk.dense.solve`` or ``lstsq``) on A x = b."""
     square = A.shape[0] == A.shape[1]
     sparse_run = _repeat("sparse", lambda: sk.solve(A, b), repeat)
     dense_fn = sk.dense.solve if square else sk.dense.lstsq
-    dense_run = _repeat("dense", lambda: dense_fn(A, b), repeat)
+    limit = {} if max_bytes is None else {"max_bytes": max_bytes}
+    dense_run = _repeat("dense", lambda: dense_fn(A, b, **limit), repeat)
     return sparse_run, dense_run
 
 
-def eigs_both(A, k: int, *, repeat: int = 1) -> tuple[Run, Run]:
+def eigs_both(A, k: int, *, repeat: int = 1, max_bytes: float | None = None
+              ) -> tuple[Run, Run]:
     """``sk.eigsh`` (auto, smallest) and ``sk.dense.eigh`` on the same matrix."""
     sparse_run = _repeat("sparse", lambda: sk.eigsh(A, k=k, which="smallest"), repeat)
-    dense_run = _repeat("dense", lambda: sk.dense.eigh(A, k=k), repeat)
+    limit = {} if max_bytes is None else {"max_bytes": max_bytes}
+    dense_run = _repeat("dense", lambda: sk.dense.eigh(A, k=k, **limit), repeat)
     return sparse_run, dense_run
 
 
@@ -104,12 +107,17 @@ def eigs_agreement(s: Run, d: Run) -> float | None:
     return float(np.max(np.abs(ls - ld))) / scale
 
 
+CAPTION = ("time: wall clock, cold cache (median of --repeat runs). *memory: tracemalloc "
+           "peak of numpy and Python allocations; what SuperLU mallocs itself is not seen.")
+
+
 def comparison_table(title: str, runs, kind: str) -> Table:
     """Sparse and dense rows: method, time, memory, accuracy."""
-    t = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    t = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False,
+              caption=Text(CAPTION), caption_justify="left")
     accuracy = "relative residual" if kind == "solve" else "max residual"
     for col, justify in (("path", "left"), ("method", "left"), ("time", "right"),
-                         ("peak memory", "right"), (accuracy, "right"),
+                         ("peak memory*", "right"), (accuracy, "right"),
                          ("iterations" if kind == "solve" else "converged", "right")):
         t.add_column(col, justify=justify)
     for run in runs:
@@ -130,13 +138,29 @@ def comparison_table(title: str, runs, kind: str) -> Table:
     return t
 
 
-def _speed_note(s: Run, d: Run) -> str | None:
-    if s.seconds and d.seconds:
-        ratio = d.seconds / s.seconds
-        if ratio >= 1:
-            return f"sparse path {ratio:.1f}x faster than dense"
-        return f"dense path {1 / ratio:.1f}x faster than sparse"
-    return None
+def speed_note(s: Run, d: Run) -> str | None:
+    """One line: which path was faster and lighter, by how much."""
+    if not (s.seconds and d.seconds):
+        return None
+    if d.seconds >= s.seconds:
+        line = f"the sparse path was {d.seconds / s.seconds:,.1f}x faster"
+    else:
+        line = f"the dense path was {s.seconds / d.seconds:,.1f}x faster"
+    if s.peak_bytes and d.peak_bytes:
+        if d.peak_bytes >= s.peak_bytes:
+            line += f" and used {d.peak_bytes / s.peak_bytes:,.0f}x less memory"
+        else:
+            line += f" and used {s.peak_bytes / d.peak_bytes:,.0f}x less memory"
+    return line
+
+
+def agreement_note(agree: float | None, what: str = "x") -> str | None:
+    """One line: how far apart the two answers are."""
+    if agree is None:
+        return None
+    if what == "x":
+        return f"the two solutions agree: ‖x_sparse − x_dense‖ / ‖x_dense‖ = {fmt_float(agree)}"
+    return f"the eigenvalues agree: max |λ_sparse − λ_dense| / max |λ_dense| = {fmt_float(agree)}"
 
 
 @command(cli, "compare")
@@ -149,7 +173,9 @@ def _speed_note(s: Run, d: Run) -> str | None:
               help="Also compare the smallest eigenpairs (symmetric matrices).")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Runs per path (cache cleared before each); the median time is shown.")
-def compare(out: Output, file, rhs, seed, k, with_eigs, repeat):
+@click.option("--dense-max-gib", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Memory limit of the dense path in GiB (default: sk.dense's own, 2 GiB).")
+def compare(out: Output, file, rhs, seed, k, with_eigs, repeat, dense_max_gib):
     r"""The same solve (and eigsh) on the sparse path and the dense path, side by side.
 
     Time is wall clock (median of --repeat runs, each from a cold cache); peak
@@ -170,14 +196,12 @@ def compare(out: Output, file, rhs, seed, k, with_eigs, repeat):
     out.print(Text(f"{src.label}: {n_rows:,} x {n_cols:,}, "
                    f"{A.nnz if sp.issparse(A) else np.count_nonzero(A):,} nonzeros; "
                    f"b = {b_label}"))
-    s, d = solve_both(A, b, repeat=repeat)
+    max_bytes = None if dense_max_gib is None else dense_max_gib * 1024**3
+    s, d = solve_both(A, b, repeat=repeat, max_bytes=max_bytes)
     agree = solve_agreement(s, d)
     out.print(comparison_table("solve A x = b", (s, d), "solve"))
-    notes = [n for n in (_speed_note(s, d),) if n]
-    if agree is not None:
-        notes.append(f"‖x_sparse − x_dense‖ / ‖x_dense‖ = {fmt_float(agree)}")
-    for n in notes:
-        out.print(Text("  " + n))
+    for line in filter(None, (speed_note(s, d), agreement_note(agree))):
+        out.print(Text("  " + line))
     report = {"file": str(src.path) if src.path else None, "dataset": src.dataset,
               "shape": [n_rows, n_cols], "rhs": b_label, "repeat": repeat,
               "solve": {"sparse": s.as_dict(solve_dict), "dense": d.as_dict(solve_dict),
@@ -193,14 +217,11 @@ def compare(out: Output, file, rhs, seed, k, with_eigs, repeat):
             report["eigsh"] = {"skipped": reason}
             out.print(Text(f"eigsh: skipped ({reason})"))
         else:
-            es, ed = eigs_both(A, k, repeat=repeat)
+            es, ed = eigs_both(A, k, repeat=repeat, max_bytes=max_bytes)
             agree_e = eigs_agreement(es, ed)
             out.print(comparison_table(f"eigsh: {k} smallest eigenpairs", (es, ed), "eigsh"))
-            for n in filter(None, (_speed_note(es, ed),)):
-                out.print(Text("  " + n))
-            if agree_e is not None:
-                out.print(Text(f"  max |λ_sparse − λ_dense| / max |λ_dense| = "
-                               f"{fmt_float(agree_e)}"))
+            for line in filter(None, (speed_note(es, ed), agreement_note(agree_e, "values"))):
+                out.print(Text("  " + line))
             report["eigsh"] = {"k": k, "sparse": es.as_dict(eigen_dict),
                                "dense": ed.as_dict(eigen_dict),
                                "values_relative_difference": agree_e}

@@ -9,10 +9,10 @@ import sparsekit as sk
 
 from .. import datasets
 from ._app import EXIT_NOT_CONVERGED, cli, command
-from ._output import Output, fmt_float, kv_table
-from ._plans import PlanView, plan_dict, plan_rows
+from ._output import Output, fmt_float, fmt_seconds, kv_table
+from ._plans import PlanView, plan_dict, plan_text
 from ._shared import solve_dict, solve_rows
-from .compare import comparison_table, solve_agreement, solve_both
+from .compare import agreement_note, comparison_table, solve_agreement, solve_both, speed_note
 
 __all__ = ["demo", "DEMO_DATASET"]
 
@@ -38,32 +38,27 @@ def demo(out: Output):
     n = A.shape[0]
     b = np.ones(n)
     out.print(Text.assemble(
-        ("sparsekit demo", "bold"),
-        f": {datasets.get(DEMO_DATASET).description}\n"
+        ("sparsekit demo: ", "bold"), f"{datasets.get(DEMO_DATASET).description}\n",
         f"A is {n:,} x {n:,} with {A.nnz:,} nonzeros; b = ones.\n"))
     p = sk.plan(A, b)
-    out.print(kv_table(plan_rows("solve", PlanView("solve", p)),
-                       title="What method=\"auto\" chose, and why"))
+    out.print(plan_text(PlanView("solve", p), 'what method="auto" chose, and why'))
     out.print()
     s, d = solve_both(A, b)
     r = s.result
     out.print(kv_table(solve_rows(r), title="sk.solve(A, b)"))
     out.print()
-    out.print(comparison_table("Sparse against dense (numpy/scipy.linalg) on the same system",
+    out.print(comparison_table("the same system on the sparse and the dense (LAPACK) path",
                                (s, d), "solve"))
     agree = solve_agreement(s, d)
-    if s.seconds and d.seconds:
-        out.print(Text(f"  sparse path {d.seconds / s.seconds:.1f}x the speed of the dense "
-                       f"path, using {fmt_float(d.peak_bytes / max(s.peak_bytes, 1), 2)}x "
-                       "less memory" if d.peak_bytes and s.peak_bytes else ""))
-    if agree is not None:
-        out.print(Text(f"  the two solutions agree to ‖x_sparse − x_dense‖ / ‖x_dense‖ = "
-                       f"{fmt_float(agree)}"))
+    for line in (speed_note(s, d), agreement_note(agree)):
+        if line:
+            out.print(Text("  " + line))
     out.set(dataset=DEMO_DATASET, shape=[n, n], nnz=int(A.nnz), rhs="ones", plan=plan_dict(p),
             sparse=s.as_dict(solve_dict), dense=d.as_dict(solve_dict),
             x_relative_difference=agree)
     if out.quiet:
+        dense_time = fmt_seconds(d.seconds) if d.seconds is not None else "skipped"
         out.summary(f"{r.method}+{r.precond}: relative residual "
-                    f"{fmt_float(r.relative_residual)} in {fmt_float(s.seconds)} s; dense "
-                    f"{fmt_float(d.seconds) if d.seconds else 'skipped'} s")
+                    f"{fmt_float(r.relative_residual)} in {fmt_seconds(s.seconds)}; dense path "
+                    f"{dense_time}")
     return 0 if r.converged else EXIT_NOT_CONVERGED
