@@ -265,3 +265,186 @@ def test_only_rank_0_prints(var):
     assert "4,096" in loud.stdout
     failed = run("info", "no-such.mtx", "--json", env={var: "3"})
     assert failed.exit_code == 2 and failed.stdout == "" and failed.stderr == ""
+
+
+# ---------------------------------------------------------------------------
+# solve: x checked against the residual computed here
+# ---------------------------------------------------------------------------
+
+def _residual(path, x, b):
+    A = sp.csr_array(scipy.io.mmread(path))
+    return np.linalg.norm(b - A @ x) / np.linalg.norm(b)
+
+
+@needs_real
+@pytest.mark.parametrize("name", ["nos6", "orsirr_1"])
+def test_solve_writes_an_x_that_solves(tmp_path, name):
+    path = real_path(name)
+    xfile = tmp_path / "x.mtx"
+    data = run_json("solve", path, "-o", xfile)
+    assert data["converged"] is True and data["outputs"]["x"] == str(xfile)
+    x = np.asarray(scipy.io.mmread(xfile)).ravel()
+    b = np.ones(x.size)
+    rel = _residual(path, x, b)
+    assert rel <= 1e-8
+    assert rel == pytest.approx(data["relative_residual"], rel=1e-6, abs=1e-16)
+
+
+@needs_real
+def test_solve_least_squares_reaches_the_minimal_residual(tmp_path):
+    path, rhs = real_path("illc1033"), real_path("illc1033_rhs1")
+    xfile = tmp_path / "x.npz"
+    data = run_json("solve", path, "-o", xfile)  # the registry pairs illc1033 with its rhs
+    assert data["rhs"] == str(rhs)
+    A = scipy.io.mmread(path).toarray()
+    b = np.asarray(scipy.io.mmread(rhs)).ravel()
+    x = np.asarray(sk.io.read(xfile)).ravel()
+    x_ref = np.linalg.lstsq(A, b, rcond=None)[0]
+    best = np.linalg.norm(b - A @ x_ref)
+    assert np.linalg.norm(b - A @ x) <= best * (1 + 1e-6)
+    assert np.linalg.norm(b - A @ x) / np.linalg.norm(b) == pytest.approx(
+        data["relative_residual"], rel=1e-6)
+
+
+@needs_real
+def test_solve_json_carries_the_library_numbers():
+    path = real_path("bcsstk09")
+    data = run_json("solve", path, "--rhs", "random", "--seed", "3")
+    A = sk.io.read(path)
+    b = np.random.default_rng(3).standard_normal(A.shape[0])
+    r = sk.solve(A, b)
+    assert (data["method"], data["precond"], data["backend"]) == (r.method, r.precond,
+                                                                  r.backend)
+    assert data["iterations"] == r.iterations and data["converged"] == r.converged
+    assert data["relative_residual"] == pytest.approx(r.relative_residual, rel=1e-6, abs=1e-15)
+    assert data["plan"]["method"] == r.plan.method
+    assert data["plan"]["reasons"] == list(r.plan.reasons)
+
+
+def test_solve_not_converged_exits_1_and_still_writes(tmp_path):
+    xfile = tmp_path / "x.mtx"
+    args = ("solve", "poisson2d_64", "--method", "cg", "--precond", "none", "--maxiter", "3",
+            "-o", xfile)
+    data = run_json(*args, code=1)
+    assert data["converged"] is False and data["iterations"] <= 3
+    assert any("ConvergenceWarning" in w for w in data["warnings"])
+    x = np.asarray(sk.io.read(xfile)).ravel()
+    A = sk.datasets.load("poisson2d_64")
+    rel = np.linalg.norm(1 - A @ x) / np.sqrt(A.shape[0])
+    assert rel == pytest.approx(data["relative_residual"], rel=1e-6) and rel > 1e-8
+    human = run(*args, "--force")
+    assert human.exit_code == 1 and "NOT converged" in human.stdout
+    assert f"{data['relative_residual']:.2e}" in human.stdout
+
+
+def test_solve_history_and_plot(tmp_path):
+    hist, png = tmp_path / "h.csv", tmp_path / "h.png"
+    data = run_json("solve", "poisson2d_64", "--method", "cg", "--precond", "none",
+                    "--history", hist, "--plot", png)
+    table = np.loadtxt(hist, delimiter=",", skiprows=1, ndmin=2)
+    np.testing.assert_allclose(table[:, 1], data["residuals"], rtol=1e-15)
+    assert hist.read_text().splitlines()[0] == "iteration,residual"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@needs_real
+def test_solve_shape_mismatched_rhs_exits_2():
+    r = run("solve", real_path("nos6"), "--rhs", real_path("sherman1_rhs1"))
+    assert r.exit_code == 2
+    assert "sherman1_rhs1" in r.stderr and "675" in r.stderr and "1000" in r.stderr
+
+
+def test_solve_refuses_to_overwrite_its_input(tmp_path):
+    p = tmp_path / "A.mtx"
+    sk.io.write(p, sk.datasets.load("poisson2d_64"))
+    before = p.read_bytes()
+    r = run("solve", p, "-o", p)
+    assert r.exit_code == 2 and "--force" in r.stderr and p.read_bytes() == before
+
+
+def test_solve_unknown_method_exits_2_listing_the_choices():
+    r = run("solve", "poisson2d_64", "--method", "magic")
+    assert r.exit_code == 2 and "magic" in r.stderr and "cg" in r.stderr
+
+
+# ---------------------------------------------------------------------------
+# compare and demo
+# ---------------------------------------------------------------------------
+
+@needs_real
+def test_compare_sparse_and_dense_agree():
+    data = run_json("compare", real_path("nos6"), "-k", "3")
+    s, d = data["solve"]["sparse"], data["solve"]["dense"]
+    assert s["result"]["converged"] and d["result"]["converged"]
+    assert data["solve"]["x_relative_difference"] < 1e-6
+    assert s["seconds"] > 0 and d["peak_bytes"] >= 675 * 675 * 8  # the dense copy at least
+    e = data["eigsh"]
+    A = scipy.io.mmread(real_path("nos6")).toarray()
+    ref = np.linalg.eigvalsh(A)[:3]
+    np.testing.assert_allclose(e["sparse"]["result"]["values"], ref, rtol=1e-8)
+    np.testing.assert_allclose(e["dense"]["result"]["values"], ref, rtol=1e-10)
+
+
+def test_compare_skips_the_dense_path_with_the_reason():
+    data = run_json("compare", "poisson2d_64", "--no-eigs", "--dense-max-gib", "0.01")
+    dense = data["solve"]["dense"]
+    assert dense["skipped"] and "GiB" in dense["skipped"] or "MiB" in dense["skipped"]
+    assert dense["seconds"] is None and data["solve"]["sparse"]["result"]["converged"]
+    r = run("compare", "poisson2d_64", "--no-eigs", "--dense-max-gib", "0.01")
+    assert r.exit_code == 0 and "skipped" in r.stdout
+
+
+def test_demo_is_the_main_job():
+    p = shell("demo", "--json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    A = sk.datasets.load("poisson2d_64")
+    assert data["plan"]["method"] == sk.plan(A, np.ones(A.shape[0])).method
+    assert data["sparse"]["result"]["converged"] and data["dense"]["result"]["converged"]
+    assert data["x_relative_difference"] < 1e-8
+    # and the dense solution is right, by a residual computed here
+    assert data["dense"]["result"]["relative_residual"] < 1e-10
+
+
+# ---------------------------------------------------------------------------
+# build
+# ---------------------------------------------------------------------------
+
+def test_build_poisson_matches_a_kron_stencil(tmp_path):
+    out = tmp_path / "A.mtx"
+    data = run_json("build", "poisson", "6", "5", "-o", out)
+    T = [sp.diags_array([-np.ones(m - 1), 2 * np.ones(m), -np.ones(m - 1)], offsets=[-1, 0, 1])
+         for m in (6, 5)]
+    ref = sp.kron(T[0], sp.eye_array(5)) + sp.kron(sp.eye_array(6), T[1])
+    A = sp.csr_array(scipy.io.mmread(out))
+    assert data["shape"] == [30, 30] and abs(A - ref).max() == 0
+
+
+def test_build_laplacian_from_a_labelled_edge_list_matches_networkx(tmp_path):
+    edges = tmp_path / "e.csv"
+    edges.write_text("source,target,weight\nann,bob,2.0\nbob,cy,1.5\ncy,ann,1\ncy,dee,0.25\n")
+    out = tmp_path / "L.mtx"
+    r = run("build", "laplacian", edges, "-o", out)
+    assert r.exit_code == 0, r.stderr
+    G = nx.Graph()
+    G.add_weighted_edges_from([("ann", "bob", 2.0), ("bob", "cy", 1.5), ("cy", "ann", 1.0),
+                               ("cy", "dee", 0.25)])
+    ref = nx.laplacian_matrix(G, nodelist=sorted(G)).toarray()
+    np.testing.assert_allclose(scipy.io.mmread(out).toarray(), ref, rtol=0, atol=1e-15)
+
+
+def test_build_fem_writes_what_the_library_builds(tmp_path):
+    K_out, M_out = tmp_path / "K.mtx", tmp_path / "M.npz"
+    assert run("build", "fem", "--n", "6", "-o", K_out, "--mass", M_out).exit_code == 0
+    K, M = sk.fem.p1(*sk.fem.unit_square(6))
+    assert abs(sk.io.read(K_out) - K).max() == 0 and abs(sk.io.read(M_out) - M).max() == 0
+    # stiffness annihilates constants, mass integrates 1 to the unit area
+    assert np.abs(sk.io.read(K_out) @ np.ones(K.shape[0])).max() < 1e-12
+    assert sk.io.read(M_out).sum() == pytest.approx(1.0)
+
+
+@needs_real
+def test_build_directed_graph_needs_symmetrize(tmp_path):
+    r = run("build", "laplacian", real_path("west0479"), "-o", tmp_path / "L.mtx")
+    assert r.exit_code == 2 and "--symmetrize" in r.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["Output", "mpi_rank", "jsonable", "fmt_bytes", "fmt_seconds", "fmt_float",
+__all__ = ["Output", "mpi_rank", "jsonable", "fmt_bytes", "fmt_seconds", "fmt_float", "fmt_sci",
            "ResidualProgress"]
 
 # Open MPI, MPICH/Intel MPI/Hydra (PMI), PMIx launchers, MVAPICH, Slurm's srun.
@@ -89,6 +89,11 @@ def fmt_seconds(s: float) -> str:
     if s < 1:
         return f"{s * 1e3:.3g} ms"
     return f"{s:.3g} s"
+
+
+def fmt_sci(v: Any) -> str:
+    """A residual or tolerance: always scientific, '3.94e+00', '7.91e-14'."""
+    return "-" if v is None else f"{float(v):.2e}"
 
 
 def fmt_float(v: Any, digits: int = 3) -> str:

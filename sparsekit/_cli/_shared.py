@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from ..errors import ShapeError
 from ..results import EigenResult, SolveResult
 from ._files import Source, atomic_path, companion_rhs, read_matrix, resolve
-from ._output import fmt_float, fmt_seconds
+from ._output import fmt_sci, fmt_seconds
 from ._plans import plan_dict
 
 __all__ = ["make_rhs", "solve_rows", "solve_dict", "eigen_dict", "timed", "traced_peak",
@@ -62,7 +62,7 @@ def solve_rows(r: SolveResult) -> list[tuple[str, str]]:
     rows = [("result", "converged" if r.converged else "NOT converged"),
             ("method", f"{r.method} (precond {r.precond}, backend {r.backend})"),
             ("iterations", str(r.iterations)),
-            ("relative residual", f"{fmt_float(r.relative_residual)}  (true ‖b − A x‖ / ‖b‖, "
+            ("relative residual", f"{fmt_sci(r.relative_residual)}  (true ‖b − A x‖ / ‖b‖, "
                                   "recomputed)")]
     if r.timings:
         rows.append(("time", ", ".join(f"{k} {fmt_seconds(v)}" for k, v in r.timings.items())))

@@ -17,7 +17,7 @@ import sparsekit as sk
 from .._validate import is_symmetric
 from ._app import EXIT_NOT_CONVERGED, cli, command
 from ._files import read_matrix, resolve
-from ._output import Output, fmt_bytes, fmt_float, fmt_seconds
+from ._output import Output, fmt_bytes, fmt_float, fmt_sci, fmt_seconds
 from ._shared import RHS_HELP, eigen_dict, make_rhs, solve_dict, timed, traced_peak
 
 __all__ = ["compare", "Run", "solve_both", "eigs_both", "comparison_table"]
@@ -128,10 +128,10 @@ def comparison_table(title: str, runs, kind: str) -> Table:
         r = run.result
         if kind == "solve":
             method = r.method + (f" + {r.precond}" if r.precond not in ("none", "") else "")
-            acc, last = fmt_float(r.relative_residual), str(r.iterations)
+            acc, last = fmt_sci(r.relative_residual), str(r.iterations)
         else:
             method = r.method
-            acc = fmt_float(float(np.max(r.residuals))) if len(r.values) else "-"
+            acc = fmt_sci(float(np.max(r.residuals))) if len(r.values) else "-"
             last = f"{int(np.sum(r.converged))}/{len(r.values)}"
         t.add_row(run.path, Text(method), fmt_seconds(run.seconds), fmt_bytes(run.peak_bytes),
                   acc, last)

@@ -9,7 +9,7 @@ import sparsekit as sk
 
 from .. import datasets
 from ._app import EXIT_NOT_CONVERGED, cli, command
-from ._output import Output, fmt_float, fmt_seconds, kv_table
+from ._output import Output, fmt_sci, fmt_seconds, kv_table
 from ._plans import PlanView, plan_dict, plan_text
 from ._shared import solve_dict, solve_rows
 from .compare import agreement_note, comparison_table, solve_agreement, solve_both, speed_note
@@ -59,6 +59,6 @@ def demo(out: Output):
     if out.quiet:
         dense_time = fmt_seconds(d.seconds) if d.seconds is not None else "skipped"
         out.summary(f"{r.method}+{r.precond}: relative residual "
-                    f"{fmt_float(r.relative_residual)} in {fmt_seconds(s.seconds)}; dense path "
+                    f"{fmt_sci(r.relative_residual)} in {fmt_seconds(s.seconds)}; dense path "
                     f"{dense_time}")
     return 0 if r.converged else EXIT_NOT_CONVERGED

@@ -11,7 +11,7 @@ import sparsekit as sk
 
 from ._app import EXIT_NOT_CONVERGED, cli, command
 from ._files import MATRIX_SUFFIXES, check_output, read_matrix, resolve, write_matrix
-from ._output import Output, fmt_float, fmt_seconds, kv_table
+from ._output import Output, fmt_sci, fmt_seconds, kv_table
 from ._shared import eigen_dict
 
 __all__ = ["eigs", "LAPLACIAN_KINDS"]
@@ -26,7 +26,7 @@ def values_table(e, title: str | None = None) -> Table:
         t.add_column(col, justify="right" if col != "converged" else "left")
     for i, (lam, res, ok) in enumerate(zip(np.asarray(e.values), np.asarray(e.residuals),
                                            np.asarray(e.converged), strict=True)):
-        t.add_row(str(i), f"{float(np.real(lam)):.12g}", fmt_float(res), "yes" if ok else "NO")
+        t.add_row(str(i), f"{float(np.real(lam)):.12g}", fmt_sci(res), "yes" if ok else "NO")
     return t
 
 
@@ -89,7 +89,7 @@ def eigs(out: Output, file, k, which, sigma, mass, lap_kind, method, precond, ba
     rows = [("matrix", f"{what}  ({A.shape[0]:,} x {A.shape[1]:,})"),
             ("method", f"{e.method} (backend {e.backend}), {e.iterations} iterations"),
             ("converged", f"{int(np.sum(e.converged))} of {len(e.values)} pairs (tol "
-                          f"{fmt_float(e.tol)})")]
+                          f"{fmt_sci(e.tol)})")]
     if e.timings:
         rows.append(("time", ", ".join(f"{key} {fmt_seconds(v)}" for key, v in
                                        e.timings.items())))

@@ -10,7 +10,7 @@ import sparsekit as sk
 from ..errors import SparsekitError
 from ._app import EXIT_NOT_CONVERGED, cli, command
 from ._files import MATRIX_SUFFIXES, check_output, read_matrix, resolve, write_csv, write_matrix
-from ._output import Output, ResidualProgress, fmt_float, kv_table
+from ._output import Output, ResidualProgress, fmt_sci, kv_table
 from ._plans import PlanView, plan_rows
 from ._shared import RHS_HELP, make_rhs, plot_history, solve_dict, solve_rows
 
@@ -93,9 +93,11 @@ def solve(out: Output, file, rhs, seed, method, precond, backend, rtol, atol, ma
         out.print(kv_table(plan_rows("solve", view)))
 
     progress = ResidualProgress(out, A, b, rtol)
+    # --history/--plot ask the library to record ‖b − A x_k‖ every iteration.
+    extra = {"history": True} if (history or plot) else {}
     try:
         r = sk.solve(A, b, method=method, precond=precond, backend=backend, rtol=rtol,
-                     atol=atol, maxiter=maxiter, callback=progress)
+                     atol=atol, maxiter=maxiter, callback=progress, **extra)
     finally:
         progress.close()
 
@@ -104,7 +106,7 @@ def solve(out: Output, file, rhs, seed, method, precond, backend, rtol, atol, ma
     status = "converged" if r.converged else "NOT converged"
     if out.quiet:
         out.summary(f"{status}: {r.method}+{r.precond}, {r.iterations} iterations, relative "
-                    f"residual {fmt_float(r.relative_residual)}")
+                    f"residual {fmt_sci(r.relative_residual)}")
     if out.rank == 0:
         if outputs["x"]:
             write_matrix(outputs["x"], np.asarray(r.x))
