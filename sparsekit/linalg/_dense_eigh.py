@@ -1,4 +1,9 @@
-"""Dense symmetric eigensolver (minimal stand-in; the eigen work (issue 5) replaces this file)."""
+"""The dense symmetric eigensolver: ``scipy.linalg.eigh`` behind sparsekit's checks.
+
+Re-exported as ``sparsekit.dense.eigh``; ``sparsekit.eigsh(method="dense")``
+runs through it.  The dense path is explicit and size-guarded: it refuses,
+beyond ``max_bytes``, with a message saying how much memory it would take.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +11,205 @@ import time
 
 import numpy as np
 import scipy.linalg as sla
+import scipy.sparse as sp
 
-from .._validate import as_matrix
-from ..results import EigenResult
+from .._validate import as_matrix, check_choice, check_symmetric, nonnegative_float
+from ..errors import DenseTooLargeError, InputValueError, NotSPDError, ShapeError
+from ..results import EigenResult, _fmt_bytes
 
-__all__ = ["eigh"]
+__all__ = ["eigh", "dense_eigh_bytes", "DEFAULT_MAX_BYTES", "WHICH", "pair_residuals",
+           "matrix_scale", "DEFAULT_TOL", "check_mass"]
+
+#: Refuse the dense path beyond this many bytes unless the caller raises it.
+DEFAULT_MAX_BYTES = 2 * 1024**3
+
+#: Default residual tolerance, relative to the scale of the problem (see :func:`pair_residuals`).
+DEFAULT_TOL = 1e-8
+
+WHICH = {
+    "smallest": "the k algebraically smallest eigenvalues",
+    "largest": "the k algebraically largest eigenvalues",
+    "nearest": "the k eigenvalues nearest to sigma",
+}
 
 
-def eigh(A, k=None, *, which="smallest", M=None, max_bytes=None) -> EigenResult:
-    """Eigenpairs of a dense symmetric matrix with LAPACK (stand-in until issue 5 lands).
+def dense_eigh_bytes(n: int, k: int | None = None, generalized: bool = False) -> int:
+    """Peak bytes of the dense path: the dense copies of A (and M) plus workspace.
+
+    LAPACK's ``syevr`` overwrites its copy of ``A`` and needs about ``26 n``
+    doubles of workspace; the eigenvectors take ``n k``.
+    """
+    k = n if k is None else k
+    copies = 2 if generalized else 1
+    return int(8 * (copies * n * n + n * k + 26 * n))
+
+
+def matrix_scale(A) -> float:
+    """``‖A‖₁`` (max absolute column sum), an O(nnz) upper bound of ``‖A‖₂`` for symmetric A."""
+    if sp.issparse(A):
+        if A.nnz == 0:
+            return 0.0
+        return float(np.max(np.asarray(abs(A).sum(axis=0)).ravel()))
+    A = np.asarray(A)
+    return float(np.max(np.abs(A).sum(axis=0))) if A.size else 0.0
+
+
+def pair_residuals(A, M, values, vectors, ascale=None):
+    """``‖A v − λ M v‖₂`` of every pair, and the scale ``‖A‖₁ + |λ| ‖M‖₁`` each is judged by.
+
+    A pair is converged when its residual is at most ``tol`` times its scale:
+    sparsekit's eigensolver tolerances are relative to ``‖A‖₁`` (plus
+    ``|λ| ‖M‖₁`` for generalized problems), everywhere.
+    """
+    values = np.asarray(values)
+    V = np.asarray(vectors)
+    AV = A @ V
+    MV = V if M is None else M @ V
+    R = AV - MV * values[np.newaxis, :]
+    res = np.linalg.norm(R, axis=0)
+    mscale = 1.0 if M is None else matrix_scale(M)
+    ascale = matrix_scale(A) if ascale is None else ascale
+    scale = ascale + np.abs(values) * mscale
+    return res, np.where(scale > 0, scale, 1.0)
+
+
+def check_mass(M, n: int):
+    """Validate the mass matrix ``M``: square, same size as A, symmetric, finite."""
+    M = as_matrix(M, "M", square=True)
+    if M.shape[0] != n:
+        raise ShapeError(f"M must have the shape of A, ({n}, {n}) (got shape {M.shape})")
+    check_symmetric(M, "M", hint="M must be symmetric positive definite (a mass matrix)")
+    d = M.diagonal() if sp.issparse(M) else np.diag(M)
+    if np.any(np.real(d) <= 0):
+        bad = int(np.count_nonzero(np.real(d) <= 0))
+        raise NotSPDError(
+            f"M must be symmetric positive definite, but {bad} of its diagonal entries are "
+            "<= 0; pass a mass matrix (SPD), or M=None for a standard problem"
+        )
+    return M
+
+
+def eigh(A, k=None, *, which="smallest", M=None, max_bytes=None, sigma=None, tol=None):
+    """Eigenpairs of a symmetric (generalized) problem with dense LAPACK.
+
+    Solves ``A v = λ v`` (or ``A v = λ M v`` with ``M`` SPD) with
+    :func:`scipy.linalg.eigh`, computing only the wanted eigenpairs
+    (``subset_by_index``), and returns the same :class:`~sparsekit.EigenResult`
+    as :func:`sparsekit.eigsh`.
+
+    Parameters
+    ----------
+    A : sparse matrix or array, or ndarray, shape (n, n)
+        Symmetric (Hermitian) matrix.
+    k : int, optional
+        Number of eigenpairs; all ``n`` when None.
+    which : {"smallest", "largest", "nearest"}, default="smallest"
+        Algebraically smallest or largest, or nearest to ``sigma``.
+    M : sparse matrix or array, or ndarray, optional
+        Symmetric positive definite mass matrix of a generalized problem.
+    max_bytes : int, optional
+        Refuse (:class:`~sparsekit.DenseTooLargeError`) when the dense path
+        would need more memory than this; default 2 GiB.
+    sigma : float, optional
+        Target of ``which="nearest"`` (all eigenvalues are computed, then the
+        ``k`` nearest kept).
+    tol : float, optional
+        Residual tolerance relative to ``‖A‖₁ + |λ| ‖M‖₁`` that the pairs are
+        judged against; default 1e-8.
+
+    Returns
+    -------
+    EigenResult
+        Values ascending, ``M``-orthonormal vectors, the residual
+        ``‖A v − λ M v‖₂`` of every pair.
+
+    Raises
+    ------
+    DenseTooLargeError
+        When the dense matrices would exceed ``max_bytes``.
+    NotSymmetricError, NotSPDError, InputValueError, ShapeError
+        On bad input.
+
+    See Also
+    --------
+    scipy.linalg.eigh : the LAPACK driver used here.
+    sparsekit.eigsh : sparse eigensolvers, with ``method="dense"`` routed here.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsekit.linalg._dense_eigh import eigh
-    >>> eigh(np.diag([3.0, 1.0, 2.0]), k=2).values
+    >>> import sparsekit as sk
+    >>> A = np.diag([3.0, 1.0, 2.0])
+    >>> r = sk.dense.eigh(A, k=2)
+    >>> r.values
     array([1., 2.])
+    >>> bool(r.all_converged)
+    True
     """
-    A = as_matrix(A, square=True)
-    A = A.toarray() if hasattr(A, "toarray") else np.asarray(A)
-    Md = None if M is None else (M.toarray() if hasattr(M, "toarray") else np.asarray(M))
     t0 = time.perf_counter()
-    w, V = sla.eigh(A, Md)
+    A = as_matrix(A, "A", square=True)
     n = A.shape[0]
-    k = n if k is None else int(k)
-    sel = slice(0, k) if which == "smallest" else slice(n - k, n)
-    w, V = w[sel], V[:, sel]
-    R = A @ V - (V * w if Md is None else (Md @ V) * w)
-    res = np.linalg.norm(R, axis=0)
-    tol = n * np.finfo(float).eps * max(np.abs(w).max() if w.size else 0.0, 1.0) * 10
-    return EigenResult(w, V, res, res <= tol, "dense", timings={"setup": 0.0,
-                       "solve": time.perf_counter() - t0}, tol=tol)
+    check_choice(which, WHICH, "which")
+    if k is None:
+        k = n
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+        raise InputValueError(f"k must be an integer with 1 <= k <= n (got k={k!r}, n={n})")
+    k = int(k)
+    if which == "nearest":
+        if sigma is None:
+            raise InputValueError("which='nearest' needs sigma= (the target eigenvalue)")
+        sigma = float(sigma)
+        if not np.isfinite(sigma):
+            raise InputValueError(f"sigma must be finite (got {sigma!r})")
+    tol = DEFAULT_TOL if tol is None else nonnegative_float(tol, "tol")
+    check_symmetric(A, "A", hint="sk.dense.eigh needs a symmetric (Hermitian) matrix")
+    if M is not None:
+        M = check_mass(M, n)
+    limit = DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes)
+    need = dense_eigh_bytes(n, k if which != "nearest" else n, M is not None)
+    if need > limit:
+        raise DenseTooLargeError(
+            f"the dense eigensolver would need about {_fmt_bytes(need)} for n={n} "
+            f"(limit {_fmt_bytes(limit)}); use sk.eigsh for sparse methods, or raise "
+            f"max_bytes= to allow it"
+        )
+    Ad = A.toarray() if sp.issparse(A) else np.array(A, dtype=np.result_type(A, float))
+    Md = None
+    if M is not None:
+        Md = M.toarray() if sp.issparse(M) else np.array(M, dtype=np.result_type(M, float))
+    subset = None
+    if which == "smallest":
+        subset = [0, k - 1]
+    elif which == "largest":
+        subset = [n - k, n - 1]
+    t1 = time.perf_counter()
+    try:
+        w, V = sla.eigh(Ad, Md, subset_by_index=subset, overwrite_a=True, overwrite_b=True,
+                        check_finite=False)
+    except np.linalg.LinAlgError as exc:
+        if Md is not None:
+            raise NotSPDError(
+                f"M is not positive definite (Cholesky of M failed: {exc}); pass an SPD mass "
+                "matrix"
+            ) from exc
+        raise  # pragma: no cover - LAPACK failures on a symmetric finite matrix
+    if which == "nearest":
+        order = np.argsort(np.abs(w - sigma), kind="stable")[:k]
+        order = np.sort(order)
+        w, V = w[order], V[:, order]
+    t2 = time.perf_counter()
+    res, scale = pair_residuals(A, M, w, V)
+    converged = res <= tol * scale
+    return EigenResult(
+        values=w,
+        vectors=V,
+        residuals=res,
+        converged=converged,
+        method="dense",
+        backend="scipy",
+        iterations=0,
+        timings={"setup": t1 - t0, "solve": t2 - t1},
+        tol=tol,
+        notes=(f"dense scipy.linalg.eigh ({_fmt_bytes(need)}); residuals relative to "
+               "‖A‖₁ + |λ|‖M‖₁",),
+    )

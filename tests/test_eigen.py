@@ -1,0 +1,499 @@
+"""sk.eigsh, sk.svds, sk.dense.eigh against dense LAPACK, analytic spectra and FEM.
+
+References that can disagree: dense ``scipy.linalg.eigh`` on the real matrices,
+closed-form spectra of path/cycle/grid graphs and Dirichlet Poisson, the
+analytic Laplace eigenvalues of the unit square (P1 FEM from scikit-fem),
+networkx for component counts, numpy's SVD.  Laplacians and P1 matrices come
+from the builders (``sk.laplacian``, ``sk.fem``).  Eigenvalues are compared
+relative to the spectral scale ``max |λ|`` (a zero eigenvalue or the tiny
+smallest eigenvalue of an ill-conditioned matrix has no relative accuracy of
+its own), and every pair is checked through its recomputed residual.
+"""
+
+import functools
+import os
+import warnings
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.linalg as sla
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+import sparsekit as sk
+from sparsekit.linalg import _dense_eigh
+from sparsekit.linalg.eigen import DENSE_CROSSOVER, METHODS, SVDSResult, plan_eigsh, svds
+
+SLOW = os.environ.get("SPARSEKIT_SLOW", "") not in ("", "0")
+slow = pytest.mark.skipif(not SLOW, reason="dense reference of n > 5000 takes minutes; "
+                          "set SPARSEKIT_SLOW=1")
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def graph_laplacian(W):
+    """L = D − W from an adjacency (the builders' sk.laplacian; self-loops drop out)."""
+    return sp.csr_array(sk.laplacian(W))
+
+
+def path_adjacency(n):
+    return sp.diags_array([np.ones(n - 1), np.ones(n - 1)], offsets=[-1, 1])
+
+
+def cycle_adjacency(n):
+    W = sp.lil_array(path_adjacency(n))
+    W[0, n - 1] = W[n - 1, 0] = 1.0
+    return sp.csr_array(W)
+
+
+def dirichlet_1d(m):
+    return sp.diags_array([-np.ones(m - 1), 2 * np.ones(m), -np.ones(m - 1)], offsets=[-1, 0, 1])
+
+
+def kron_sum(*mats):
+    """A_1 ⊕ A_2 ⊕ ... (the Laplacian of a product grid)."""
+    out = mats[0]
+    for B in mats[1:]:
+        out = sp.kron(out, sp.eye_array(B.shape[0])) + sp.kron(sp.eye_array(out.shape[0]), B)
+    return sp.csr_array(out)
+
+
+@functools.cache
+def dense_spectrum(name):
+    """All eigenvalues of a real matrix (or its Laplacian), by dense LAPACK."""
+    A = _matrix(name)
+    with threadpool_limits(1, "blas"):  # the test machine's cores are shared
+        return sla.eigh(A.toarray(), eigvals_only=True)
+
+
+GRAPHS = {"karate", "jazz", "Erdos971", "ca-GrQc", "bcspwr10"}
+
+
+@functools.cache
+def _matrix(name):
+    if not sk.datasets.available(name):
+        pytest.skip(f"{name} not in {sk.datasets.data_dir()}")
+    A = sk.datasets.load(name)
+    return graph_laplacian(A) if name in GRAPHS else sp.csr_array(A)
+
+
+def assert_pairs(r, A, M=None, tol=1e-8):
+    """Recompute every residual independently and check M-orthonormality."""
+    V = r.vectors
+    MV = V if M is None else M @ V
+    R = A @ V - MV * r.values
+    res = np.linalg.norm(R, axis=0)
+    scale = _dense_eigh.matrix_scale(A) + np.abs(r.values) * (
+        1.0 if M is None else _dense_eigh.matrix_scale(M))
+    assert np.all(res <= tol * scale), (res / scale).max()
+    np.testing.assert_allclose(res, r.residuals, rtol=1e-6, atol=1e-14 * scale.max())
+    np.testing.assert_allclose(V.T @ MV, np.eye(V.shape[1]), atol=1e-8)
+    assert np.all(np.diff(r.values) >= 0)
+    assert r.all_converged
+
+
+def assert_values(got, want, spread):
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-8 * spread)
+
+
+# --------------------------------------------------------------------------- real matrices
+
+REAL_CASES = [
+    ("bcsstk09", "smallest", 6), ("bcsstk09", "largest", 20),
+    ("bcsstk13", "smallest", 6), ("bcsstk13", "largest", 1),
+    ("nos6", "smallest", 20), ("nos6", "largest", 6),
+    ("1138_bus", "smallest", 1), ("1138_bus", "smallest", 20), ("1138_bus", "largest", 6),
+    ("karate", "smallest", 6), ("karate", "largest", 1),
+    ("jazz", "smallest", 20), ("jazz", "largest", 6),
+    ("Erdos971", "smallest", 6), ("Erdos971", "smallest", 20), ("Erdos971", "largest", 20),
+]
+
+
+@pytest.mark.parametrize(("name", "which", "k"), REAL_CASES)
+def test_real_matrices_against_dense(name, which, k):
+    A = _matrix(name)
+    ref = dense_spectrum(name)
+    want = ref[:k] if which == "smallest" else ref[-k:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sk.ConvergenceWarning)
+        r = sk.eigsh(A, k=k, which=which)
+    assert_values(r.values, want, np.abs(ref).max())
+    assert_pairs(r, A)
+    assert any(n.startswith("auto:") for n in r.notes)
+
+
+@pytest.mark.parametrize("method", ["shift_invert", "lobpcg"])
+def test_explicit_methods_on_bcsstk09(method):
+    A = _matrix("bcsstk09")
+    ref = dense_spectrum("bcsstk09")
+    r = sk.eigsh(A, k=6, method=method, tol=1e-8)
+    assert r.method == method
+    assert_values(r.values, ref[:6], np.abs(ref).max())
+    assert_pairs(r, A)
+
+
+def test_arpack_largest_on_nos6():
+    A = _matrix("nos6")
+    ref = dense_spectrum("nos6")
+    r = sk.eigsh(A, k=6, which="largest", method="arpack")
+    assert_values(r.values, ref[-6:], np.abs(ref).max())
+    assert_pairs(r, A)
+
+
+@pytest.mark.parametrize("method", ["auto", "shift_invert", "lobpcg"])
+def test_erdos971_disconnected_zero_multiplicity(method):
+    """42 components: eigenvalue 0 with multiplicity 42, then the spectrum of the rest."""
+    A = _matrix("Erdos971")
+    G = nx.from_scipy_sparse_array(sk.datasets.load("Erdos971"))
+    ncomp = nx.number_connected_components(G)
+    assert ncomp == 42
+    ref = dense_spectrum("Erdos971")
+    r = sk.eigsh(A, k=ncomp + 4, method=method)
+    assert_values(r.values, ref[:ncomp + 4], np.abs(ref).max())
+    assert np.all(np.abs(r.values[:ncomp]) < 1e-10)
+    assert r.values[ncomp] > 1e-3
+    assert_pairs(r, A)
+
+
+def test_ca_grqc_smallest_are_the_355_components():
+    """k=20 smallest of a graph with 355 components: all zero (networkx counts them)."""
+    A = _matrix("ca-GrQc")
+    G = nx.from_scipy_sparse_array(sk.datasets.load("ca-GrQc"))
+    G.remove_edges_from(nx.selfloop_edges(G))
+    assert nx.number_connected_components(G) == 355
+    for k in (1, 20):
+        r = sk.eigsh(A, k=k)
+        assert_values(r.values, np.zeros(k), 1.0)
+        assert_pairs(r, A)
+
+
+@pytest.mark.parametrize("which", ["smallest", "largest"])
+def test_bcspwr10_two_independent_methods(which):
+    """n=5300 (dense reference only in the slow run): auto vs LOBPCG, which run differently."""
+    A = _matrix("bcspwr10")
+    a = sk.eigsh(A, k=6, which=which)
+    kb = 6 if which == "smallest" else 3  # unpreconditioned LOBPCG: keep the block small
+    b = sk.eigsh(A, k=kb, which=which, method="lobpcg",
+                 precond="amg" if which == "smallest" else "none", maxiter=2000)
+    assert a.method != b.method
+    assert_values(a.values[:kb] if which == "smallest" else a.values[-kb:], b.values,
+                  _dense_eigh.matrix_scale(A))
+    assert_pairs(a, A)
+    assert_pairs(b, A)
+
+
+@slow
+@pytest.mark.parametrize("name", ["ca-GrQc", "bcspwr10"])
+@pytest.mark.parametrize(("which", "k"), [("smallest", 1), ("smallest", 20), ("largest", 6)])
+def test_large_graphs_against_dense(name, which, k):
+    A = _matrix(name)
+    ref = dense_spectrum(name)
+    r = sk.eigsh(A, k=k, which=which)
+    assert_values(r.values, ref[:k] if which == "smallest" else ref[-k:], np.abs(ref).max())
+    assert_pairs(r, A)
+
+
+# --------------------------------------------------------------------------- analytic spectra
+
+
+def _path_values(n):
+    return 2 - 2 * np.cos(np.pi * np.arange(n) / n)
+
+
+def _dirichlet_values(m):
+    return 4 * np.sin(np.pi * np.arange(1, m + 1) / (2 * (m + 1))) ** 2
+
+
+def _sums(*vals):
+    out = np.zeros(1)
+    for v in vals:
+        out = (out[:, None] + v[None, :]).ravel()
+    return np.sort(out)
+
+
+ANALYTIC = {
+    "path_400": (lambda: graph_laplacian(path_adjacency(400)), lambda: _path_values(400)),
+    "cycle_500": (lambda: graph_laplacian(cycle_adjacency(500)),
+                  lambda: np.sort(2 - 2 * np.cos(2 * np.pi * np.arange(500) / 500))),
+    "grid_30x20": (lambda: kron_sum(graph_laplacian(path_adjacency(30)),
+                                    graph_laplacian(path_adjacency(20))),
+                   lambda: _sums(_path_values(30), _path_values(20))),
+    "poisson2d_40": (lambda: kron_sum(dirichlet_1d(40), dirichlet_1d(40)),
+                     lambda: _sums(_dirichlet_values(40), _dirichlet_values(40))),
+    "poisson3d_12": (lambda: kron_sum(dirichlet_1d(12), dirichlet_1d(12), dirichlet_1d(12)),
+                     lambda: _sums(*[_dirichlet_values(12)] * 3)),
+}
+
+
+@pytest.mark.parametrize(("case", "method"), [
+    (case, method) for case in sorted(ANALYTIC)
+    for method in ["auto", "shift_invert", "lobpcg", "dense"]
+    if not (method == "dense" and case.startswith("poisson"))  # n > 1500: slow, not needed
+])
+def test_analytic_smallest(case, method):
+    build, values = ANALYTIC[case]
+    A, ref = build(), values()
+    assert A.shape[0] > DENSE_CROSSOVER  # the sparse methods are what auto runs
+    r = sk.eigsh(A, k=8, method=method)
+    assert_values(r.values, ref[:8], ref.max())
+    assert_pairs(r, A)
+
+
+@pytest.mark.parametrize(("case", "method"), [
+    ("path_400", "auto"), ("path_400", "arpack"),
+    ("poisson2d_40", "auto"), ("poisson2d_40", "arpack"), ("poisson2d_40", "lobpcg"),
+])
+def test_analytic_largest(case, method):
+    build, values = ANALYTIC[case]
+    A, ref = build(), values()
+    r = sk.eigsh(A, k=4, which="largest", method=method, maxiter=5000)
+    # path: the top of the spectrum is clustered; the values still match to 1e-8 ‖L‖
+    assert_values(r.values, ref[-4:], ref.max())
+    assert_pairs(r, A)
+
+
+def test_nearest_sigma_on_poisson():
+    A = ANALYTIC["poisson2d_40"][0]()
+    ref = ANALYTIC["poisson2d_40"][1]()
+    sigma = 1.0
+    want = np.sort(ref[np.argsort(np.abs(ref - sigma), kind="stable")[:5]])
+    r = sk.eigsh(A, k=5, sigma=sigma)
+    assert r.method == "shift_invert"
+    assert_values(r.values, want, ref.max())
+    assert_pairs(r, A)
+
+
+# --------------------------------------------------------------------------- generalized (FEM)
+
+
+def _p1_unit_square(refine):
+    """P1 stiffness and mass (sk.fem) on the unit square, h = 2^-refine, Dirichlet nodes removed."""
+    points, cells = sk.fem.unit_square(2**refine)
+    K, M = sk.fem.p1(points, cells)
+    interior = np.setdiff1d(np.arange(len(points)), sk.fem.boundary_nodes(points, cells))
+    return (sp.csr_array(K)[interior][:, interior], sp.csr_array(M)[interior][:, interior])
+
+
+LAPLACE_SQUARE = np.pi**2 * np.array(sorted(i * i + j * j for i in range(1, 6)
+                                            for j in range(1, 6)))[:10]
+
+
+def test_p1_fem_generalized_converges_at_second_order():
+    errors = []
+    for refine in (3, 4, 5):
+        K, M = _p1_unit_square(refine)
+        r = sk.eigsh(K, k=10, M=M)
+        assert_pairs(r, K, M)
+        errors.append(np.abs(r.values - LAPLACE_SQUARE) / LAPLACE_SQUARE)
+        # P1 eigenvalues approximate from above
+        assert np.all(r.values >= LAPLACE_SQUARE * (1 - 1e-12))
+    errors = np.array(errors)
+    rates = np.log2(errors[:-1] / errors[1:])
+    assert np.all(rates > 1.8), rates  # O(h^2) under refinement
+    assert errors[-1].max() < 0.05
+
+
+@pytest.mark.parametrize("method", ["shift_invert", "lobpcg", "arpack", "dense"])
+def test_generalized_methods_agree_with_dense(method):
+    K, M = _p1_unit_square(4)
+    ref = sla.eigh(K.toarray(), M.toarray(), eigvals_only=True)
+    which = "largest" if method == "arpack" else "smallest"
+    r = sk.eigsh(K, k=5, M=M, method=method, which=which)
+    want = ref[:5] if which == "smallest" else ref[-5:]
+    assert_values(r.values, want, np.abs(ref).max())
+    assert_pairs(r, K, M)
+
+
+# --------------------------------------------------------------------------- dense path
+
+
+def test_dense_eigh_subsets_and_generalized():
+    rng = np.random.default_rng(1)
+    B = rng.standard_normal((60, 60))
+    A = B + B.T
+    C = rng.standard_normal((60, 60))
+    M = C @ C.T + 60 * np.eye(60)
+    ref = np.linalg.eigvalsh(A)
+    r = _dense_eigh.eigh(A, 4, which="largest")
+    np.testing.assert_allclose(r.values, ref[-4:], rtol=1e-12)
+    r = _dense_eigh.eigh(sp.csr_array(A))
+    np.testing.assert_allclose(r.values, ref, rtol=1e-10, atol=1e-12)
+    assert_pairs(r, A)
+    refg = sla.eigvalsh(A, M)  # a different LAPACK driver path than subset_by_index
+    r = _dense_eigh.eigh(A, 3, M=M)
+    np.testing.assert_allclose(r.values, refg[:3], rtol=1e-10)
+    assert_pairs(r, A, M)
+    r = _dense_eigh.eigh(A, 3, which="nearest", sigma=0.0)
+    np.testing.assert_allclose(np.sort(np.abs(r.values)), np.sort(np.abs(ref))[:3], rtol=1e-10)
+
+
+def test_dense_eigh_refuses_beyond_max_bytes():
+    A = sp.eye_array(3000, format="csr")
+    with pytest.raises(sk.DenseTooLargeError, match=r"MiB.*max_bytes"):
+        _dense_eigh.eigh(A, 2, max_bytes=10 * 1024**2)
+
+
+# --------------------------------------------------------------------------- behaviour
+
+
+def test_shift_invert_reuses_the_cached_factorization():
+    A = ANALYTIC["poisson2d_40"][0]()
+    sk.clear_cache()
+    r1 = sk.eigsh(A, k=4, method="shift_invert")
+    hits = sk.cache_info().hits
+    r2 = sk.eigsh(A, k=6, method="shift_invert")
+    assert sk.cache_info().hits > hits
+    np.testing.assert_allclose(r1.values, r2.values[:4], rtol=1e-10)
+
+
+def test_auto_falls_back_and_says_so():
+    A = ANALYTIC["path_400"][0]()
+    ref = ANALYTIC["path_400"][1]()
+    # the top of the path spectrum is clustered: no iterative method gets it in 1 iteration
+    r = sk.eigsh(A, k=6, which="largest", maxiter=1)
+    assert r.method == "dense"
+    assert any("arpack failed" in n for n in r.notes)
+    assert any("lobpcg: 6 of 6 pairs missed" in n for n in r.notes)
+    assert_values(r.values, ref[-6:], ref.max())
+    assert_pairs(r, A)
+
+
+def test_nonconvergence_warns_or_raises_with_strict():
+    A = ANALYTIC["poisson2d_40"][0]()
+    with pytest.warns(sk.ConvergenceWarning, match="missed the tolerance"):
+        r = sk.eigsh(A, k=6, method="lobpcg", precond="none", maxiter=3)
+    assert not r.all_converged
+    # the residuals reported are the true ones
+    res = np.linalg.norm(A @ r.vectors - r.vectors * r.values, axis=0)
+    np.testing.assert_allclose(res, r.residuals, rtol=1e-8)
+    with pytest.raises(sk.NoConvergence) as info:
+        sk.eigsh(A, k=6, method="lobpcg", precond="none", maxiter=3, strict=True)
+    assert isinstance(info.value.result, sk.EigenResult)
+
+
+def test_linear_operator_input():
+    A = ANALYTIC["poisson2d_40"][0]()
+    ref = ANALYTIC["poisson2d_40"][1]()
+    op = sp.linalg.aslinearoperator(A)
+    r = sk.eigsh(op, k=3, which="largest")
+    assert r.method == "arpack"
+    assert_values(r.values, ref[-3:], ref.max())
+
+
+def test_plan_eigsh_reports_reasons():
+    L = ANALYTIC["grid_30x20"][0]()
+    p = plan_eigsh(L, k=8)
+    assert p.task == "eigsh" and p.method == "shift_invert"
+    assert p.properties["laplacian"] and p.properties["n_components"] == 1
+    assert any("Laplacian" in r for r in p.reasons)
+    assert plan_eigsh(L, k=8, which="largest").method == "arpack"
+    assert plan_eigsh(graph_laplacian(path_adjacency(50)), k=3).method == "dense"
+    assert plan_eigsh(-L, k=3).method == "lobpcg"  # negative diagonal: not PSD
+    assert set(METHODS) == {"auto", "arpack", "shift_invert", "lobpcg", "dense"}
+
+
+def test_svds_against_numpy():
+    rng = np.random.default_rng(0)
+    for shape, method in [((300, 220), "arpack"), ((3000, 40), "lobpcg"), ((60, 50), "dense"),
+                          ((40, 2500), "lobpcg")]:
+        A = sp.random_array(shape, density=0.1, random_state=rng, format="csr")
+        s = np.linalg.svd(A.toarray(), compute_uv=False)
+        r = svds(A, k=5)
+        assert isinstance(r, SVDSResult) and r.method == method
+        np.testing.assert_allclose(r.s, s[:5], rtol=1e-8)
+        np.testing.assert_allclose(r.U.T @ r.U, np.eye(5), atol=1e-8)
+        np.testing.assert_allclose(r.Vh @ r.Vh.T, np.eye(5), atol=1e-8)
+        np.testing.assert_allclose(np.linalg.norm(A @ r.Vh.T - r.U * r.s, axis=0),
+                                   0, atol=1e-7 * s[0])
+        assert r.all_converged
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_bad_k_at_least_n():
+    A = ANALYTIC["path_400"][0]()
+    with pytest.raises(sk.InputValueError, match=r"k must be < n .*\(got k=400, n=400\)"):
+        sk.eigsh(A, k=400)
+    with pytest.raises(sk.InputValueError, match="k must be"):
+        sk.eigsh(A, k=0)
+    with pytest.raises(sk.InputValueError, match="k must be < min"):
+        svds(A, k=400)
+
+
+def test_bad_nonsymmetric():
+    A = sp.random_array((300, 300), density=0.02, random_state=0, format="csr")
+    A = A + sp.eye_array(300)
+    with pytest.raises(sk.NotSymmetricError, match="check=False"):
+        sk.eigsh(A, k=2)
+    # check=False: the caller's responsibility; the residuals still tell the truth
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sk.ConvergenceWarning)
+        r = sk.eigsh(A, k=2, which="largest", method="arpack", check=False)
+    res = np.linalg.norm(A @ r.vectors - r.vectors * r.values, axis=0)
+    np.testing.assert_allclose(res, r.residuals, rtol=1e-8)
+
+
+def test_bad_mass_matrix_not_spd():
+    K, M = _p1_unit_square(3)
+    n = K.shape[0]
+    Mneg = sp.csr_array(M - 2 * sp.diags_array(M.diagonal()))
+    with pytest.raises(sk.NotSPDError, match="diagonal"):
+        sk.eigsh(K, k=3, M=Mneg)
+    # positive diagonal, but indefinite: caught by the Cholesky of the dense path
+    Mind = sp.csr_array(np.eye(n) + 2 * np.eye(n, k=1) + 2 * np.eye(n, k=-1))
+    with pytest.raises(sk.NotSPDError, match="positive definite"):
+        sk.eigsh(K, k=3, M=Mind, method="dense")
+    with pytest.raises(sk.NotSymmetricError, match="M"):
+        sk.eigsh(K, k=3, M=sp.csr_array(M + sp.eye_array(n, k=1)))
+    with pytest.raises(sk.ShapeError, match="M must have the shape"):
+        sk.eigsh(K, k=3, M=sp.eye_array(n + 1))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_bad_nan_inf(bad):
+    A = sp.lil_array(ANALYTIC["path_400"][0]())
+    A[3, 3] = bad
+    with pytest.raises(sk.InputValueError, match="NaN or Inf"):
+        sk.eigsh(sp.csr_array(A), k=2)
+    K, M = _p1_unit_square(3)
+    M = sp.lil_array(M)
+    M[0, 0] = bad
+    with pytest.raises(sk.InputValueError, match="NaN or Inf"):
+        sk.eigsh(K, k=2, M=sp.csr_array(M))
+
+
+def test_bad_sigma_exactly_at_an_eigenvalue():
+    A = sp.diags_array(np.arange(1.0, 301.0)).tocsr()
+    with pytest.raises(sk.SingularMatrixError, match=r"sigma=3\.0.*singular"):
+        sk.eigsh(A, k=2, sigma=3.0)
+    with pytest.raises(sk.SingularMatrixError, match="move sigma"):
+        sk.eigsh(A, k=2, sigma=3.0, method="shift_invert")
+
+
+def test_bad_choices_and_arguments():
+    A = ANALYTIC["path_400"][0]()
+    with pytest.raises(sk.UnknownMethodError, match=r"unknown method 'foo'; expected one of"):
+        sk.eigsh(A, method="foo")
+    with pytest.raises(sk.UnknownMethodError, match="precond"):
+        sk.eigsh(A, precond="bar")
+    with pytest.raises(sk.UnknownMethodError, match="which"):
+        sk.eigsh(A, which="SM")
+    with pytest.raises(sk.InputValueError, match="needs sigma"):
+        sk.eigsh(A, which="nearest")
+    with pytest.raises(sk.InputValueError, match="only used with which='nearest'"):
+        sk.eigsh(A, which="largest", sigma=1.0)
+    with pytest.raises(sk.InputValueError, match="v0 must have shape"):
+        sk.eigsh(A, v0=np.ones(3))
+    with pytest.raises(sk.InputValueError, match="not those nearest sigma"):
+        sk.eigsh(A, sigma=0.5, method="lobpcg")
+    with pytest.raises(sk.NotSquareError):
+        sk.eigsh(sp.random_array((5, 4), density=0.5, random_state=0), k=1)
+
+
+def test_backend_dispatch_without_the_backend():
+    A = ANALYTIC["path_400"][0]()
+    with pytest.raises(sk.SparsekitError):
+        sk.eigsh(A, k=2, backend="petsc")

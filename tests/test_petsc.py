@@ -1,0 +1,365 @@
+"""The distributed backend (issue 11): PETSc/SLEPc under ``mpiexec -n 2``.
+
+One ``mpiexec -n 2`` run of ``tests/mpi/worker.py`` (module fixture) calls the
+backend on both ranks for every case; each rank reports what it saw and rank 0
+saves the arrays.  The assertions here compare those reports with references
+computed outside MPI by SciPy (``spsolve``, ``eigsh``, dense ``eigh``) and
+with the true residual recomputed here.  Without petsc4py/slepc4py/mpiexec the
+MPI tests skip with the reason; the missing-dependency error is tested always.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+import sparsekit as sk
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = ROOT / "tests" / "mpi" / "worker.py"
+NRANKS = 2
+MPIEXEC = shutil.which("mpiexec")
+HAVE_PETSC = (
+    importlib.util.find_spec("petsc4py") is not None
+    and importlib.util.find_spec("slepc4py") is not None
+    and MPIEXEC is not None
+)
+needs_mpi = pytest.mark.skipif(
+    not HAVE_PETSC,
+    reason="petsc4py, slepc4py or mpiexec missing: run `bash scripts/install-petsc.sh` "
+    "(or `make install-petsc`)",
+)
+pytestmark = pytest.mark.mpi
+
+
+def mpiexec_command(n: int) -> list[str]:
+    """``mpiexec -n N``, with Open MPI's flags for root and for more ranks than cores."""
+    cmd = [MPIEXEC, "-n", str(n)]
+    version = subprocess.run([MPIEXEC, "--version"], capture_output=True, text=True).stdout
+    if "Open MPI" in version or "OpenRTE" in version:
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-run-as-root")
+        # more ranks than free cores is fine; idle ranks yield instead of spinning
+        cmd += ["--oversubscribe", "--mca", "mpi_yield_when_idle", "1"]
+    return cmd
+
+
+def load_real(name):
+    if not sk.datasets.available(name):
+        pytest.skip(f"{name} not in {sk.datasets.data_dir()}")
+    return sp.csr_array(sk.datasets.load(name))
+
+
+def seeded_rhs(n, seed):
+    return np.random.default_rng(seed).standard_normal(n)
+
+
+def pattern_laplacian(A):
+    """L = D - W of the pattern adjacency, built here independently of the worker."""
+    A = sp.coo_array(A)
+    off = A.row != A.col
+    r, c = A.row[off], A.col[off]
+    W = sp.coo_array((np.ones(2 * r.size), (np.r_[r, c], np.r_[c, r])), shape=A.shape).tocsr()
+    W.data[:] = 1.0  # duplicates summed above; back to a 0/1 pattern
+    return sp.csr_array(sp.diags(np.asarray(W.sum(axis=1)).ravel()) - W)
+
+
+@pytest.fixture(scope="module")
+def ranks(tmp_path_factory):
+    """Run every worker case once under mpiexec; return (out_dir, [report of each rank])."""
+    if not HAVE_PETSC:
+        pytest.skip("petsc4py/slepc4py/mpiexec missing: run `bash scripts/install-petsc.sh`")
+    out = tmp_path_factory.mktemp("mpi")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    proc = subprocess.run(
+        [*mpiexec_command(NRANKS), sys.executable, str(WORKER), str(out)],
+        capture_output=True, text=True, timeout=600, env=env, cwd=ROOT,
+    )
+    assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    reports = [json.loads((out / f"rank{r}.json").read_text()) for r in range(NRANKS)]
+    return out, reports
+
+
+def case(ranks, name):
+    """Both ranks' reports for a case (no errors allowed) and rank 0's arrays."""
+    out, reports = ranks
+    entries = [rep[name] for rep in reports]
+    for r, e in enumerate(entries):
+        if e.get("error") == "DataNotFoundError":
+            pytest.skip(e["message"])
+        assert "error" not in e, f"rank {r}: {e.get('traceback')}"
+    path = out / f"{name}.npz"
+    arrays = dict(np.load(path)) if path.exists() else {}
+    return entries, arrays
+
+
+def error_case(ranks, name):
+    entries = [rep[name] for rep in ranks[1]]
+    for e in entries:
+        if e.get("error") == "DataNotFoundError":
+            pytest.skip(e["message"])
+    return entries
+
+
+def relres(A, x, b):
+    return float(np.max(np.linalg.norm(b - A @ x, axis=0) / np.linalg.norm(b, axis=0)))
+
+
+# ------------------------------------------------------------------ the ranks
+
+
+@needs_mpi
+def test_both_ranks_ran_with_petsc_split(ranks):
+    entries, _ = case(ranks, "comm")
+    assert sorted(e["rank"] for e in entries) == list(range(NRANKS))
+    assert all(e["size"] == NRANKS for e in entries)
+    # PETSc's default split of 10 rows over 2 ranks
+    by_rank = sorted(entries, key=lambda e: e["rank"])
+    assert [e["row_range_10"] for e in by_rank] == [[0, 5], [5, 10]]
+
+
+# ------------------------------------------------------------------ solve
+
+
+@needs_mpi
+def test_poisson_512_distributed_rows(ranks):
+    entries, arr = case(ranks, "poisson512")
+    m = 512
+    T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(m, m))
+    A = sp.csr_array(sp.kron(sp.eye(m), T) + sp.kron(T, sp.eye(m)))  # reference stencil
+    x, b, x_true = arr["x"], arr["b"], arr["x_true"]
+    # the collective matvec of the per-rank row blocks equals SciPy's product
+    np.testing.assert_allclose(b, A @ x_true, rtol=0, atol=1e-12 * np.abs(b).max())
+    # the rows were split, not duplicated
+    rows = sorted(tuple(e["rows"]) for e in entries)
+    assert rows[0][0] == 0 and rows[-1][1] == m * m and rows[0][1] == rows[1][0]
+    rr = relres(A, x, b)
+    assert rr <= 1e-10 * (1 + 1e-6)
+    assert all(e["converged"] and e["backend"] == "petsc" for e in entries)
+    assert entries[0]["relative_residual"] == pytest.approx(rr, rel=1e-4)
+    assert (entries[0]["method"], entries[0]["precond"]) == ("cg", "amg")
+    # forward error within cond(A) * rtol (cond of the 5-point Laplacian, analytic)
+    h = np.pi / (m + 1)
+    cond = (np.sin(m * h / 2) / np.sin(h / 2)) ** 2
+    assert np.linalg.norm(x - x_true) <= 2 * cond * 1e-10 * np.linalg.norm(x_true)
+    assert entries[0]["n_history"] == entries[0]["iterations"] + 1
+
+
+@needs_mpi
+@pytest.mark.parametrize("name", ["bcsstk09", "nos6", "gr_30_30", "494_bus"])
+def test_real_spd_matches_scipy(ranks, name):
+    entries, arr = case(ranks, name)
+    A = load_real(name)
+    b = seeded_rhs(A.shape[0], 2)
+    np.testing.assert_array_equal(arr["b"], b)
+    x_ref = spla.spsolve(sp.csc_matrix(A), b)
+    x = arr["x"]
+    assert relres(A, x, b) <= 1e-10 * (1 + 1e-6)
+    assert all(e["converged"] for e in entries)
+    # SPD: ‖x − x*‖ ≤ ‖r‖ / λ_min, for both solutions (a bound that is a theorem)
+    lam_min = spla.eigsh(sp.csc_matrix(A), k=1, sigma=0, which="LM", return_eigenvectors=False)[0]
+    r_both = np.linalg.norm(b - A @ x) + np.linalg.norm(b - A @ x_ref)
+    assert np.linalg.norm(x - x_ref) <= 1.01 * r_both / lam_min
+
+
+@needs_mpi
+def test_direct_mumps_matches_spsolve(ranks):
+    entries, arr = case(ranks, "1138_bus_direct")
+    A = load_real("1138_bus")
+    b = arr["b"]
+    x_ref = spla.spsolve(sp.csc_matrix(A), b)
+    assert relres(A, arr["x"], b) <= 1e-10
+    np.testing.assert_allclose(arr["x"], x_ref, rtol=0, atol=1e-8 * np.abs(x_ref).max())
+    assert entries[0]["method"] == "direct" and entries[0]["iterations"] == 0
+
+
+@needs_mpi
+def test_hypre_boomeramg(ranks):
+    entries, arr = case(ranks, "bcsstk09_hypre")
+    A = load_real("bcsstk09")
+    assert relres(A, arr["x"], arr["b"]) <= 1e-10 * (1 + 1e-6)
+    assert entries[0]["precond"] == "hypre" and entries[0]["converged"]
+
+
+@needs_mpi
+def test_gather_false_keeps_local_rows(ranks):
+    out, reports = ranks
+    entries = [rep["gather_false"] for rep in reports]
+    assert all("error" not in e for e in entries), entries
+    A = load_real("gr_30_30")
+    parts = []
+    for e in sorted(entries, key=lambda e: e["rows"][0]):
+        rank = [rep["gather_false"] is e for rep in reports].index(True)
+        blk = np.load(out / f"gather_false.rank{rank}.npz")
+        assert e["local_len"] == e["rows"][1] - e["rows"][0] == blk["x"].shape[0]
+        parts.append(blk["x"])
+        b = blk["b"]
+    x = np.concatenate(parts)
+    assert x.shape == (A.shape[0],)
+    np.testing.assert_allclose(x, spla.spsolve(sp.csc_matrix(A), b), rtol=1e-6, atol=1e-9)
+
+
+@needs_mpi
+def test_many_rhs_x0_and_callback(ranks):
+    entries, arr = case(ranks, "multi_rhs")
+    A = load_real("gr_30_30")
+    x, B = arr["x"], arr["b"]
+    assert x.shape == B.shape == (A.shape[0], 2)
+    for j in range(2):
+        assert relres(A, x[:, j], B[:, j]) <= 1e-10 * (1 + 1e-6)
+    # callback sees every iteration of every column, on every rank
+    assert all(e["callback_calls"] >= e["iterations"] >= 1 for e in entries)
+    assert entries[0]["precond"] == "jacobi"
+
+
+@needs_mpi
+def test_gmres_nonsymmetric(ranks):
+    entries, arr = case(ranks, "gmres")
+    A = load_real("orsirr_1")
+    assert relres(A, arr["x"], arr["b"]) <= 1e-10 * (1 + 1e-6)
+    np.testing.assert_allclose(arr["x"], spla.spsolve(sp.csc_matrix(A), arr["b"]),
+                               rtol=1e-5, atol=1e-8)
+    assert entries[0]["method"] == "gmres" and entries[0]["precond"] == "ilu"
+
+
+@needs_mpi
+def test_auto_picks_minres_for_symmetric_indefinite_sign(ranks):
+    entries, arr = case(ranks, "minres_auto")
+    A = load_real("sherman1")
+    assert entries[0]["method"] == "minres"  # negative diagonal: not CG
+    assert relres(A, arr["x"], arr["b"]) <= 1e-10 * (1 + 1e-6)
+    np.testing.assert_allclose(arr["x"], spla.spsolve(sp.csc_matrix(A), arr["b"]),
+                               rtol=1e-5, atol=1e-8)
+
+
+# ------------------------------------------------------------------ failure
+
+
+@needs_mpi
+def test_divergence_reports_reason_and_warns(ranks):
+    entries, arr = case(ranks, "not_converged")
+    A = load_real("nos6")
+    rr = relres(A, arr["x"], arr["b"])
+    for e in entries:
+        assert e["converged"] is False
+        assert any("DIVERGED_" in n and "maximum number of iterations" in n for n in e["notes"])
+        assert any(w.startswith("ConvergenceWarning") for w in e["warnings"])
+        assert e["relative_residual"] == pytest.approx(rr, rel=1e-6)
+    assert rr > 1e-8
+
+
+@needs_mpi
+def test_strict_raises_no_convergence(ranks):
+    entries, _ = case(ranks, "strict")
+    assert all(e["raised"] == "NoConvergence" and e["partial_converged"] is False for e in entries)
+
+
+@needs_mpi
+@pytest.mark.parametrize(
+    ("name", "error", "needle"),
+    [
+        ("bad_option_name", "BackendError", "ksp_no_such_thing"),
+        ("bad_option_value", "BackendError", "ksp_type"),
+        ("unknown_method", "UnknownMethodError", "conjugate"),
+        ("eig_not_symmetric", "NotSymmetricError", "symmetric"),
+    ],
+)
+def test_bad_input_errors(ranks, name, error, needle):
+    for e in error_case(ranks, name):
+        assert e.get("error") == error, e
+        assert "SparsekitError" in e["error_mro"]
+        assert needle in e["message"]
+
+
+# ------------------------------------------------------------------ eigsh
+
+
+def _check_eig(entries, arr, L, ref_values):
+    vals, V = arr["values"], arr["vectors"]
+    scale = abs(L).sum(axis=1).max()
+    assert np.all(np.abs(vals - ref_values) <= 1e-8 * np.abs(ref_values) + 1e-12 * scale), (
+        vals, ref_values)
+    res = np.linalg.norm(L @ V - V * vals, axis=0)  # recomputed here
+    assert np.all(res <= 1e-8 * scale)
+    np.testing.assert_allclose(arr["residuals"], res, rtol=1e-3, atol=1e-14 * scale)
+    assert all(all(e["converged"]) and len(e["converged"]) == 6 for e in entries)
+
+
+@needs_mpi
+@pytest.mark.parametrize("name", ["fe_4elt2", "luxembourg_osm"])
+def test_laplacian_smallest_six(ranks, name):
+    entries, arr = case(ranks, f"eig_{name}")
+    L = pattern_laplacian(load_real(name))
+    ref = spla.eigsh(sp.csc_matrix(L), k=6, sigma=-1e-8, which="LM", return_eigenvectors=False)
+    _check_eig(entries, arr, L, np.sort(ref))
+    assert abs(arr["values"][0]) <= 1e-10  # the constant null vector of a Laplacian
+
+
+@needs_mpi
+def test_bcsstk13_smallest_six(ranks):
+    entries, arr = case(ranks, "eig_bcsstk13")
+    A = load_real("bcsstk13")
+    ref = np.sort(spla.eigsh(sp.csc_matrix(A), k=6, sigma=0, which="LM",
+                             return_eigenvectors=False))
+    _check_eig(entries, arr, A, ref)
+
+
+@needs_mpi
+def test_lobpcg_poisson_analytic(ranks):
+    entries, arr = case(ranks, "eig_lobpcg")
+    m = 20
+    lam1 = 2 - 2 * np.cos(np.arange(1, m + 1) * np.pi / (m + 1))
+    analytic = np.sort(np.add.outer(lam1, lam1).ravel())[:3]
+    np.testing.assert_allclose(arr["values"], analytic, rtol=1e-8)
+    assert entries[0]["method"] == "lobpcg"
+
+
+# ------------------------------------------------------------------ without petsc4py
+
+
+def test_missing_petsc4py_names_extra_and_script():
+    code = (
+        "import sys; sys.modules['petsc4py'] = None\n"
+        "import numpy as np, scipy.sparse as sp\n"
+        "import sparsekit as sk\n"
+        "from sparsekit.backends import petsc_\n"
+        "assert petsc_.available() in (True, False)\n"
+        "try:\n"
+        "    petsc_.solve(sp.eye(3, format='csr'), np.ones(3))\n"
+        "except sk.MissingDependencyError as e:\n"
+        "    print('MISSING', e.extra, '|', e)\n"
+        "try:\n"
+        "    petsc_.comm_rank()\n"
+        "except ImportError as e:\n"
+        "    print('RANK', type(e).__name__)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "MISSING mpi |" in proc.stdout
+    assert "sparsekit[mpi]" in proc.stdout and "scripts/install-petsc.sh" in proc.stdout
+    assert "RANK MissingDependencyError" in proc.stdout
+
+
+def test_distributed_matrix_checks_its_block():
+    from sparsekit.backends.petsc_ import DistributedMatrix
+
+    with pytest.raises(sk.ShapeError, match="start"):
+        DistributedMatrix(sp.eye(3, 4, format="csr"), 2, 4)
+    with pytest.raises(sk.InputValueError, match="NaN or Inf"):
+        DistributedMatrix(sp.csr_array(np.array([[np.nan, 0.0]])), 0, 2)
+    D = DistributedMatrix(sp.eye(2, 5, k=1, format="csr"), 1, 5)
+    assert (D.start, D.stop, D.shape) == (1, 3, (5, 5))
