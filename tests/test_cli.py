@@ -17,6 +17,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import scipy.io
+import scipy.linalg
 import scipy.sparse as sp
 from click.testing import CliRunner
 
@@ -63,7 +64,7 @@ def real_path(name):
 @needs_real
 def test_info_on_every_shared_file_matches_scipy():
     paths = [sk.datasets.path(n) for n in REAL]
-    data = run_json("info", "--no-plan", *paths)
+    data = run_json("info", *paths)
     assert data["ok"] and len(data["files"]) == len(paths)
     for path, rep in zip(paths, data["files"], strict=True):
         ref = scipy.io.mmread(path)
@@ -76,6 +77,8 @@ def test_info_on_every_shared_file_matches_scipy():
             continue
         R = sp.csr_array(ref)
         R.sum_duplicates()
+        assert rep["plans"]["solve"]["method"] == sk.plan(sk.io.read(path)).method
+        assert rep["plans"]["solve"]["reasons"]
         assert rep["nnz"] == R.nnz
         lengths = np.diff(R.indptr)
         assert rep["row_lengths"]["max"] == lengths.max()
@@ -85,6 +88,9 @@ def test_info_on_every_shared_file_matches_scipy():
             exact_sym = (R != R.T).nnz == 0
             if symmetry != "general" or exact_sym:
                 assert rep["symmetric"] is True
+            if rep["symmetric"]:
+                assert rep["plans"]["eigsh"]["method"] == sk.plan(
+                    sk.io.read(path), task="eigsh").method
             d = R.diagonal()
             assert rep["diagonal"]["zeros"] == np.count_nonzero(d == 0)
             if np.all(d > 0):
@@ -368,21 +374,86 @@ def test_solve_unknown_method_exits_2_listing_the_choices():
 
 
 # ---------------------------------------------------------------------------
+# eigs: values against dense LAPACK and networkx, vectors through residuals
+# ---------------------------------------------------------------------------
+
+@needs_real
+def test_eigs_spd_matches_dense_and_writes_vectors(tmp_path):
+    path = real_path("gr_30_30")
+    vfile = tmp_path / "v.mtx"
+    data = run_json("eigs", path, "-k", "4", "-o", vfile)
+    A = scipy.io.mmread(path).toarray()
+    ref = np.linalg.eigvalsh(A)[:4]
+    np.testing.assert_allclose(data["values"], ref, rtol=1e-8)
+    V = np.asarray(scipy.io.mmread(vfile))
+    assert V.shape == (900, 4)
+    res = np.linalg.norm(A @ V - V * np.asarray(data["values"]), axis=0)
+    np.testing.assert_allclose(res, data["residuals"], rtol=1e-5, atol=1e-12)
+    assert all(data["converged"]) and data["all_converged"]
+
+
+@needs_real
+def test_eigs_of_a_graph_laplacian_matches_networkx():
+    path = real_path("karate")
+    data = run_json("eigs", path, "--laplacian", "combinatorial", "-k", "5", "--which",
+                    "largest")
+    G = nx.from_scipy_sparse_array(scipy.io.mmread(path))
+    ref = np.sort(nx.laplacian_spectrum(G))[-5:]
+    np.testing.assert_allclose(data["values"], ref, rtol=1e-8)
+    small = run_json("eigs", path, "--laplacian", "normalized", "-k", "2")
+    ref_n = np.sort(nx.normalized_laplacian_spectrum(G))[:2]
+    np.testing.assert_allclose(small["values"], ref_n, rtol=1e-8, atol=1e-10)
+
+
+@needs_real
+def test_eigs_json_carries_the_library_numbers():
+    path = real_path("bcsstk09")
+    data = run_json("eigs", path, "-k", "3", "--which", "largest")
+    e = sk.eigsh(sk.io.read(path), k=3, which="largest")
+    assert data["method"] == e.method
+    np.testing.assert_allclose(data["values"], e.values, rtol=1e-10)
+    np.testing.assert_allclose(data["residuals"], e.residuals, rtol=1e-3, atol=1e-10)
+
+
+def test_eigs_generalized_with_a_mass_file(tmp_path):
+    K, M = sk.fem.p1(*sk.fem.unit_square(8))
+    kf, mf = tmp_path / "K.mtx", tmp_path / "M.mtx"
+    sk.io.write(kf, K)
+    sk.io.write(mf, M)
+    data = run_json("eigs", kf, "--mass", mf, "-k", "3")
+    ref = scipy.linalg.eigh(K.toarray(), M.toarray(), eigvals_only=True)[:3]
+    np.testing.assert_allclose(data["values"], ref, rtol=1e-8, atol=1e-10)
+
+
+def test_eigs_not_converged_exits_1():
+    data = run_json("eigs", "poisson2d_64", "-k", "4", "--method", "lobpcg", "--precond",
+                    "none", "--maxiter", "2", code=1)
+    assert not data["all_converged"] and max(data["residuals"]) > 0
+
+
+def test_eigs_bad_input_exits_2():
+    assert run("eigs", "poisson2d_64", "-k", "5000").exit_code == 2  # k >= n
+    r = run("eigs", "poisson2d_64", "--which", "nearest")
+    assert r.exit_code == 2 and "--sigma" in r.stderr
+
+
+# ---------------------------------------------------------------------------
 # compare and demo
 # ---------------------------------------------------------------------------
 
 @needs_real
 def test_compare_sparse_and_dense_agree():
-    data = run_json("compare", real_path("nos6"), "-k", "3")
+    data = run_json("compare", real_path("494_bus"), "-k", "3")
     s, d = data["solve"]["sparse"], data["solve"]["dense"]
     assert s["result"]["converged"] and d["result"]["converged"]
     assert data["solve"]["x_relative_difference"] < 1e-6
-    assert s["seconds"] > 0 and d["peak_bytes"] >= 675 * 675 * 8  # the dense copy at least
+    assert s["seconds"] > 0 and d["peak_bytes"] >= 494 * 494 * 8  # the dense copy at least
     e = data["eigsh"]
-    A = scipy.io.mmread(real_path("nos6")).toarray()
+    A = scipy.io.mmread(real_path("494_bus")).toarray()
     ref = np.linalg.eigvalsh(A)[:3]
     np.testing.assert_allclose(e["sparse"]["result"]["values"], ref, rtol=1e-8)
-    np.testing.assert_allclose(e["dense"]["result"]["values"], ref, rtol=1e-10)
+    np.testing.assert_allclose(e["dense"]["result"]["values"], ref, rtol=1e-8)
+    assert e["values_relative_difference"] < 1e-8
 
 
 def test_compare_skips_the_dense_path_with_the_reason():

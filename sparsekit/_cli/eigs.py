@@ -35,8 +35,8 @@ def values_table(e, title: str | None = None) -> Table:
 @click.option("-k", "k", type=click.IntRange(min=1), default=6, show_default=True,
               help="Number of eigenpairs.")
 @click.option("--which", type=click.Choice(["smallest", "largest", "nearest"]),
-              default="smallest", show_default=True,
-              help="Which end of the spectrum (nearest: closest to --sigma).")
+              default=None, help="Which eigenvalues: smallest (the default), largest, or "
+              "nearest to --sigma (the default when --sigma is given).")
 @click.option("--sigma", type=float, default=None, help="Shift for --which nearest.")
 @click.option("--mass", "mass", default=None, metavar="M.mtx",
               help="Mass matrix M of the generalized problem A x = λ M x (SPD).")
@@ -68,6 +68,8 @@ def eigs(out: Output, file, k, which, sigma, mass, lap_kind, method, precond, ba
       sparsekit eigs K.mtx --mass M.mtx -k 10 -o modes.mtx
       sparsekit eigs nos6.mtx --which nearest --sigma 100
     """
+    if which is None:
+        which = "smallest" if sigma is None else "nearest"
     if which == "nearest" and sigma is None:
         raise click.UsageError("--which nearest needs --sigma")
     src = resolve(file)

@@ -48,7 +48,9 @@ def matrix_stats(A, *, header: io.MatrixInfo | None = None) -> dict:
         "empty_rows": int(np.count_nonzero(lengths == 0)),
     }
     if m == n:
-        props = inspect_matrix(C, components=False)
+        # Integer matrices are inspected as floats, as the solvers will see them.
+        props = inspect_matrix(C.astype(np.float64) if C.dtype.kind in "biu" else C,
+                               components=False)
         d = C.diagonal()
         stats["square"] = True
         stats["symmetric"] = bool(props.symmetric)
@@ -56,8 +58,9 @@ def matrix_stats(A, *, header: io.MatrixInfo | None = None) -> dict:
                              "zeros": int(np.count_nonzero(d == 0))}
         stats["laplacian"] = bool(props.laplacian)
         # Weak components of the pattern: the components of A + A^T.
+        pattern = sp.csr_array((np.ones(C.nnz), C.indices, C.indptr), shape=C.shape)
         stats["components"] = int(csgraph.connected_components(
-            C, directed=True, connection="weak", return_labels=False))
+            pattern, directed=True, connection="weak", return_labels=False))
     else:
         stats["square"] = False
     return stats
