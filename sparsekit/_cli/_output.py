@@ -191,11 +191,14 @@ class Output:
         sys.stdout.flush()
 
 
+KEY_WIDTH = 17  # "relative residual": key/value tables printed in turn line up
+
+
 def kv_table(rows, title: str | None = None) -> Table:
     """A two-column table of (name, value) rows."""
     t = Table(title=title, show_header=False, box=None, pad_edge=False, title_justify="left",
               title_style="bold")
-    t.add_column(style="bold cyan", no_wrap=True)
+    t.add_column(style="bold cyan", no_wrap=True, min_width=KEY_WIDTH)
     t.add_column(overflow="fold")
     for k, v in rows:
         t.add_row(Text(k), Text(v))

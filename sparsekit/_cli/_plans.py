@@ -60,15 +60,16 @@ def plans_for(A, stats: dict) -> dict[str, PlanView]:
 
 def plan_rows(task: str, view: PlanView) -> list[tuple[str, str]]:
     """Rows for a key/value table."""
-    label = f"plan ({task})"
+    label = f"plan ({task})" if task != "auto" else 'plan ("auto")'
     if view.plan is None:
         return [(label, f"unavailable: {view.unavailable}")]
     p = view.plan
     what = f"method={p.method}, precond={p.precond}, backend={p.backend}"
     rows = [(label, what)]
-    rows += [("  because", r) for r in p.reasons]
+    rows += [("", f"- {r}") for r in p.reasons]
     if p.memory:
-        rows.append(("  memory", ", ".join(f"{k} {fmt_bytes(v)}" for k, v in p.memory.items())))
+        rows.append(("", "estimated memory: "
+                     + ", ".join(f"{k} {fmt_bytes(v)}" for k, v in p.memory.items())))
     return rows
 
 

@@ -107,8 +107,8 @@ def eigs_agreement(s: Run, d: Run) -> float | None:
     return float(np.max(np.abs(ls - ld))) / scale
 
 
-CAPTION = ("time: wall clock, cold cache (median of --repeat runs). *memory: tracemalloc "
-           "peak of numpy and Python allocations; what SuperLU mallocs itself is not seen.")
+CAPTION = ("time: wall clock from a cold cache (median of the runs); *memory: tracemalloc "
+           "peak (numpy and Python allocations, not SuperLU's own)")
 
 
 def comparison_table(title: str, runs, kind: str) -> Table:
@@ -147,10 +147,13 @@ def speed_note(s: Run, d: Run) -> str | None:
     else:
         line = f"the dense path was {s.seconds / d.seconds:,.1f}x faster"
     if s.peak_bytes and d.peak_bytes:
-        if d.peak_bytes >= s.peak_bytes:
-            line += f" and used {d.peak_bytes / s.peak_bytes:,.0f}x less memory"
+        ratio = d.peak_bytes / s.peak_bytes
+        if 1 / 1.5 < ratio < 1.5:
+            line += "; both used about the same memory"
+        elif ratio >= 1.5:
+            line += f" and used {ratio:,.0f}x less memory"
         else:
-            line += f" and used {s.peak_bytes / d.peak_bytes:,.0f}x less memory"
+            line += f"; the dense path used {1 / ratio:,.0f}x less memory"
     return line
 
 

@@ -10,7 +10,7 @@ import sparsekit as sk
 from .. import datasets
 from ._app import EXIT_NOT_CONVERGED, cli, command
 from ._output import Output, fmt_sci, fmt_seconds, kv_table
-from ._plans import PlanView, plan_dict, plan_text
+from ._plans import PlanView, plan_dict, plan_rows
 from ._shared import solve_dict, solve_rows
 from .compare import agreement_note, comparison_table, solve_agreement, solve_both, speed_note
 
@@ -37,15 +37,16 @@ def demo(out: Output):
     A = datasets.load(DEMO_DATASET)
     n = A.shape[0]
     b = np.ones(n)
-    out.print(Text.assemble(
-        ("sparsekit demo: ", "bold"), f"{datasets.get(DEMO_DATASET).description}\n",
-        f"A is {n:,} x {n:,} with {A.nnz:,} nonzeros; b = ones.\n"))
+    out.print(Text.assemble(("sparsekit demo", "bold"), ": A x = b solved with method=\"auto\", "
+                            "and on the dense numpy/LAPACK path beside it\n"))
     p = sk.plan(A, b)
-    out.print(plan_text(PlanView("solve", p), 'what method="auto" chose, and why'))
-    out.print()
+    rows = [("matrix", f"{DEMO_DATASET}: {datasets.get(DEMO_DATASET).description}"),
+            ("", f"{n:,} x {n:,}, {A.nnz:,} nonzeros"),
+            ("right-hand side", "ones")]
+    out.print(kv_table(rows + plan_rows("auto", PlanView("solve", p))))
     s, d = solve_both(A, b)
     r = s.result
-    out.print(kv_table(solve_rows(r), title="sk.solve(A, b)"))
+    out.print(kv_table(solve_rows(r)))
     out.print()
     out.print(comparison_table("the same system on the sparse and the dense (LAPACK) path",
                                (s, d), "solve"))

@@ -89,7 +89,8 @@ def eigs(out: Output, file, k, which, sigma, mass, lap_kind, method, precond, ba
     out.set(**eigen_dict(e))
     what = f"{src.label}" + (f" ({lap_kind} Laplacian)" if lap_kind else "")
     rows = [("matrix", f"{what}  ({A.shape[0]:,} x {A.shape[1]:,})"),
-            ("method", f"{e.method} (backend {e.backend}), {e.iterations} iterations"),
+            ("method", f"{e.method} (backend {e.backend})"
+                       + (f", {e.iterations} iterations" if e.iterations else "")),
             ("converged", f"{int(np.sum(e.converged))} of {len(e.values)} pairs (tol "
                           f"{fmt_sci(e.tol)})")]
     if e.timings:

@@ -81,8 +81,8 @@ def solve(out: Output, file, rhs, seed, method, precond, backend, rtol, atol, ma
     b, b_label = make_rhs(rhs, src, A.shape[0], seed)
     out.set(file=str(src.path) if src.path else None, dataset=src.dataset,
             shape=list(A.shape), rhs=b_label)
-    out.print(kv_table([("matrix", f"{src.label}  ({A.shape[0]:,} x {A.shape[1]:,})"),
-                        ("right-hand side", b_label)]))
+    rows = [("matrix", f"{src.label}  ({A.shape[0]:,} x {A.shape[1]:,})"),
+            ("right-hand side", b_label)]
     if method == "auto":
         try:
             view = PlanView("solve", sk.plan(A, b))
@@ -90,7 +90,8 @@ def solve(out: Output, file, rhs, seed, method, precond, backend, rtol, atol, ma
             view = PlanView("solve", unavailable="sk.plan is not available in this build")
         except SparsekitError as exc:  # sk.solve below reports it properly
             view = PlanView("solve", unavailable=str(exc))
-        out.print(kv_table(plan_rows("solve", view)))
+        rows += plan_rows("solve", view)
+    out.print(kv_table(rows))
 
     progress = ResidualProgress(out, A, b, rtol)
     # --history/--plot ask the library to record ‖b − A x_k‖ every iteration.
