@@ -263,6 +263,41 @@ def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
 # MPI: only rank 0 prints
 # ---------------------------------------------------------------------------
 
+def _mpiexec(n):
+    import shutil
+
+    exe = shutil.which("mpiexec")
+    cmd = [exe, "-n", str(n)]
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+    if "Open MPI" in version or "OpenRTE" in version:
+        if os.geteuid() == 0:
+            cmd.append("--allow-run-as-root")
+        cmd += ["--oversubscribe", "--mca", "mpi_yield_when_idle", "1"]
+    return cmd
+
+
+@pytest.mark.mpi
+@needs_real
+def test_under_mpiexec_only_rank_0_prints_and_writes(tmp_path):
+    import importlib.util
+    import shutil
+
+    if not (shutil.which("mpiexec") and importlib.util.find_spec("petsc4py")
+            and importlib.util.find_spec("mpi4py")):
+        pytest.skip("mpiexec or petsc4py missing (extra 'mpi')")
+    xfile = tmp_path / "x.mtx"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.run([*_mpiexec(2), sys.executable, "-m", "sparsekit", "solve",
+                        str(real_path("bcsstk09")), "--backend", "petsc", "-o", str(xfile),
+                        "--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)  # exactly one JSON object: rank 1 printed nothing
+    assert data["backend"] == "petsc" and data["converged"]
+    x = np.asarray(scipy.io.mmread(xfile)).ravel()
+    assert _residual(real_path("bcsstk09"), x, np.ones(x.size)) <= 1e-8
+    assert sorted(tmp_path.iterdir()) == [xfile]
+
+
 @pytest.mark.parametrize("var", ["OMPI_COMM_WORLD_RANK", "PMI_RANK"])
 def test_only_rank_0_prints(var):
     quiet = run("info", "poisson2d_64", "--no-plan", env={var: "1"})

@@ -83,7 +83,7 @@ def solve(out: Output, file, rhs, seed, method, precond, backend, rtol, atol, ma
             shape=list(A.shape), rhs=b_label)
     rows = [("matrix", f"{src.label}  ({A.shape[0]:,} x {A.shape[1]:,})"),
             ("right-hand side", b_label)]
-    if method == "auto":
+    if method == precond == backend == "auto":  # otherwise the plan is not what runs
         try:
             view = PlanView("solve", sk.plan(A, b))
         except NotImplementedError:
