@@ -142,14 +142,18 @@ def fem(out: Output, n, dim, mass_out, mat_out, force):
               help="Window half-width in tokens.")
 @click.option("--weighting", type=click.Choice(["count", "harmonic"]), default="count",
               show_default=True, help="Count pairs, or weight them by 1/distance (GloVe).")
+@click.option("--directed", is_flag=True,
+              help="Count only (earlier, later) pairs instead of both orders.")
+@click.option("--min-count", type=click.IntRange(min=1), default=None,
+              help="Drop the rows and columns of tokens seen fewer times than this.")
 @click.option("--ppmi", "with_ppmi", is_flag=True, help="Write positive PMI instead of counts.")
 @click.option("--alpha", type=float, default=0.75, show_default=True,
               help="Context-distribution smoothing of --ppmi.")
 @click.option("--vocab", "vocab_out", type=click.Path(dir_okay=False), default=None,
               help="Write the vocabulary (row i = word i) here (.txt), for word tokens.")
 @_output_option
-def cooccurrence(out: Output, tokens_file, window, weighting, with_ppmi, alpha, vocab_out,
-                 mat_out, force):
+def cooccurrence(out: Output, tokens_file, window, weighting, directed, min_count, with_ppmi,
+                 alpha, vocab_out, mat_out, force):
     r"""Word co-occurrence counts (or PPMI) from a token file.
 
     TOKENS is a text file of whitespace-separated tokens: integer ids, or words
@@ -168,15 +172,17 @@ def cooccurrence(out: Output, tokens_file, window, weighting, with_ppmi, alpha, 
     vtarget = vocab_out and check_output(vocab_out, [src, target], force=force,
                                          suffixes=(".txt",), what="--vocab")
     ids, vocab = read_tokens(src.path)
-    C = sk.cooccurrence(ids, window=window, weighting=weighting)
+    C = sk.cooccurrence(ids, window=window, weighting=weighting, symmetric=not directed,
+                        min_count=min_count,
+                        vocab_size=None if vocab is None else len(vocab))
     name = f"co-occurrence ({weighting}, window {window})"
     if with_ppmi:
         C = sk.ppmi(C, alpha=alpha)
         name = f"PPMI (alpha {alpha}) of " + name
     C = sp.csr_array(C)
     n_tokens = int(sum(len(d) for d in ids)) if isinstance(ids, list) else int(len(ids))
-    out.set(window=window, weighting=weighting, ppmi=with_ppmi, tokens=n_tokens,
-            vocabulary=int(C.shape[0]))
+    out.set(window=window, weighting=weighting, directed=directed, min_count=min_count,
+            ppmi=with_ppmi, tokens=n_tokens, vocabulary=int(C.shape[0]))
     _report(out, name, C, target, extra=[("tokens", f"{n_tokens:,}")])
     if vtarget:
         if vocab is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 import numpy as np
+import scipy.sparse as sp
 from rich import box
 from rich.table import Table
 from rich.text import Text
@@ -11,14 +12,11 @@ from rich.text import Text
 import sparsekit as sk
 
 from ..errors import InputValueError
-from ._app import cli, command, group
+from ._app import EXIT_NOT_CONVERGED, cli, command, group
 from ._files import Graph, check_output, read_edge_list, read_graph, resolve, write_csv
-from ._output import Output, fmt_float, kv_table
+from ._output import Output, fmt_float, fmt_sci
 
 __all__ = ["spectral_group"]
-
-GRAPH_HELP = ("GRAPH is an adjacency matrix (.mtx, .mtx.gz, .npz, or a dataset name) or an edge "
-              "list (.csv, .tsv, .txt: source, target, optional weight per line).")
 
 
 @group(cli, "spectral")
@@ -26,9 +24,9 @@ def spectral_group():
     r"""Graph spectral methods: Fiedler vector, embedding, clustering, resistance.
 
     GRAPH is an adjacency matrix (.mtx, .mtx.gz, .npz, or a dataset name) or an
-    edge list (.csv, .tsv, .txt: source, target, optional weight per line;
-    integer ids from 0, or any labels).  Weights are conductances: a heavier
-    edge pulls its ends closer.
+    edge list (.csv, .tsv, .txt: source, target, optional weight per line, each
+    undirected edge once; integer ids from 0, or any labels, numbered in sorted
+    order).  Weights are conductances: a heavier edge pulls its ends closer.
 
     \b
     Examples:
@@ -71,33 +69,71 @@ def _write_nodes(out: Output, target, g: Graph, columns: dict, what: str) -> Non
         out.wrote(target, what)
 
 
+def _labels(g: Graph, idx):
+    """Node names for printing: labels of an edge list, else the integer ids."""
+    return g.labels[idx] if g.labels is not None else np.asarray(idx)
+
+
 @command(spectral_group, "fiedler")
 @graph_options
 @click.option("--normalized", is_flag=True, help="Use the normalized Laplacian.")
-def fiedler(out: Output, graph_file, csv_out, force, header, symmetrize, normalized):
+@click.option("--components", "per_component", is_flag=True,
+              help="For a disconnected graph: one Fiedler pair per component (else exit 2).")
+@click.option("--method", default="auto", show_default=True,
+              help="Eigensolver (sk.eigsh's method).")
+def fiedler(out: Output, graph_file, csv_out, force, header, symmetrize, normalized,
+            per_component, method):
     r"""The Fiedler value and vector (algebraic connectivity) of a graph.
+
+    The vector's sign is fixed (its first clearly nonzero entry is positive);
+    its sign pattern is the spectral bisection.  Exit 1 if the eigensolver did
+    not converge.
 
     \b
     Examples:
       sparsekit spectral fiedler karate.mtx
       sparsekit spectral fiedler edges.csv --normalized -o fiedler.csv --json
+      sparsekit spectral fiedler Erdos971.mtx --components
     """
     g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
-    value, vector = sk.spectral.fiedler(g.adjacency, normalized=normalized)
-    vector = np.asarray(vector)
-    side = vector >= 0
-    out.set(value=float(value), vector=vector, normalized=normalized,
-            partition_sizes=[int(np.count_nonzero(~side)), int(np.count_nonzero(side))])
-    out.print(kv_table([
-        ("graph", f"{g.source.label}  ({g.n:,} nodes)"),
-        ("Laplacian", "normalized" if normalized else "combinatorial"),
-        ("Fiedler value", f"{float(value):.12g}"),
-        ("sign split", f"{int(np.count_nonzero(~side)):,} nodes < 0, "
-                       f"{int(np.count_nonzero(side)):,} nodes >= 0"),
-    ]))
+    res = sk.spectral.fiedler(g.adjacency, normalized=normalized, method=method,
+                              disconnected="components" if per_component else "raise")
+    parts = res if isinstance(res, tuple) else (res,)
+    vector = np.full(g.n, np.nan)
+    component = np.zeros(g.n, dtype=np.int64)
+    t = Table(title=Text(f"{g.source.label}: {g.n:,} nodes, "
+                         f"{'normalized' if normalized else 'combinatorial'} Laplacian"),
+              box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for col in ("component", "nodes", "Fiedler value", "residual", "split (<0 / >=0)",
+                "method"):
+        t.add_column(col, justify="left" if col == "method" else "right")
+    report = []
+    for c, f in enumerate(parts):
+        nodes = np.asarray(f.nodes)
+        vec = np.asarray(f.vector)
+        vector[nodes] = vec
+        component[nodes] = c
+        neg = int(np.count_nonzero(vec < 0))
+        report.append({"value": f.value, "residual": f.residual, "converged": f.converged,
+                       "nodes": int(nodes.size), "method": f.method,
+                       "first_node": _labels(g, nodes[:1]).tolist()[0]})
+        if c < 20:
+            t.add_row(str(c), f"{nodes.size:,}", f"{f.value:.12g}", fmt_sci(f.residual),
+                      f"{neg:,} / {nodes.size - neg:,}", Text(f.method))
+    if len(parts) > 20:
+        t.add_row("...", f"{len(parts) - 20} more", "", "", "", "")
+    ok = all(f.converged for f in parts)
+    out.set(normalized=normalized, components=report, vector=vector,
+            value=report[0]["value"] if len(parts) == 1 else None)
+    out.print(t)
     if out.quiet:
-        out.summary(f"fiedler value {float(value):.12g}")
-    _write_nodes(out, target, g, {"fiedler": vector}, "fiedler vector")
+        out.summary("Fiedler value" + ("s " if len(parts) > 1 else " ")
+                    + ", ".join(f"{f.value:.12g}" for f in parts[:20]))
+    columns = {"fiedler": vector}
+    if per_component:
+        columns["component"] = component
+    _write_nodes(out, target, g, columns, "fiedler vector")
+    return 0 if ok else EXIT_NOT_CONVERGED
 
 
 @command(spectral_group, "embedding")
@@ -105,27 +141,30 @@ def fiedler(out: Output, graph_file, csv_out, force, header, symmetrize, normali
 @click.option("-n", "--n-components", type=click.IntRange(min=1), default=2,
               show_default=True, help="Embedding dimension.")
 @click.option("--normalized/--unnormalized", default=True, show_default=True,
-              help="Normalized (scikit-learn's convention) or combinatorial Laplacian.")
+              help="Normalized Laplacian (scikit-learn's convention) or L = D − W.")
+@click.option("--allow-disconnected", is_flag=True,
+              help="Embed a disconnected graph anyway (else exit 2).")
 def embedding(out: Output, graph_file, csv_out, force, header, symmetrize, n_components,
-              normalized):
-    r"""The Laplacian-eigenmap embedding of a graph's nodes.
+              normalized, allow_disconnected):
+    r"""The Laplacian-eigenmap embedding of a graph's nodes (scikit-learn's conventions).
 
     \b
     Examples:
       sparsekit spectral embedding fe_4elt2.mtx -n 2 -o xy.csv
     """
     g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
-    X = np.asarray(sk.spectral.embedding(g.adjacency, n_components=n_components,
-                                         normalized=normalized))
+    X = np.asarray(sk.spectral.embedding(
+        g.adjacency, n_components=n_components, normalized=normalized,
+        disconnected="allow" if allow_disconnected else "raise"))
     if X.ndim == 1:
         X = X[:, None]
     out.set(n_components=n_components, normalized=normalized, embedding=X)
     t = Table(title=Text(f"{g.source.label}: {g.n:,} nodes in {X.shape[1]} dimensions"),
               box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for col in ("component", "min", "max", "std"):
+    for col in ("coordinate", "min", "max", "std"):
         t.add_column(col, justify="right")
     for j in range(X.shape[1]):
-        t.add_row(str(j), fmt_float(X[:, j].min()), fmt_float(X[:, j].max()),
+        t.add_row(f"x{j}", fmt_float(X[:, j].min()), fmt_float(X[:, j].max()),
                   fmt_float(X[:, j].std()))
     out.print(t)
     if out.quiet:
@@ -137,28 +176,33 @@ def embedding(out: Output, graph_file, csv_out, force, header, symmetrize, n_com
 @graph_options
 @click.option("-c", "--n-clusters", type=click.IntRange(min=2), required=True,
               help="Number of clusters.")
-@click.option("--assign", type=click.Choice(["kmeans", "cluster_qr"]), default="cluster_qr",
-              show_default=True, help="How eigenvectors become labels.")
+@click.option("--assign", type=click.Choice(["kmeans", "cluster_qr"]), default="kmeans",
+              show_default=True, help="How eigenvectors become labels (cluster_qr: "
+              "deterministic, no restarts).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of k-means.")
 def clustering(out: Output, graph_file, csv_out, force, header, symmetrize, n_clusters,
-               assign):
+               assign, seed):
     r"""Spectral clustering of a graph's nodes into labels.
 
     \b
     Examples:
       sparsekit spectral clustering karate.mtx --n-clusters 2
-      sparsekit spectral clustering edges.csv -c 4 --assign kmeans -o labels.csv
+      sparsekit spectral clustering edges.csv -c 4 --assign cluster_qr -o labels.csv
     """
     g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
-    labels = np.asarray(sk.spectral.clustering(g.adjacency, n_clusters, assign=assign))
+    labels = np.asarray(sk.spectral.clustering(g.adjacency, n_clusters, assign=assign,
+                                               random_state=seed))
     ids, sizes = np.unique(labels, return_counts=True)
-    out.set(n_clusters=n_clusters, assign=assign, labels=labels,
+    out.set(n_clusters=n_clusters, assign=assign, seed=seed, labels=labels,
             sizes={int(i): int(c) for i, c in zip(ids, sizes, strict=True)})
     t = Table(title=Text(f"{g.source.label}: {g.n:,} nodes in {len(ids)} clusters ({assign})"),
               box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     t.add_column("cluster", justify="right")
     t.add_column("nodes", justify="right")
+    t.add_column("first nodes", justify="left")
     for i, c in zip(ids, sizes, strict=True):
-        t.add_row(str(i), f"{c:,}")
+        first = _labels(g, np.flatnonzero(labels == i)[:6]).tolist()
+        t.add_row(str(i), f"{c:,}", Text(", ".join(map(str, first)) + (", ..." if c > 6 else "")))
     out.print(t)
     if out.quiet:
         out.summary("cluster sizes: " + ", ".join(str(c) for c in sizes))
@@ -166,7 +210,7 @@ def clustering(out: Output, graph_file, csv_out, force, header, symmetrize, n_cl
 
 
 def _pairs(g: Graph, pair, pairs_file, header):
-    """Node pairs from --pair U V options and/or a --pairs file, as index arrays."""
+    """Node pairs from --pair U V options and/or a --pairs file: (ids u, ids v, names u, v)."""
     us, vs = [], []
     if pairs_file is not None:
         rows, cols, _, labels = read_edge_list(resolve(pairs_file).path, header=header)
@@ -180,10 +224,7 @@ def _pairs(g: Graph, pair, pairs_file, header):
         arr = np.array(pair, dtype=str)
         us.append(arr[:, 0])
         vs.append(arr[:, 1])
-    if not us:
-        raise click.UsageError("give node pairs with --pair U V (repeatable) or --pairs FILE")
     u, v = np.concatenate(us), np.concatenate(vs)
-    names = (u, v)
     if g.labels is not None:  # sorted (np.unique), so a binary search finds each label
         labels = g.labels.astype(str)
         iu = np.minimum(np.searchsorted(labels, u), g.n - 1)
@@ -200,7 +241,7 @@ def _pairs(g: Graph, pair, pairs_file, header):
         if bad.any():
             raise InputValueError(
                 f"pair ({u[bad][0]}, {v[bad][0]}) names a node >= n={g.n} of {g.source.label}")
-    return iu, iv, names
+    return iu, iv, u, v
 
 
 @command(spectral_group, "resistance")
@@ -209,29 +250,49 @@ def _pairs(g: Graph, pair, pairs_file, header):
               help="A node pair (repeatable).")
 @click.option("--pairs", "pairs_file", default=None, metavar="FILE",
               help="Node pairs, one per line (CSV/TSV, like an edge list).")
-def resistance(out: Output, graph_file, csv_out, force, header, symmetrize, pair, pairs_file):
-    r"""Effective resistance between node pairs (exact, one factorization for all pairs).
+@click.option("--method", type=click.Choice(["exact", "sketch"]), default="exact",
+              show_default=True, help="exact: one factorization for all pairs; sketch: "
+              "Spielman-Srivastava random projections.")
+@click.option("--eps", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.3,
+              show_default=True, help="Target relative error of --method sketch.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sketch.")
+def resistance(out: Output, graph_file, csv_out, force, header, symmetrize, pair, pairs_file,
+               method, eps, seed):
+    r"""Effective resistance between node pairs (default: across every edge).
+
+    Weights are conductances: an edge of weight w is a resistor of 1/w ohm.
 
     \b
     Examples:
       sparsekit spectral resistance karate.mtx --pair 0 33 --pair 5 6
       sparsekit spectral resistance roads.csv --pairs queries.csv -o r.csv
+      sparsekit spectral resistance fe_4elt2.mtx --method sketch --eps 0.2 -o edges.csv
     """
     g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
-    iu, iv, (u, v) = _pairs(g, pair, pairs_file, header)
-    values = np.asarray(sk.spectral.effective_resistance(
-        g.adjacency, np.column_stack([iu, iv])), dtype=float)
-    out.set(pairs=[[a, b] for a, b in zip(u.tolist(), v.tolist(), strict=True)],
-            resistance=values)
-    t = Table(title=Text(f"{g.source.label}: effective resistance"), box=box.SIMPLE_HEAD,
-              title_justify="left", pad_edge=False)
+    if pair or pairs_file:
+        iu, iv, u, v = _pairs(g, pair, pairs_file, header)
+        values = np.asarray(sk.spectral.effective_resistance(
+            g.adjacency, np.column_stack([iu, iv]), method=method, eps=eps,
+            random_state=seed), dtype=float)
+    else:  # every edge: the library returns them on the graph's pattern
+        R = sp.triu(sk.spectral.effective_resistance(g.adjacency, method=method, eps=eps,
+                                                     random_state=seed), k=1).tocoo()
+        order = np.lexsort((R.col, R.row))
+        iu, iv, values = R.row[order], R.col[order], R.data[order]
+        u, v = _labels(g, iu).astype(str), _labels(g, iv).astype(str)
+    out.set(method=method, eps=eps if method == "sketch" else None,
+            pairs=np.column_stack([u, v]), resistance=values)
+    t = Table(title=Text(f"{g.source.label}: effective resistance ({method})"),
+              box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for col in ("u", "v", "resistance"):
         t.add_column(col, justify="right")
-    for a, b, r in zip(u.tolist(), v.tolist(), values.tolist(), strict=True):
+    for a, b, r in zip(u[:30].tolist(), v[:30].tolist(), values[:30].tolist(), strict=True):
         t.add_row(Text(a), Text(b), f"{r:.12g}")
+    if values.size > 30:
+        t.add_row("...", "", f"{values.size - 30:,} more" + (" (see -o)" if not target else ""))
     out.print(t)
     if out.quiet:
-        out.summary(" ".join(f"{r:.12g}" for r in values.tolist()))
+        out.summary(" ".join(f"{r:.12g}" for r in values[:30].tolist()))
     if target and out.rank == 0:
         write_csv(target, {"u": u, "v": v, "resistance": values})
         out.wrote(target, "resistances")
