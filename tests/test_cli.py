@@ -554,3 +554,114 @@ def test_build_directed_graph_needs_symmetrize(tmp_path):
     r = run("build", "laplacian", real_path("west0479"), "-o", tmp_path / "L.mtx")
     assert r.exit_code == 2 and "--symmetrize" in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------
+# spectral: against networkx and dense LAPACK, and planted structure
+# ---------------------------------------------------------------------------
+
+TWO_TRIANGLES = ("source,target,weight\nann,bob,2.0\nbob,cy,1.5\ncy,ann,1\ncy,dee,0.25\n"
+                 "dee,eve,1\neve,fay,2\nfay,dee,1\n")
+
+
+def _triangles(tmp_path):
+    p = tmp_path / "edges.csv"
+    p.write_text(TWO_TRIANGLES)
+    G = nx.Graph()
+    for line in TWO_TRIANGLES.splitlines()[1:]:
+        a, b, w = line.split(",")
+        G.add_edge(a, b, weight=float(w))
+    return p, G
+
+
+@needs_real
+def test_fiedler_matches_dense_laplacian_of_networkx(tmp_path):
+    path = real_path("karate")
+    out = tmp_path / "f.csv"
+    data = run_json("spectral", "fiedler", path, "-o", out)
+    G = nx.from_scipy_sparse_array(scipy.io.mmread(path))
+    w, V = np.linalg.eigh(nx.laplacian_matrix(G, nodelist=range(34)).toarray())
+    assert data["value"] == pytest.approx(w[1], rel=1e-8)
+    table = np.loadtxt(out, delimiter=",", skiprows=1)
+    np.testing.assert_array_equal(table[:, 0], np.arange(34))
+    assert abs(table[:, 1] @ V[:, 1]) == pytest.approx(1.0, abs=1e-8)
+
+
+def test_fiedler_splits_two_triangles_by_labels(tmp_path):
+    edges, G = _triangles(tmp_path)
+    out = tmp_path / "f.csv"
+    data = run_json("spectral", "fiedler", edges, "-o", out)
+    assert data["value"] == pytest.approx(nx.algebraic_connectivity(G, tol=1e-12), rel=1e-7)
+    rows = [line.split(",") for line in out.read_text().splitlines()[1:]]
+    sign = {name: float(v) > 0 for name, v in rows}
+    assert sign["ann"] == sign["bob"] == sign["cy"] != sign["dee"] == sign["eve"] == sign["fay"]
+
+
+@needs_real
+def test_fiedler_on_a_disconnected_graph(tmp_path):
+    path = real_path("Erdos971")
+    r = run("spectral", "fiedler", path)
+    assert r.exit_code == 2 and "42" in r.stderr
+    data = run_json("spectral", "fiedler", path, "--components")
+    assert len(data["components"]) == 42
+    assert sum(c["nodes"] for c in data["components"]) == 472
+
+
+@needs_real
+def test_embedding_and_clustering_carry_the_library_numbers():
+    path = real_path("karate")
+    A = sk.io.read(path)
+    emb = run_json("spectral", "embedding", path, "-n", "3")
+    np.testing.assert_allclose(emb["embedding"], sk.spectral.embedding(A, n_components=3),
+                               rtol=1e-6, atol=1e-10)
+    lab = run_json("spectral", "clustering", path, "-c", "2", "--seed", "1")
+    np.testing.assert_array_equal(lab["labels"], sk.spectral.clustering(A, 2, random_state=1))
+
+
+def test_clustering_recovers_two_planted_triangles(tmp_path):
+    edges, _ = _triangles(tmp_path)
+    out = tmp_path / "labels.csv"
+    r = run("spectral", "clustering", edges, "-c", "2", "--assign", "cluster_qr", "-o", out)
+    assert r.exit_code == 0, r.stderr
+    label = dict(line.split(",") for line in out.read_text().splitlines()[1:])
+    assert label["ann"] == label["bob"] == label["cy"] != label["dee"] == label["eve"]
+
+
+def test_resistance_matches_networkx(tmp_path):
+    edges, G = _triangles(tmp_path)
+    data = run_json("spectral", "resistance", edges, "--pair", "ann", "fay", "--pair",
+                    "bob", "cy")
+    ref = [nx.resistance_distance(G, a, b, weight="weight", invert_weight=False)
+           for a, b in (("ann", "fay"), ("bob", "cy"))]
+    np.testing.assert_allclose(data["resistance"], ref, rtol=1e-9)
+    every = run_json("spectral", "resistance", edges)
+    assert len(every["resistance"]) == G.number_of_edges()
+    for (a, b), value in zip(every["pairs"], every["resistance"], strict=True):
+        assert value == pytest.approx(
+            nx.resistance_distance(G, a, b, weight="weight", invert_weight=False), rel=1e-9)
+    bad = run("spectral", "resistance", edges, "--pair", "ann", "zed")
+    assert bad.exit_code == 2 and "zed" in bad.stderr
+
+
+# ---------------------------------------------------------------------------
+# build cooccurrence: against a plain loop
+# ---------------------------------------------------------------------------
+
+def test_build_cooccurrence_matches_a_plain_loop(tmp_path):
+    text = "the cat sat on the mat\nthe dog sat\n\nthe cat ran"
+    tokens = tmp_path / "corpus.txt"
+    tokens.write_text(text)
+    out, vocab = tmp_path / "C.mtx", tmp_path / "vocab.txt"
+    r = run("build", "cooccurrence", tokens, "--window", "2", "-o", out, "--vocab", vocab)
+    assert r.exit_code == 0, r.stderr
+    words = vocab.read_text().split()
+    assert words == sorted(set(text.split()))
+    index = {w: i for i, w in enumerate(words)}
+    ref = np.zeros((len(words), len(words)))
+    for doc in text.split("\n\n"):  # windows do not cross documents
+        ids = [index[w] for w in doc.split()]
+        for i in range(len(ids)):
+            for j in range(i + 1, min(i + 3, len(ids))):
+                ref[ids[i], ids[j]] += 1
+                ref[ids[j], ids[i]] += 1
+    np.testing.assert_array_equal(scipy.io.mmread(out).toarray(), ref)
