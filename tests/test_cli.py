@@ -259,6 +259,24 @@ def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_ctrl_c_during_a_solve_leaves_no_file(tmp_path):
+    import signal
+    import time
+
+    xfile = tmp_path / "x.mtx"
+    e = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # plain CG to an unreachable tolerance: it runs until interrupted
+    p = subprocess.Popen([sys.executable, "-m", "sparsekit", "solve", "poisson2d_256",
+                          "--method", "cg", "--precond", "none", "--rtol", "1e-300",
+                          "--maxiter", "10000000", "-o", str(xfile)],
+                         env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode in (130, -signal.SIGINT)
+    assert list(tmp_path.iterdir()) == []
+
+
 # ---------------------------------------------------------------------------
 # MPI: only rank 0 prints
 # ---------------------------------------------------------------------------

@@ -45,8 +45,8 @@ class Source:
 
     @property
     def label(self) -> str:
-        """How messages name it."""
-        return str(self.path) if self.path is not None else f"dataset {self.dataset!r}"
+        """How messages name it: as the user did (a path, or a dataset name)."""
+        return str(self.path) if self.dataset is None else self.dataset
 
 
 def resolve(spec: str) -> Source:

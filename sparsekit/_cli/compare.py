@@ -58,7 +58,7 @@ def _repeat(path: str, fn, repeat: int) -> Run:
         sk.clear_cache()
         peak = traced_peak(fn)
     except sk.DenseTooLargeError as exc:
-        return Run(path, skipped=str(exc))
+        return Run(path, skipped=f"{exc} (on the command line: --dense-max-gib)")
     finally:
         sk.clear_cache()
     return Run(path, value, statistics.median(times), peak, times=times)
@@ -121,9 +121,8 @@ def comparison_table(title: str, runs, kind: str) -> Table:
                          ("iterations" if kind == "solve" else "converged", "right")):
         t.add_column(col, justify=justify)
     for run in runs:
-        if run.skipped is not None:
-            t.add_row(run.path, Text(f"skipped: {run.skipped}", style="yellow"), "-", "-", "-",
-                      "-")
+        if run.skipped is not None:  # the reason is printed below the table
+            t.add_row(run.path, Text("skipped", style="yellow"), "-", "-", "-", "-")
             continue
         r = run.result
         if kind == "solve":
@@ -155,6 +154,14 @@ def speed_note(s: Run, d: Run) -> str | None:
         else:
             line += f"; the dense path used {1 / ratio:,.0f}x less memory"
     return line
+
+
+def skip_note(*runs: Run) -> str | None:
+    """Why a path was skipped."""
+    for run in runs:
+        if run.skipped is not None:
+            return f"{run.path} path skipped: {run.skipped}"
+    return None
 
 
 def agreement_note(agree: float | None, what: str = "x") -> str | None:
@@ -203,7 +210,7 @@ def compare(out: Output, file, rhs, seed, k, with_eigs, repeat, dense_max_gib):
     s, d = solve_both(A, b, repeat=repeat, max_bytes=max_bytes)
     agree = solve_agreement(s, d)
     out.print(comparison_table("solve A x = b", (s, d), "solve"))
-    for line in filter(None, (speed_note(s, d), agreement_note(agree))):
+    for line in filter(None, (speed_note(s, d), agreement_note(agree), skip_note(s, d))):
         out.print(Text("  " + line))
     report = {"file": str(src.path) if src.path else None, "dataset": src.dataset,
               "shape": [n_rows, n_cols], "rhs": b_label, "repeat": repeat,
@@ -223,7 +230,8 @@ def compare(out: Output, file, rhs, seed, k, with_eigs, repeat, dense_max_gib):
             es, ed = eigs_both(A, k, repeat=repeat, max_bytes=max_bytes)
             agree_e = eigs_agreement(es, ed)
             out.print(comparison_table(f"eigsh: {k} smallest eigenpairs", (es, ed), "eigsh"))
-            for line in filter(None, (speed_note(es, ed), agreement_note(agree_e, "values"))):
+            for line in filter(None, (speed_note(es, ed), agreement_note(agree_e, "values"),
+                                      skip_note(es, ed))):
                 out.print(Text("  " + line))
             report["eigsh"] = {"k": k, "sparse": es.as_dict(eigen_dict),
                                "dense": ed.as_dict(eigen_dict),

@@ -12,7 +12,14 @@ from ._app import EXIT_NOT_CONVERGED, cli, command
 from ._output import Output, fmt_sci, fmt_seconds, kv_table
 from ._plans import PlanView, plan_dict, plan_rows
 from ._shared import solve_dict, solve_rows
-from .compare import agreement_note, comparison_table, solve_agreement, solve_both, speed_note
+from .compare import (
+    agreement_note,
+    comparison_table,
+    skip_note,
+    solve_agreement,
+    solve_both,
+    speed_note,
+)
 
 __all__ = ["demo", "DEMO_DATASET"]
 
@@ -51,7 +58,7 @@ def demo(out: Output):
     out.print(comparison_table("the same system on the sparse and the dense (LAPACK) path",
                                (s, d), "solve"))
     agree = solve_agreement(s, d)
-    for line in (speed_note(s, d), agreement_note(agree)):
+    for line in (speed_note(s, d), agreement_note(agree), skip_note(s, d)):
         if line:
             out.print(Text("  " + line))
     out.set(dataset=DEMO_DATASET, shape=[n, n], nnz=int(A.nnz), rhs="ones", plan=plan_dict(p),

@@ -10,7 +10,14 @@ from rich.table import Table
 import sparsekit as sk
 
 from ._app import EXIT_NOT_CONVERGED, cli, command
-from ._files import MATRIX_SUFFIXES, check_output, read_matrix, resolve, write_matrix
+from ._files import (
+    MATRIX_SUFFIXES,
+    check_output,
+    read_graph,
+    read_matrix,
+    resolve,
+    write_matrix,
+)
 from ._output import Output, fmt_sci, fmt_seconds, kv_table
 from ._shared import eigen_dict
 
@@ -41,7 +48,8 @@ def values_table(e, title: str | None = None) -> Table:
 @click.option("--mass", "mass", default=None, metavar="M.mtx",
               help="Mass matrix M of the generalized problem A x = λ M x (SPD).")
 @click.option("--laplacian", "lap_kind", type=click.Choice(LAPLACIAN_KINDS), default=None,
-              help="Treat FILE as a graph's adjacency and use this Laplacian of it.")
+              help="Treat FILE as a graph (adjacency matrix or edge list) and use this "
+              "Laplacian of it.")
 @click.option("--method", default="auto", show_default=True,
               help="auto, arpack, shift_invert, lobpcg, dense.")
 @click.option("--precond", default="auto", show_default=True, help="For lobpcg: amg, ilu, "
@@ -77,9 +85,10 @@ def eigs(out: Output, file, k, which, sigma, mass, lap_kind, method, precond, ba
     inputs = [src] + ([msrc] if msrc else [])
     target = vec_out and check_output(vec_out, inputs, force=force, suffixes=MATRIX_SUFFIXES,
                                       what="-o")
-    A = read_matrix(src)
-    if lap_kind is not None:
-        A = sk.laplacian(A, kind=lap_kind)
+    if lap_kind is not None:  # FILE is a graph: adjacency matrix or edge list
+        A = sk.laplacian(read_graph(src).adjacency, kind=lap_kind)
+    else:
+        A = read_matrix(src)
     M = read_matrix(msrc) if msrc is not None else None
     out.set(file=str(src.path) if src.path else None, dataset=src.dataset,
             shape=list(A.shape), k=k, which=which, sigma=sigma, laplacian=lap_kind,

@@ -67,7 +67,9 @@ def matrix_stats(A, *, header: io.MatrixInfo | None = None) -> dict:
 
 
 def _stats_rows(stats: dict, src: Source) -> list[tuple[str, str]]:
-    rows = [("file", src.label)]
+    rows = [("file", str(src.path) if src.path is not None else "(generated on demand)")]
+    if src.dataset is not None:
+        rows.append(("dataset", src.dataset))
     h = stats.get("header")
     if h:
         rows.append(("header", f"{h['format']} {h['field']} {h['symmetry']} "
