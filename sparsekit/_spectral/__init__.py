@@ -1,0 +1,1 @@
+"""Private implementation of :mod:`sparsekit.spectral` (one module per family of methods)."""

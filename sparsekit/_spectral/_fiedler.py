@@ -1,0 +1,244 @@
+"""Fiedler pairs: algebraic connectivity, spectral ordering and bisection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import check_choice
+from ._eig import flip_first, smallest
+from ._graph import Graph, as_graph, check_disconnected
+
+__all__ = [
+    "FiedlerResult",
+    "fiedler",
+    "algebraic_connectivity",
+    "spectral_ordering",
+    "spectral_bisection",
+]
+
+SPLITS = {"sign": "entries >= 0 against entries < 0 (networkx)",
+          "median": "at the median entry: two halves of equal size (+-1)"}
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class FiedlerResult:
+    """The Fiedler pair of a connected graph (or of one component).
+
+    Attributes
+    ----------
+    value : float
+        The second smallest eigenvalue of the Laplacian (algebraic connectivity).
+        ``nan`` for a component of a single node, which has none.
+    vector : ndarray
+        Its unit-norm eigenvector on ``nodes``, with a deterministic sign: the
+        first entry that is clearly nonzero (above 1e-6 of the largest) is positive.
+    residual : float
+        ``‖L v − λ v‖``, recomputed.
+    converged : bool
+        Whether the eigensolver met its tolerance.
+    nodes : ndarray of int
+        Indices (in the graph's node order) the vector is defined on.
+    method : str
+        What computed it (the method :func:`sparsekit.eigsh` used, or ``"dense"``).
+    """
+
+    value: float
+    vector: np.ndarray
+    residual: float
+    converged: bool
+    nodes: np.ndarray
+    method: str
+
+    def __repr__(self) -> str:
+        status = "converged" if self.converged else "NOT converged"
+        return (f"FiedlerResult({status}: value={self.value:.10g}, {len(self.nodes)} nodes, "
+                f"residual={self.residual:.2e}, method={self.method!r})")
+
+
+def _pair(g: Graph, idx: np.ndarray | None, normalized: bool, tol, method) -> FiedlerResult:
+    L = g.laplacian("normalized" if normalized else "combinatorial")
+    nodes = np.arange(g.n) if idx is None else idx
+    if idx is not None:
+        L = L[idx][:, idx]
+    if len(nodes) == 1:
+        return FiedlerResult(float("nan"), np.ones(1), 0.0, True, nodes, "trivial")
+    p = smallest(L, 2, tol=tol, method=method)
+    v = flip_first(p.vectors[:, 1])
+    v /= np.linalg.norm(v)
+    return FiedlerResult(float(p.values[1]), v, float(p.residuals[1]),
+                         bool(p.converged[1]), nodes, p.method)
+
+
+def fiedler(graph, normalized=False, *, disconnected="raise", weight="weight", nodelist=None,
+            n=None, symmetrize=False, tol=None, method="auto"):
+    """The Fiedler pair: second smallest Laplacian eigenvalue and its eigenvector.
+
+    Parameters
+    ----------
+    graph : networkx graph, sparse adjacency, edge arrays or path
+        Anything :func:`sparsekit.laplacian` accepts, or a Matrix Market file.
+        Weights are conductances; self-loops are ignored.
+    normalized : bool, default=False
+        Use the normalized Laplacian ``I − D^-1/2 W D^-1/2`` (the vector is its
+        eigenvector, as networkx returns it) instead of ``L = D − W``.
+    disconnected : {"raise", "components"}, default="raise"
+        For a disconnected graph: raise :class:`~sparsekit.DisconnectedGraphError`
+        (it names the number of components), or return one result per component.
+    weight : str or None, default="weight"
+        Edge attribute of networkx graphs holding the weight.
+    nodelist : sequence, optional
+        Node order of networkx graphs (default: ``list(G)``).
+    n : int, optional
+        Number of nodes for edge-array input.
+    symmetrize : bool, default=False
+        Accept directed input by symmetrising it (as :func:`sparsekit.laplacian`).
+    tol : float, optional
+        Eigensolver tolerance, passed to :func:`sparsekit.eigsh`.
+    method : str, default="auto"
+        Eigensolver method, passed to :func:`sparsekit.eigsh`.
+
+    Returns
+    -------
+    FiedlerResult or tuple of FiedlerResult
+        One result for ``disconnected="raise"``; with ``"components"``, a tuple
+        with one result per connected component, in the order of each
+        component's first node (always a tuple, even for a connected graph).
+
+    Raises
+    ------
+    DisconnectedGraphError
+        The graph is disconnected and ``disconnected="raise"``.
+    InputValueError
+        Fewer than two nodes, negative weights.
+
+    See Also
+    --------
+    networkx.fiedler_vector, networkx.algebraic_connectivity
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> import sparsekit as sk
+    >>> f = sk.spectral.fiedler(nx.path_graph(4))
+    >>> round(f.value, 6)  # 2 - 2 cos(pi/4)
+    0.585786
+    >>> f.vector.round(3)
+    array([ 0.653,  0.271, -0.271, -0.653])
+    """
+    check_disconnected(disconnected)
+    g = as_graph(graph, weight=weight, nodelist=nodelist, n=n, symmetrize=symmetrize)
+    if disconnected == "components":
+        g.require_nodes("fiedler", 1)
+        return tuple(_pair(g, idx, normalized, tol, method) for idx in g.component_indices())
+    g.require_nodes("fiedler", 2)
+    g.require_connected("fiedler", "pass disconnected='components' for one Fiedler pair "
+                                   "per component")
+    return _pair(g, None, normalized, tol, method)
+
+
+def algebraic_connectivity(graph, normalized=False, *, weight="weight", nodelist=None, n=None,
+                           symmetrize=False, tol=None, method="auto") -> float:
+    """Second smallest Laplacian eigenvalue; 0.0 for a disconnected graph (as networkx).
+
+    Parameters are those of :func:`fiedler`.
+
+    See Also
+    --------
+    networkx.algebraic_connectivity
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> import sparsekit as sk
+    >>> round(sk.spectral.algebraic_connectivity(nx.complete_graph(5)), 8)
+    5.0
+    """
+    g = as_graph(graph, weight=weight, nodelist=nodelist, n=n, symmetrize=symmetrize)
+    g.require_nodes("algebraic_connectivity", 2)
+    if g.n_components > 1:
+        return 0.0
+    return _pair(g, None, normalized, tol, method).value
+
+
+def spectral_ordering(graph, normalized=False, *, weight="weight", nodelist=None, n=None,
+                      symmetrize=False, tol=None, method="auto") -> np.ndarray:
+    """Node order along the Fiedler vector, component by component (as networkx).
+
+    Each connected component (in the order of its first node) contributes its
+    nodes sorted by their Fiedler-vector entries (ties by node order);
+    components of one or two nodes keep node order.
+
+    Returns
+    -------
+    ndarray of int
+        A permutation of ``0..n-1`` (node positions; for networkx input
+        ``[nodes[i] for i in order]`` gives labels).
+
+    See Also
+    --------
+    networkx.spectral_ordering : returns labels; its Fiedler sign is arbitrary,
+        so its order may be this one reversed within a component.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> import sparsekit as sk
+    >>> G = nx.relabel_nodes(nx.path_graph(5), {0: 2, 1: 0, 2: 4, 3: 1, 4: 3})
+    >>> [list(G)[i] for i in sk.spectral.spectral_ordering(G)]
+    [0, 1, 2, 3, 4]
+    """
+    g = as_graph(graph, weight=weight, nodelist=nodelist, n=n, symmetrize=symmetrize)
+    g.require_nodes("spectral_ordering", 1)
+    out = []
+    for idx in g.component_indices():
+        if len(idx) <= 2:
+            out.append(idx)
+            continue
+        v = _pair(g, idx, normalized, tol, method).vector
+        out.append(idx[np.argsort(v, kind="stable")])
+    return np.concatenate(out)
+
+
+def spectral_bisection(graph, normalized=False, *, split="sign", weight="weight",
+                       nodelist=None, n=None, symmetrize=False, tol=None,
+                       method="auto") -> np.ndarray:
+    """Split a connected graph in two along its Fiedler vector.
+
+    Parameters
+    ----------
+    split : {"sign", "median"}, default="sign"
+        ``"sign"``: part 1 holds the nodes with Fiedler entry >= 0 (networkx's
+        rule); ``"median"``: part 1 holds the ``n // 2`` nodes with the largest
+        entries (balanced halves).
+
+    Other parameters are those of :func:`fiedler`.
+
+    Returns
+    -------
+    ndarray of int
+        ``0`` or ``1`` per node; by the sign convention of :class:`FiedlerResult`
+        the first node is in part 1 unless its entry is negligible.
+
+    See Also
+    --------
+    networkx.spectral_bisection : returns two sets of labels.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> import sparsekit as sk
+    >>> G = nx.barbell_graph(4, 0)
+    >>> sk.spectral.spectral_bisection(G)
+    array([1, 1, 1, 1, 0, 0, 0, 0])
+    """
+    check_choice(split, SPLITS, "split")
+    f = fiedler(graph, normalized, weight=weight, nodelist=nodelist, n=n,
+                symmetrize=symmetrize, tol=tol, method=method)
+    v = f.vector
+    if split == "sign":
+        return (v >= 0).astype(np.int64)
+    part = np.zeros(len(v), dtype=np.int64)
+    part[np.argsort(v, kind="stable")[len(v) - len(v) // 2:]] = 1
+    return part
