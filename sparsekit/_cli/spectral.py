@@ -96,14 +96,18 @@ def fiedler(out: Output, graph_file, csv_out, force, header, symmetrize, normali
       sparsekit spectral fiedler Erdos971.mtx --components
     """
     g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
-    res = sk.spectral.fiedler(g.adjacency, normalized=normalized, method=method,
-                              disconnected="components" if per_component else "raise")
+    try:
+        res = sk.spectral.fiedler(g.adjacency, normalized=normalized, method=method,
+                                  disconnected="components" if per_component else "raise")
+    except sk.DisconnectedGraphError as exc:
+        raise sk.DisconnectedGraphError(f"{g.source.label}: {exc} (on the command line: "
+                                        "--components)", exc.n_components) from None
     parts = res if isinstance(res, tuple) else (res,)
     vector = np.full(g.n, np.nan)
     component = np.zeros(g.n, dtype=np.int64)
-    t = Table(title=Text(f"{g.source.label}: {g.n:,} nodes, "
-                         f"{'normalized' if normalized else 'combinatorial'} Laplacian"),
-              box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    kind = "normalized" if normalized else "combinatorial"
+    out.print(Text(f"{g.source.label}: {g.n:,} nodes, {kind} Laplacian"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("component", "nodes", "Fiedler value", "residual", "split (<0 / >=0)",
                 "method"):
         t.add_column(col, justify="left" if col == "method" else "right")
@@ -153,14 +157,18 @@ def embedding(out: Output, graph_file, csv_out, force, header, symmetrize, n_com
       sparsekit spectral embedding fe_4elt2.mtx -n 2 -o xy.csv
     """
     g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
-    X = np.asarray(sk.spectral.embedding(
-        g.adjacency, n_components=n_components, normalized=normalized,
-        disconnected="allow" if allow_disconnected else "raise"))
+    try:
+        X = np.asarray(sk.spectral.embedding(
+            g.adjacency, n_components=n_components, normalized=normalized,
+            disconnected="allow" if allow_disconnected else "raise"))
+    except sk.DisconnectedGraphError as exc:
+        raise sk.DisconnectedGraphError(f"{g.source.label}: {exc} (on the command line: "
+                                        "--allow-disconnected)", exc.n_components) from None
     if X.ndim == 1:
         X = X[:, None]
     out.set(n_components=n_components, normalized=normalized, embedding=X)
-    t = Table(title=Text(f"{g.source.label}: {g.n:,} nodes in {X.shape[1]} dimensions"),
-              box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    out.print(Text(f"{g.source.label}: {g.n:,} nodes in {X.shape[1]} dimensions"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("coordinate", "min", "max", "std"):
         t.add_column(col, justify="right")
     for j in range(X.shape[1]):
@@ -195,8 +203,8 @@ def clustering(out: Output, graph_file, csv_out, force, header, symmetrize, n_cl
     ids, sizes = np.unique(labels, return_counts=True)
     out.set(n_clusters=n_clusters, assign=assign, seed=seed, labels=labels,
             sizes={int(i): int(c) for i, c in zip(ids, sizes, strict=True)})
-    t = Table(title=Text(f"{g.source.label}: {g.n:,} nodes in {len(ids)} clusters ({assign})"),
-              box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    out.print(Text(f"{g.source.label}: {g.n:,} nodes in {len(ids)} clusters ({assign})"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("cluster", justify="right")
     t.add_column("nodes", justify="right")
     t.add_column("first nodes", justify="left")
@@ -282,8 +290,8 @@ def resistance(out: Output, graph_file, csv_out, force, header, symmetrize, pair
         u, v = _labels(g, iu).astype(str), _labels(g, iv).astype(str)
     out.set(method=method, eps=eps if method == "sketch" else None,
             pairs=np.column_stack([u, v]), resistance=values)
-    t = Table(title=Text(f"{g.source.label}: effective resistance ({method})"),
-              box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    out.print(Text(f"{g.source.label}: effective resistance ({method})"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("u", "v", "resistance"):
         t.add_column(col, justify="right")
     for a, b, r in zip(u[:30].tolist(), v[:30].tolist(), values[:30].tolist(), strict=True):
