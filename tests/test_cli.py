@@ -245,6 +245,31 @@ def test_unwritable_output_exits_2_before_work(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_outputs_get_ordinary_permissions(tmp_path):
+    # mkstemp makes private files; an atomic write must not leave its result 0o600
+    mask = os.umask(0o022)
+    try:
+        dst, png = tmp_path / "A.mtx", tmp_path / "spy.png"
+        assert run("convert", "poisson2d_64", dst).exit_code == 0
+        assert (dst.stat().st_mode & 0o777) == 0o644
+        if __import__("importlib").util.find_spec("matplotlib"):
+            assert run("info", "poisson2d_64", "--no-plan", "--spy", png).exit_code == 0
+            assert (png.stat().st_mode & 0o777) == 0o644
+    finally:
+        os.umask(mask)
+
+
+def test_existing_output_beside_a_new_one(tmp_path):
+    # regression: comparing an existing output with a not-yet-written one
+    tokens = tmp_path / "t.txt"
+    tokens.write_text("a b a c")
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("old")
+    r = run("build", "cooccurrence", tokens, "-o", tmp_path / "C.mtx", "--vocab", vocab)
+    assert r.exit_code == 0, r.stderr
+    assert vocab.read_text().split() == ["a", "b", "c"]
+
+
 def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
     dst = tmp_path / "A.mtx"
     real_write = fmm.mmwrite

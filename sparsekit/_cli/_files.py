@@ -315,7 +315,9 @@ def check_output(path: str | os.PathLike, inputs=(), *, force: bool = False,
         ipath = src.path if isinstance(src, Source) else Path(src)
         if ipath is None or force:
             continue
-        if p.resolve() == ipath.resolve() or (p.exists() and os.path.samefile(p, ipath)):
+        same = p.resolve() == ipath.resolve() or (
+            p.exists() and ipath.exists() and os.path.samefile(p, ipath))
+        if same:
             raise InputValueError(
                 f"refusing to overwrite the input {str(ipath)!r} with {what} {str(p)!r}; "
                 "choose another path or pass --force")
@@ -335,6 +337,7 @@ def atomic_path(path: Path):
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + suffix, dir=folder)
     os.close(fd)
     try:
+        os.chmod(tmp, io.new_file_mode(path))
         yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
