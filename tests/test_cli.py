@@ -710,3 +710,35 @@ def test_build_cooccurrence_matches_a_plain_loop(tmp_path):
                 ref[ids[i], ids[j]] += 1
                 ref[ids[j], ids[i]] += 1
     np.testing.assert_array_equal(scipy.io.mmread(out).toarray(), ref)
+
+
+# ---------------------------------------------------------------------------
+# help and the shared options
+# ---------------------------------------------------------------------------
+
+def _commands(group, prefix=()):
+    import click
+
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*prefix, name))
+        else:
+            yield (*prefix, name)
+
+
+@pytest.mark.parametrize("path", list(_commands(cli)), ids=" ".join)
+def test_every_command_has_help_with_examples_and_the_shared_options(path):
+    r = run(*path, "--help")
+    assert r.exit_code == 0
+    assert "Examples:" in r.stdout and f"sparsekit {' '.join(path)}" in r.stdout
+    for option in ("--json", "--quiet", "--verbose"):
+        assert option in r.stdout
+
+
+def test_verbose_logs_the_library_on_stderr():
+    sk.clear_cache()
+    r = run("solve", "poisson2d_64", "--method", "direct", "-v")
+    assert r.exit_code == 0 and "sparsekit: sparsekit.linalg" in r.stderr  # logger names
+    sk.clear_cache()
+    quiet = run("solve", "poisson2d_64", "--method", "direct", "-q")
+    assert quiet.stdout.count("\n") == 1 and quiet.stderr == ""
