@@ -113,8 +113,8 @@ CAPTION = ("time: wall clock from a cold cache (median of the runs); *memory: tr
 
 def comparison_table(title: str, runs, kind: str) -> Table:
     """Sparse and dense rows: method, time, memory, accuracy."""
-    t = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False,
-              caption=Text(CAPTION), caption_justify="left")
+    t = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left",
+              pad_edge=False, caption=Text(CAPTION), caption_justify="left")
     accuracy = "relative residual" if kind == "solve" else "max residual"
     for col, justify in (("path", "left"), ("method", "left"), ("time", "right"),
                          ("peak memory*", "right"), (accuracy, "right"),

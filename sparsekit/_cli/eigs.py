@@ -28,7 +28,8 @@ LAPLACIAN_KINDS = ["combinatorial", "normalized", "random_walk", "signless"]
 
 def values_table(e, title: str | None = None) -> Table:
     """The eigenvalues with their residuals and converged flags."""
-    t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left",
+              pad_edge=False)
     for col in ("#", "eigenvalue", "residual ‖A v − λ M v‖", "converged"):
         t.add_column(col, justify="right" if col != "converged" else "left")
     for i, (lam, res, ok) in enumerate(zip(np.asarray(e.values), np.asarray(e.residuals),

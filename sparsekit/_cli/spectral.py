@@ -114,16 +114,18 @@ def fiedler(out: Output, graph_file, csv_out, force, header, symmetrize, normali
     report = []
     for c, f in enumerate(parts):
         nodes = np.asarray(f.nodes)
-        vec = np.asarray(f.vector)
-        vector[nodes] = vec
+        vector[nodes] = np.asarray(f.vector)
         component[nodes] = c
-        neg = int(np.count_nonzero(vec < 0))
         report.append({"value": f.value, "residual": f.residual, "converged": f.converged,
                        "nodes": int(nodes.size), "method": f.method,
                        "first_node": _labels(g, nodes[:1]).tolist()[0]})
-        if c < 20:
-            t.add_row(str(c), f"{nodes.size:,}", f"{f.value:.12g}", fmt_sci(f.residual),
-                      f"{neg:,} / {nodes.size - neg:,}", Text(f.method))
+    # the largest components first: singletons have no Fiedler pair (nan)
+    order = sorted(range(len(parts)), key=lambda c: -len(parts[c].nodes))
+    for c in order[:20]:
+        f = parts[c]
+        neg = int(np.count_nonzero(np.asarray(f.vector) < 0))
+        t.add_row(str(c), f"{len(f.nodes):,}", f"{f.value:.12g}", fmt_sci(f.residual),
+                  f"{neg:,} / {len(f.nodes) - neg:,}", Text(f.method))
     if len(parts) > 20:
         t.add_row("...", f"{len(parts) - 20} more", "", "", "", "")
     ok = all(f.converged for f in parts)
