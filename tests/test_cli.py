@@ -742,3 +742,27 @@ def test_verbose_logs_the_library_on_stderr():
     sk.clear_cache()
     quiet = run("solve", "poisson2d_64", "--method", "direct", "-q")
     assert quiet.stdout.count("\n") == 1 and quiet.stderr == ""
+
+
+def test_residual_progress_display(monkeypatch):
+    # Only a terminal shows it; force that, with no delay, and feed it iterates.
+    from sparsekit._cli._output import Output, ResidualProgress
+
+    monkeypatch.setattr(Output, "interactive", property(lambda self: True))
+    A = sk.datasets.load("poisson2d_64")
+    b = np.ones(A.shape[0])
+    progress = ResidualProgress(Output("solve"), A, b, rtol=1e-8, delay=0.0, interval=0.0)
+    x = np.zeros_like(b)
+    x[:10] = 1.0
+    progress(x)
+    progress(0.25)  # GMRES hands over a residual norm instead
+    assert progress.iteration == 2 and progress._progress is not None
+    task = progress._progress.tasks[0]
+    assert task.completed == pytest.approx(100 * np.log10(0.25) / -8)
+    assert progress._relative_residual(x) == pytest.approx(
+        np.linalg.norm(b - A @ x) / np.linalg.norm(b), rel=1e-12)
+    progress.close()
+    assert progress._progress is None
+    # several right-hand sides: iterations only, no residual of an iterate
+    many = ResidualProgress(Output("solve"), A, np.ones((A.shape[0], 2)), rtol=1e-8)
+    assert many._relative_residual(x) is None

@@ -218,7 +218,8 @@ class ResidualProgress:
                  interval: float = 0.1):
         self.output = output
         self.A = A
-        self.b = b
+        # One right-hand side: the residual of an iterate.  Several: iterations only.
+        self.b = b if np.ndim(b) == 1 else None
         self.bnorm = float(np.linalg.norm(b)) or 1.0
         self.target = math.log10(rtol) if rtol and rtol < 1 else -8.0
         self.delay = delay
@@ -243,7 +244,7 @@ class ResidualProgress:
         self._show(res)
 
     def _relative_residual(self, arg) -> float | None:
-        if isinstance(arg, np.ndarray) and arg.shape[:1] == (self.A.shape[1],):
+        if self.b is not None and isinstance(arg, np.ndarray) and arg.shape == (self.A.shape[1],):
             r = self.b - self.A @ arg
             return float(np.linalg.norm(r)) / self.bnorm
         if isinstance(arg, (float, np.floating)) or (isinstance(arg, np.ndarray) and arg.size == 1):
