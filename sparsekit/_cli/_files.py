@@ -8,7 +8,7 @@ target, optional weight) and token files.
 Outputs are checked before any work starts (known suffix, existing writable
 folder, not one of the inputs unless ``--force``), and written atomically:
 ``sk.io.write`` for matrices, :func:`atomic_path` (a temporary file in the
-same folder, renamed into place) for CSV, JSON and images.  An interrupted
+same folder, renamed into place) for CSV, text and images.  An interrupted
 command therefore leaves either the old file or the new one, never a part.
 """
 
@@ -27,8 +27,9 @@ import numpy as np
 from .. import datasets, io
 from ..errors import DataNotFoundError, InputValueError, NotSymmetricError
 
-__all__ = ["Source", "resolve", "read_matrix", "read_graph", "read_tokens", "check_output",
-           "atomic_path", "write_matrix", "write_csv", "EDGE_SUFFIXES", "MATRIX_SUFFIXES"]
+__all__ = ["Source", "Graph", "resolve", "companion_rhs", "read_matrix", "read_edge_list",
+           "read_graph", "read_tokens", "check_output", "atomic_path", "write_matrix",
+           "write_csv", "EDGE_SUFFIXES", "MATRIX_SUFFIXES"]
 
 MATRIX_SUFFIXES = (".mtx", ".mtx.gz", ".npz")
 EDGE_SUFFIXES = (".csv", ".tsv", ".txt", ".edges", ".edgelist", ".el")
