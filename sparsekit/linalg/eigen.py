@@ -379,7 +379,7 @@ def _with_null(prob: _Problem, raw_values, raw_vectors):
 def _m_orthonormal(prob, V):
     """Normalise columns to vᵀ M v = 1 (raise NotSPDError if M is indefinite on them)."""
     MV = V if prob.M is None else prob.M @ V
-    nrm2 = np.einsum("ij,ij->j", V, MV)
+    nrm2 = np.einsum("ij,ij->j", V.conj(), MV).real
     if prob.M is not None and np.any(nrm2 <= 0):
         raise NotSPDError("M is not positive definite: vᵀ M v <= 0 for a computed vector; "
                           "pass an SPD mass matrix")
@@ -662,9 +662,10 @@ def _select(prob: _Problem, values, vectors):
 
 
 def _finish(prob: _Problem, raw: _Raw, method: str, notes) -> EigenResult:
-    V = _m_orthonormal(prob, np.asarray(raw.vectors, dtype=float))
+    V = np.asarray(raw.vectors)
+    V = _m_orthonormal(prob, V.astype(np.result_type(V.dtype, float), copy=False))
     # Rayleigh quotients: the best eigenvalue estimates for the vectors we return
-    w = np.einsum("ij,ij->j", V, prob.A @ V)
+    w = np.einsum("ij,ij->j", V.conj(), prob.A @ V).real
     w, V = _select(prob, w, V)
     res, scale = pair_residuals(prob.A, prob.M, w, V, ascale=prob.scale)
     converged = res <= prob.tol * scale
@@ -687,7 +688,8 @@ def _ok(result: EigenResult, k: int) -> bool:
 
 
 def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
-          backend="auto", tol=None, maxiter=None, v0=None, strict=False, check=True):
+          backend="auto", tol=None, maxiter=None, v0=None, strict=False, check=True,
+          options=None):
     """Eigenpairs of a large sparse symmetric matrix (or pencil ``A, M``) that just work.
 
     Parameters
@@ -722,6 +724,8 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
         of warning when a pair misses the tolerance.
     check : bool, default=True
         Check that ``A`` (and ``M``) is symmetric (O(nnz)).
+    options : dict, optional
+        Expert options for PETSc/SLEPc's options database (``backend="petsc"`` only).
 
     Returns
     -------
@@ -772,10 +776,14 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
     check_choice(precond, PRECONDS, "precond")
     check_choice(backend, BACKENDS, "backend")
     backend = _resolve_backend(A, backend)
+    if options is not None and backend != "petsc":
+        raise InputValueError(f"options= is for backend='petsc' (got backend={backend!r}); "
+                              "drop it or choose backend='petsc'")
     if backend != "scipy":
+        extra = {"options": options} if backend == "petsc" else {}
         return _dispatch_backend(backend, A, k=k, which=which, sigma=sigma, M=M, method=method,
                                  precond=precond, tol=tol, maxiter=maxiter, v0=v0,
-                                 strict=strict)
+                                 strict=strict, **extra)
     A = as_matrix(A, "A", square=True, allow_operator=True)
     n = A.shape[0]
     which, sigma = _check_which(which, sigma)
@@ -785,6 +793,15 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
         maxiter = positive_int(maxiter, "maxiter")
     v0 = _check_v0(v0, n)
     operator = isinstance(A, spla.LinearOperator)
+    if np.dtype(A.dtype).kind == "c":
+        # the sparse paths here are written for real symmetric matrices; complex
+        # Hermitian ones go to LAPACK (zheevr) or are refused, never mishandled
+        if method not in ("auto", "dense") or operator:
+            raise InputValueError(
+                f"complex Hermitian A (got {A.dtype}) is supported by method='dense' only; "
+                "pass method='dense' (or 'auto'), or split into a real symmetric 2n x 2n "
+                "problem [[Re, -Im], [Im, Re]]")
+        method = "dense"
     if check and not operator:
         check_symmetric(A, "A", hint="sk.eigsh needs a symmetric matrix; pass check=False to "
                         "skip this check, or use scipy.sparse.linalg.eigs for general ones")
