@@ -470,6 +470,9 @@ def test_eigs_spd_matches_dense_and_writes_vectors(tmp_path):
     res = np.linalg.norm(A @ V - V * np.asarray(data["values"]), axis=0)
     np.testing.assert_allclose(res, data["residuals"], rtol=1e-5, atol=1e-12)
     assert all(data["converged"]) and data["all_converged"]
+    scale = np.abs(A).sum(axis=0).max() + np.abs(data["values"])  # ‖A‖₁ + |λ|
+    np.testing.assert_allclose(data["relative_residuals"], np.asarray(data["residuals"]) / scale,
+                               rtol=1e-12)
 
 
 @needs_real
@@ -766,3 +769,15 @@ def test_residual_progress_display(monkeypatch):
     # several right-hand sides: iterations only, no residual of an iterate
     many = ResidualProgress(Output("solve"), A, np.ones((A.shape[0], 2)), rtol=1e-8)
     assert many._relative_residual(x) is None
+
+
+def test_speed_note_names_the_lighter_path():
+    from sparsekit._cli.compare import Run, speed_note
+
+    # dense faster but heavier: the note must not credit it with the memory saving
+    line = speed_note(Run("sparse", seconds=2.0, peak_bytes=1_000),
+                      Run("dense", seconds=1.0, peak_bytes=12_000))
+    assert line == "the dense path was 2.0x faster; the sparse path used 12x less memory"
+    line = speed_note(Run("sparse", seconds=1.0, peak_bytes=1_000),
+                      Run("dense", seconds=3.0, peak_bytes=1_100))
+    assert line == "the sparse path was 3.0x faster; both used about the same memory"

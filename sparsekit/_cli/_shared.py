@@ -70,9 +70,28 @@ def solve_rows(r: SolveResult) -> list[tuple[str, str]]:
     return rows
 
 
-def eigen_dict(e: EigenResult) -> dict:
+def norm1(A) -> float:
+    """‖A‖₁, the largest absolute column sum (O(nnz))."""
+    if A is None:
+        return 0.0
+    if sp.issparse(A):
+        return float(abs(sp.csr_array(A)).sum(axis=0).max()) if A.nnz else 0.0
+    return float(np.abs(np.asarray(A)).sum(axis=0).max()) if np.size(A) else 0.0
+
+
+def relative_residuals(e: EigenResult, A, M=None) -> np.ndarray:
+    """‖A v − λ M v‖ / (‖A‖₁ + |λ| ‖M‖₁): the scale sk.eigsh judges ``tol`` against."""
+    lam = np.abs(np.asarray(e.values, dtype=float))
+    scale = norm1(A) + lam * (norm1(M) if M is not None else 1.0)
+    scale = np.where(scale > 0, scale, 1.0)
+    return np.asarray(e.residuals, dtype=float) / scale
+
+
+def eigen_dict(e: EigenResult, relative=None) -> dict:
     """An EigenResult as plain values (vectors left out: they go to -o)."""
-    return {"values": np.asarray(e.values), "residuals": np.asarray(e.residuals, dtype=float),
+    extra = {} if relative is None else {"relative_residuals": np.asarray(relative)}
+    return {**extra, "values": np.asarray(e.values),
+            "residuals": np.asarray(e.residuals, dtype=float),
             "converged": np.asarray(e.converged, dtype=bool), "all_converged": e.all_converged,
             "method": e.method, "backend": e.backend, "iterations": int(e.iterations),
             "tol": float(e.tol), "timings": dict(e.timings), "notes": list(e.notes)}

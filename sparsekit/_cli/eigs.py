@@ -19,22 +19,26 @@ from ._files import (
     write_matrix,
 )
 from ._output import Output, fmt_sci, fmt_seconds, kv_table
-from ._shared import eigen_dict
+from ._shared import eigen_dict, relative_residuals
 
 __all__ = ["eigs", "LAPLACIAN_KINDS"]
 
 LAPLACIAN_KINDS = ["combinatorial", "normalized", "random_walk", "signless"]
 
 
-def values_table(e, title: str | None = None) -> Table:
-    """The eigenvalues with their residuals and converged flags."""
+def values_table(e, relative, title: str | None = None) -> Table:
+    """The eigenvalues with their residuals (absolute and relative) and converged flags."""
     t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left",
               pad_edge=False)
-    for col in ("#", "eigenvalue", "residual ‖A v − λ M v‖", "converged"):
+    for col in ("#", "eigenvalue", "‖A v − λ M v‖", "relative*", "converged"):
         t.add_column(col, justify="right" if col != "converged" else "left")
-    for i, (lam, res, ok) in enumerate(zip(np.asarray(e.values), np.asarray(e.residuals),
-                                           np.asarray(e.converged), strict=True)):
-        t.add_row(str(i), f"{float(np.real(lam)):.12g}", fmt_sci(res), "yes" if ok else "NO")
+    for i, (lam, res, rel, ok) in enumerate(zip(np.asarray(e.values), np.asarray(e.residuals),
+                                                relative, np.asarray(e.converged),
+                                                strict=True)):
+        t.add_row(str(i), f"{float(np.real(lam)):.12g}", fmt_sci(res), fmt_sci(rel),
+                  "yes" if ok else "NO")
+    t.caption = "*divided by ‖A‖₁ + |λ| ‖M‖₁, as tol is"
+    t.caption_justify = "left"
     return t
 
 
@@ -96,7 +100,8 @@ def eigs(out: Output, file, k, which, sigma, mass, lap_kind, method, precond, ba
             mass=str(msrc.path) if msrc and msrc.path else None)
     e = sk.eigsh(A, k=k, which=which, sigma=sigma, M=M, method=method, precond=precond,
                  backend=backend, tol=tol, maxiter=maxiter)
-    out.set(**eigen_dict(e))
+    relative = relative_residuals(e, A, M)
+    out.set(**eigen_dict(e, relative))
     what = f"{src.label}" + (f" ({lap_kind} Laplacian)" if lap_kind else "")
     rows = [("matrix", f"{what}  ({A.shape[0]:,} x {A.shape[1]:,})"),
             ("method", f"{e.method} (backend {e.backend})"
@@ -108,7 +113,7 @@ def eigs(out: Output, file, k, which, sigma, mass, lap_kind, method, precond, ba
                                        e.timings.items())))
     rows += [("note", n) for n in e.notes]
     out.print(kv_table(rows))
-    out.print(values_table(e))
+    out.print(values_table(e, relative))
     if out.quiet:
         vals = ", ".join(f"{float(np.real(v)):.8g}" for v in e.values)
         out.summary(f"{int(np.sum(e.converged))}/{len(e.values)} converged: {vals}")
