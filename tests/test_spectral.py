@@ -557,3 +557,12 @@ def test_other_bad_arguments():
         spectral.fiedler(nx.empty_graph(1))
     with pytest.raises(sk.DenseTooLargeError, match="MiB"):
         spectral.kirchhoff_index(nx.path_graph(2001), method="dense")
+
+
+def test_public_names_are_pinned():
+    assert set(spectral.__all__) == {
+        "FiedlerResult", "fiedler", "algebraic_connectivity", "spectral_ordering",
+        "spectral_bisection", "embedding", "diffusion_map", "clustering", "cluster_qr",
+        "SpectralClustering", "effective_resistance", "commute_time", "kirchhoff_index",
+        "kemeny_constant", "heat", "pagerank"}
+    assert all(hasattr(spectral, name) for name in spectral.__all__)

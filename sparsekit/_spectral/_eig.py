@@ -35,12 +35,14 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .. import linalg
-from ..errors import ConvergenceWarning, SparsekitError
+from ..errors import ConvergenceWarning, DenseTooLargeError, SparsekitError
 
 __all__ = ["Pairs", "smallest", "flip_first", "flip_max"]
 
 #: Below this size the dense ``eigh`` is used directly (an 64 x 64 matrix: 32 KiB).
 DENSE_MAX = 64
+#: Largest order the dense path accepts when k >= n - 1 forces it (128 MiB).
+DENSE_LIMIT = 4096
 #: ARPACK restarts allowed to the Lanczos trial on ``c I − L`` before falling back.
 FLIP_MAXITER = 30
 #: The Lanczos trial is made only on graphs of at least this mean degree (nnz / n).
@@ -109,7 +111,11 @@ def smallest(A, k: int, *, M=None, tol=None, method: str = "auto", null=None,
     upper bound of A's spectrum) enable the Lanczos trial described above.
     """
     n = A.shape[0]
-    if n <= DENSE_MAX or k >= n - 1:  # ARPACK needs k < n - 1; n_components < n bounds n
+    if n <= DENSE_MAX or k >= n - 1:  # ARPACK needs k < n - 1
+        if n > DENSE_LIMIT:
+            raise DenseTooLargeError(
+                f"k={k} eigenpairs of an n={n} matrix need the dense eigh "
+                f"({8 * n * n / 1024**2:.0f} MiB; limit n={DENSE_LIMIT}): ask for fewer")
         Ad = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=float)
         Md = None if M is None else (M.toarray() if sp.issparse(M) else np.asarray(M))
         w, V = la.eigh(Ad, Md, subset_by_index=[0, k - 1])
