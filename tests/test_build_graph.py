@@ -271,3 +271,10 @@ def test_packed_key_assembly_matches_scipy_coo(mirror, with_diag):
     np.testing.assert_array_equal(A.indptr, B.indptr)
     np.testing.assert_array_equal(A.indices, B.indices)  # sorted, duplicates merged
     np.testing.assert_allclose(A.data, B.data, rtol=1e-12, atol=1e-12)
+    if mirror:  # the half-sort symmetric variant the FEM assembly uses
+        from sparsekit.build._assemble import assemble_symmetric
+
+        S = assemble_symmetric(r, c, w, n, diag=diag)
+        np.testing.assert_array_equal(S.indptr, B.indptr)
+        np.testing.assert_array_equal(S.indices, B.indices)
+        np.testing.assert_allclose(S.data, B.data, rtol=1e-12, atol=1e-12)

@@ -497,3 +497,17 @@ def test_backend_dispatch_without_the_backend():
     A = ANALYTIC["path_400"][0]()
     with pytest.raises(sk.SparsekitError):
         sk.eigsh(A, k=2, backend="petsc")
+
+
+def test_complex_hermitian_goes_dense_or_is_refused():
+    rng = np.random.default_rng(3)
+    B = rng.standard_normal((250, 250)) + 1j * rng.standard_normal((250, 250))
+    H = sp.csr_array(B + B.conj().T)
+    ref = np.linalg.eigvalsh(H.toarray())
+    r = sk.eigsh(H, k=3)
+    assert r.method == "dense"
+    np.testing.assert_allclose(r.values, ref[:3], rtol=0, atol=1e-10 * np.abs(ref).max())
+    res = np.linalg.norm(H @ r.vectors - r.vectors * r.values, axis=0)
+    np.testing.assert_allclose(res, r.residuals, rtol=1e-8, atol=1e-12)
+    with pytest.raises(sk.InputValueError, match="complex Hermitian"):
+        sk.eigsh(H, k=3, method="lobpcg")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from threadpoolctl import threadpool_limits
 
 import sparsekit as sk
 from sparsekit.datasets import _poisson2d
@@ -12,7 +13,8 @@ from sparsekit.datasets import _poisson2d
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     sk.clear_cache()
-    yield
+    with threadpool_limits(1, user_api="blas"):  # dense references: no thread contention
+        yield
     sk.clear_cache()
 
 

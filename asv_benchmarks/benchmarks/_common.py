@@ -3,19 +3,35 @@
 * ``SPARSEKIT_BENCH_QUICK=1`` (CI) selects the small parameter sets:
   ``sizes(quick=[...], full=[...])``.
 * The anchor runs in the same class as sparsekit, as one value of the
-  ``method`` parameter, so the dashboard shows both side by side.
+  ``method`` parameter, so the dashboard shows both side by side.  Name
+  sparsekit's rows ``"sparsekit"`` (or ``"sparsekit:<variant>"``, e.g.
+  ``"sparsekit:auto"``) and each anchor after what it calls
+  (``"scipy.cg"``, ``"pyamg"``, ``"networkx"``, ``"numpy.linalg"``):
+  ``scripts/bench_table.py`` pairs every ``sparsekit*`` row with every other
+  row of the same case and reports anchor time / sparsekit time.
 * ``setup`` raises ``NotImplementedError`` to skip a combination (asv's rule).
 * ``track_*`` record iterations, the true residual and speed ratios, so a fast
-  wrong answer cannot look good.
+  wrong answer cannot look good.  Give each a ``unit`` attribute; name the
+  ratio ``track_speedup`` (anchor time / this method's time, so the anchor's own
+  row reads about 1 and a value above 1 means faster than the anchor):
+  ``scripts/bench_table.py`` builds the README table from those.
+* Real matrices come from ``sparsekit.datasets``; when ``SPARSEKIT_DATA`` is not
+  set, the shared SuiteSparse folder beside the checkout is used (as in the
+  tests' ``conftest.py``), and ``real`` skips a combination whose file is absent.
 """
 
 import os
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
 QUICK = os.environ.get("SPARSEKIT_BENCH_QUICK", "") not in ("", "0")
+
+_SHARED = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "mtx"
+if "SPARSEKIT_DATA" not in os.environ and _SHARED.is_dir():
+    os.environ["SPARSEKIT_DATA"] = str(_SHARED)
 
 
 def sizes(quick, full):
@@ -30,6 +46,15 @@ def real(name):
     if not sk.datasets.available(name):
         raise NotImplementedError(f"{name} not in {sk.datasets.data_dir()}")
     return sk.datasets.load(name)
+
+
+def real_path(name):
+    """The file of a SuiteSparse matrix through sparsekit.datasets or skip (NotImplementedError)."""
+    import sparsekit as sk
+
+    if not sk.datasets.available(name):
+        raise NotImplementedError(f"{name} not in {sk.datasets.data_dir()}")
+    return sk.datasets.path(name)
 
 
 def median_time(fn, repeat=3):

@@ -85,29 +85,32 @@ def assemble(rows, cols, data, shape, *, mirror=False, mirror_diagonal=False, di
     ibits = max(m + nd - 1, 1).bit_length()
     if m * (2 if mirror else 1) < _SMALL or kbits + ibits > 63:
         return _scipy(rows, cols, data, (nr, nc), mirror, diag, mirror_diagonal)
-    parts = []
-    key = np.multiply(rows, nc, dtype=np.int64)
-    key += cols
-    key <<= ibits
-    key |= np.arange(m, dtype=np.int64)
-    parts.append(key)
+    total = m + (m if mirror else 0) + nd
+    key = np.empty(total, dtype=np.int64)  # filled in place: no concatenation copies
+    k = key[:m]
+    np.multiply(rows, nc, out=k, dtype=np.int64)
+    k += cols
+    k <<= ibits
+    k |= np.arange(m, dtype=np.int64)
+    end = m
     if mirror:
         off = np.flatnonzero(rows != cols) if not mirror_diagonal else np.arange(m)
-        mkey = np.multiply(cols[off], nc, dtype=np.int64)
-        mkey += rows[off]
-        mkey <<= ibits
-        mkey |= off
-        parts.append(mkey)
+        k = key[m:m + off.size]
+        np.multiply(cols[off], nc, out=k, dtype=np.int64)
+        k += rows[off]
+        k <<= ibits
+        k |= off
+        end = m + off.size
         del off
     if diag is not None:
-        dkey = np.arange(nr, dtype=np.int64)
-        dkey *= nc + 1
-        dkey <<= ibits
-        dkey |= np.arange(m, m + nr, dtype=np.int64)
-        parts.append(dkey)
+        k = key[end:end + nr]
+        np.multiply(np.arange(nr, dtype=np.int64), nc + 1, out=k)
+        k <<= ibits
+        k |= np.arange(m, m + nr, dtype=np.int64)
+        end += nr
         data = np.concatenate([data, np.asarray(diag, dtype=data.dtype)])
-    key = np.concatenate(parts) if len(parts) > 1 else key
-    del parts
+    key = key[:end]
+    del k
     key.sort()
     perm = key & ((1 << ibits) - 1)
     key >>= ibits
@@ -117,9 +120,13 @@ def assemble(rows, cols, data, shape, *, mirror=False, mirror_diagonal=False, di
     first[0] = True
     np.not_equal(key[1:], key[:-1], out=first[1:])
     dup = np.flatnonzero(~first)
-    if dup.size:
-        # add each duplicate to the first entry of its run, in sorted (= input) order;
-        # the k-th duplicate at position p belongs to compressed entry p - k - 1
+    if dup.size > key.size // 8:
+        # many duplicates (finite elements): sum each run
+        vals = np.add.reduceat(vals, np.flatnonzero(first))
+        key = key[first]
+    elif dup.size:
+        # few duplicates (graphs): add each to the first entry of its run, in sorted
+        # (= input) order; the k-th duplicate at position p belongs to entry p - k - 1
         group = dup - np.arange(1, dup.size + 1)
         dvals = vals[dup]
         vals = vals[first]
@@ -138,3 +145,55 @@ def assemble(rows, cols, data, shape, *, mirror=False, mirror_diagonal=False, di
     A.has_sorted_indices = True
     A.has_canonical_format = True
     return A
+
+
+def _bincount(index, weights, n):
+    if np.iscomplexobj(weights):
+        return (np.bincount(index, weights.real, minlength=n)
+                + 1j * np.bincount(index, weights.imag, minlength=n))
+    return np.bincount(index, weights, minlength=n).astype(weights.dtype, copy=False)
+
+
+def assemble_symmetric(rows, cols, data, n, *, diag=None):
+    """Symmetric ``W + W^T``-style matrix from entries listed once, sorting only half.
+
+    Each off-diagonal ``(i, j, w)`` adds ``w`` at ``(i, j)`` and ``(j, i)``; a
+    diagonal one adds ``w`` once; ``diag`` is added to the diagonal.  The
+    entries are oriented into the strict upper triangle ``U`` (one sort of
+    ``m`` keys instead of ``2m``), the diagonal is a ``bincount``, and the
+    result is ``U + U^T + D`` by SciPy's linear-time transpose and merge.
+    Equal to ``assemble(rows, cols, data, (n, n), mirror=True, diag=diag)``
+    up to the rounding of sums of duplicates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit.build._assemble import assemble_symmetric
+    >>> assemble_symmetric(np.array([1, 0]), np.array([0, 0]), np.array([2., 5.]), 2,
+    ...                    diag=np.ones(2)).toarray()
+    array([[6., 2.],
+           [2., 1.]])
+    """
+    rows = np.asarray(rows)
+    cols = np.asarray(cols)
+    data = np.asarray(data)
+    lo = np.minimum(rows, cols)
+    hi = np.maximum(rows, cols)
+    on = lo == hi
+    dvec = np.zeros(n, dtype=data.dtype)
+    if diag is not None:
+        dvec = dvec + np.asarray(diag, dtype=data.dtype)
+    if on.any():
+        dvec = dvec + _bincount(lo[on], data[on], n)
+        keep = ~on
+        lo, hi, data = lo[keep], hi[keep], data[keep]
+    del on
+    U = assemble(lo, hi, data, (n, n))
+    del lo, hi, data
+    S = U + U.T
+    del U
+    if diag is not None or dvec.any():
+        S = S + sp.diags_array(dvec, format="csr")
+    S = sp.csr_array(S)
+    S.sort_indices()
+    return S

@@ -10,8 +10,9 @@
   elements and its rigid-body modes (the near-null space AMG needs).
 
 Element matrices are computed for all cells at once (no loop over cells) and
-assembled in COO: each symmetric matrix is passed as its upper-triangle
-entries, mirrored, plus a diagonal from ``numpy.bincount``.
+assembled in COO: each symmetric matrix is built from its strict
+upper-triangle entries (one sort of packed integer keys, duplicates summed),
+its transpose, and a diagonal from ``numpy.bincount``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import scipy.sparse as sp
 
 from .._validate import check_choice, describe, positive_int
 from ..errors import InputValueError, ShapeError
-from ._assemble import assemble
+from ._assemble import assemble_symmetric
 
 __all__ = [
     "poisson",
@@ -348,6 +349,52 @@ def _mesh(points, cells, *, dims=(2, 3)):
     return P.astype(np.float64, copy=False), T.astype(np.int64, copy=False), d
 
 
+def _degenerate(flat, T, d):
+    if flat.any():
+        first = int(np.flatnonzero(flat)[0])
+        raise InputValueError(
+            f"{int(flat.sum())} degenerate (zero-{'area' if d == 2 else 'volume'}) cell(s), "
+            f"the first is cell {first} {T[first].tolist()}; remove or repair them"
+        )
+
+
+def _p1_triangles(P, T):
+    """Stiffness entries of all triangles from contiguous coordinate columns.
+
+    With edges ``e1 = x1 - x0``, ``e2 = x2 - x0`` and ``det = e1 x e2``:
+    ``grad phi_1 = (e2y, -e2x) / det``, ``grad phi_2 = (-e1y, e1x) / det``,
+    ``grad phi_0 = -(grad phi_1 + grad phi_2)``; ``K_ab = area grad phi_a . grad phi_b``.
+    Returns the upper entries ``(01, 02, 12)``, the diagonal ones and the areas.
+    """
+    px, py = np.ascontiguousarray(P[:, 0]), np.ascontiguousarray(P[:, 1])
+    t0, t1, t2 = (np.ascontiguousarray(T[:, i]) for i in range(3))
+    x0, y0 = px[t0], py[t0]
+    e1x, e1y = px[t1] - x0, py[t1] - y0
+    e2x, e2y = px[t2] - x0, py[t2] - y0
+    del x0, y0, t0, t1, t2
+    det = e1x * e2y - e1y * e2x
+    # |det| <= |e1| |e2|: a tiny ratio is a flat triangle (squared to skip the roots)
+    flat = ~(det * det > 1e-24 * (e1x * e1x + e1y * e1y) * (e2x * e2x + e2y * e2y))
+    _degenerate(flat, T, 2)
+    # area * g_a . g_b = (rotated edges dotted) / (2 |det|): the 1/det^2 and det/2 cancel
+    s = 0.5 / np.abs(det)
+    g1x, g1y, g2x, g2y = e2y, -e2x, -e1y, e1x
+    g0x, g0y = -(g1x + g2x), -(g1y + g2y)
+    nc = det.size
+    off = np.empty((nc, 3))
+    dia = np.empty((nc, 3))
+    for k, (ax, ay, bx, by) in enumerate([(g0x, g0y, g1x, g1y), (g0x, g0y, g2x, g2y),
+                                          (g1x, g1y, g2x, g2y)]):
+        np.multiply(ax, bx, out=off[:, k])
+        off[:, k] += ay * by
+        off[:, k] *= s
+    for k, (ax, ay) in enumerate([(g0x, g0y), (g1x, g1y), (g2x, g2y)]):
+        np.multiply(ax, ax, out=dia[:, k])
+        dia[:, k] += ay * ay
+        dia[:, k] *= s
+    return off, dia, 0.5 * np.abs(det)
+
+
 def _gradients(P, T, d):
     """Barycentric gradients ``(n_cells, d + 1, d)`` and cell volumes.
 
@@ -363,13 +410,7 @@ def _gradients(P, T, d):
         det = np.linalg.det(J)
     # Hadamard: |det| <= product of edge lengths; a tiny ratio is a flat cell.
     scale = np.prod(np.linalg.norm(J, axis=1), axis=1)
-    flat = ~(np.abs(det) > 1e-12 * scale)
-    if flat.any():
-        raise InputValueError(
-            f"{int(flat.sum())} degenerate (zero-{'area' if d == 2 else 'volume'}) cell(s), "
-            f"the first is cell {int(np.flatnonzero(flat)[0])} "
-            f"{T[np.flatnonzero(flat)[0]].tolist()}; remove or repair them"
-        )
+    _degenerate(~(np.abs(det) > 1e-12 * scale), T, d)
     if d == 2:
         inv = np.empty_like(J)
         inv[:, 0, 0], inv[:, 0, 1] = J[:, 1, 1] / det, -J[:, 0, 1] / det
@@ -396,7 +437,7 @@ def _assemble_sym(T, local, diag_local, n):
             diag += 1j * np.bincount(T[:, i], diag_local[:, i].imag, minlength=n)
         else:
             diag += np.bincount(T[:, i], diag_local[:, i], minlength=n)
-    return assemble(rows, cols, local.ravel(), (n, n), mirror=True, diag=diag)
+    return assemble_symmetric(rows, cols, local.ravel(), n, diag=diag)
 
 
 def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
@@ -448,10 +489,14 @@ def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
     check_choice(format, FORMATS, "format")
     P, T, d = _mesh(points, cells)
     n = P.shape[0]
-    G, vol = _gradients(P, T, d)
-    a, b = np.triu_indices(d + 1, k=1)
-    Koff = vol[:, None] * np.einsum("cid,cid->ci", G[:, a, :], G[:, b, :])
-    Kdiag = vol[:, None] * np.einsum("cid,cid->ci", G, G)
+    if d == 2:
+        Koff, Kdiag, vol = _p1_triangles(P, T)
+    else:
+        G, vol = _gradients(P, T, d)
+        a, b = np.triu_indices(d + 1, k=1)
+        Koff = vol[:, None] * np.einsum("cid,cid->ci", G[:, a, :], G[:, b, :])
+        Kdiag = vol[:, None] * np.einsum("cid,cid->ci", G, G)
+        del G
     m = vol / ((d + 1) * (d + 2))
     if mass == "consistent":
         # one assembly for both: K + i M shares the pattern and the sort

@@ -92,8 +92,8 @@ def inspect_matrix(A, *, sym_rtol: float = 1e-10, components: bool = True) -> Ma
     sign = _diag_sign(d)
     if sparse:
         C = sp.csr_array(A)
-        off = C - sp.diags_array(C.diagonal(), format="csr")
-        offdata = off.data
+        rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
+        offdata = C.data[C.indices != rows]
         rowsum = np.asarray(C.sum(axis=1)).ravel()
     else:
         off = np.array(A, copy=True)

@@ -11,7 +11,7 @@ The thresholds below were MEASURED on this machine by ``scripts/crossover.py``
 Cost model for large SPD / Laplacian matrices (the 2-D against 3-D Poisson
 case, where no fixed rule wins both):
 
-* CG without preconditioner needs about ``C_CG * n**(1/d) * ln(2/rtol)``
+* CG without preconditioner needs about ``C_CG[d] * n**(1/d) * ln(2/rtol)``
   iterations on a d-dimensional discretisation (its condition number grows
   like ``h**-2 = n**(2/d)``).  ``d`` is estimated from how fast a
   breadth-first ball around one unknown grows (``|ball(r)| ~ r**d``); a
@@ -19,7 +19,8 @@ case, where no fixed rule wins both):
 * The AMG hierarchy (PyAMG smoothed aggregation) costs, setup and its ~10
   iterations together, about ``AMG_CG_EQUIV`` plain CG iterations.
 * Plain CG wins when its predicted iterations are fewer: 3-D Poisson 64^3
-  (~150 iterations) runs plain CG, 2-D Poisson 1024^2 (~1,900) runs CG + AMG.
+  (~158 predicted, 159 measured in the issue) runs plain CG, 2-D Poisson 1024^2
+  (~1,897 predicted, 1,898 measured) runs CG + AMG.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
 from .._validate import as_matrix, check_choice
@@ -37,24 +39,37 @@ from . import precond as _precond
 from ._cache import CACHE, fingerprint
 from ._inspect import inspect_matrix
 
-__all__ = ["plan", "TASKS", "DENSE_MAX_N", "DIRECT_MAX_N_2D", "DIRECT_MAX_N_NONSYM",
+__all__ = ["plan", "plan_solve", "mesh_dimension", "TASKS", "DENSE_MAX_N",
+           "DENSE_LSTSQ_MAX_COLS", "DIRECT_MAX_N_2D", "DIRECT_MAX_N_NONSYM",
            "MANY_RHS", "C_CG", "AMG_CG_EQUIV"]
 
 TASKS = {"solve": "linear systems (sk.solve)", "eigsh": "eigenpairs (sk.eigsh)"}
 
-# ---- measured by scripts/crossover.py (docs/crossover.md) --------------------------------
-#: Square matrices up to this order go to dense LAPACK (dense LU beat SuperLU up to here).
-DENSE_MAX_N = 1500
-#: 2-D-like SPD matrices up to this order use the sparse Cholesky (SuperLU, MMD ordering).
-DIRECT_MAX_N_2D = 40_000
+# ---- measured by scripts/crossover.py (docs/crossover.md, 2-core machine shared with other
+# jobs; medians) ------------------------------------------------------------------------------
+#: Square matrices up to this order go to dense LAPACK.  Measured: sparse direct beat
+#: sk.dense.solve at every size tried from n = 256 (2-D Poisson 0.5 ms vs 31 ms; random
+#: nonsymmetric, 5 per row, 2 ms vs 34 ms), so dense is kept for tiny systems only.
+DENSE_MAX_N = 100
+#: Rectangular matrices with up to this many columns use dense least squares (gelsd, exact);
+#: LSQR/LSMR iteration counts grow with the condition number (not measured: a judgement).
+DENSE_LSTSQ_MAX_COLS = 2000
+#: 2-D-like SPD matrices up to this order use the sparse Cholesky.  Measured on 2-D Poisson:
+#: direct won at n = 9,216 (0.058 vs 0.112 s), CG + AMG at 25,600 (0.233 vs 0.284 s).
+DIRECT_MAX_N_2D = 16_000
 #: Nonsymmetric matrices up to this order use sparse LU (robust) rather than GMRES + ILU.
+#: (Judgement: every nonsymmetric test matrix, up to bayer10 with 13,436 rows, factorizes in
+#: under 0.2 s; GMRES + ILU stalls on several of them.)
 DIRECT_MAX_N_NONSYM = 200_000
 #: With at least this many right-hand sides a factorization is worth it (2-D-like matrices).
-MANY_RHS = 4
-#: Plain-CG iterations ~= C_CG * n**(1/d) * ln(2/rtol) (Poisson 2-D and 3-D).
-C_CG = 0.1
-#: AMG setup + AMG-preconditioned CG costs about this many plain CG iterations.
-AMG_CG_EQUIV = 450
+#: Measured on 2-D Poisson 128x128: k = 2 took 0.115 s direct vs 0.172 s CG + reused AMG.
+MANY_RHS = 2
+#: Plain-CG iterations ~= C_CG[d] * n**(1/d) * ln(2/rtol).  Measured: 2-D 0.098, 0.096;
+#: 3-D 0.129, 0.129.
+C_CG = {1: 0.1, 2: 0.097, 3: 0.129}
+#: AMG setup + AMG-preconditioned CG costs about this many plain CG iterations.  Measured:
+#: 484, 429 (2-D), 441, 583 (3-D); median 463.
+AMG_CG_EQUIV = 463
 # ------------------------------------------------------------------------------------------
 
 _BYTES_PER_ENTRY = 12  # float64 value + int32 index
@@ -80,8 +95,12 @@ def mesh_dimension(A, radius: int = 10) -> float | None:
     frontier = np.array([n // 2])
     visited[frontier] = True
     sizes = [1]
+    indptr, indices = C.indptr, C.indices
     for _ in range(radius):  # BFS levels (bounded), each vectorised over its frontier
-        nb = C[frontier].indices
+        starts = indptr[frontier]
+        lens = indptr[frontier + 1] - starts
+        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
+        nb = indices[offsets + np.arange(lens.sum())]
         nb = np.unique(nb[~visited[nb]])
         if nb.size == 0:
             return None
@@ -120,22 +139,26 @@ def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> 
                     ("A is a LinearOperator: only Krylov methods apply, and its symmetry is "
                      "unknown -> GMRES (pass method='cg' for an SPD operator)",),
                     {"n": A.shape[0], "operator": True}, {})
-    props = props or inspect_matrix(A)
+    props = props or inspect_matrix(A, components=False)
     m, n = A.shape
     nnz = props.nnz
     itemsize = 8 if np.dtype(props.dtype).kind != "c" else 16
     dense_bytes = float(m) * n * itemsize
+    ncomp = props.n_components
+    if props.laplacian and ncomp is None:
+        ncomp = int(csgraph.connected_components(sp.csr_array(A), directed=False,
+                                                 return_labels=False))
     properties = {"shape": (m, n), "nnz": nnz, "density": props.density,
                   "symmetric": props.symmetric, "diagonal": props.diag_sign,
                   "positive_diagonal": props.diag_sign == "positive",
-                  "laplacian": props.laplacian, "n_components": props.n_components,
+                  "laplacian": props.laplacian, "n_components": ncomp,
                   "nrhs": nrhs}
     memory = {"dense": dense_bytes}
     if not props.square:
         memory["iterative"] = float(nnz * _BYTES_PER_ENTRY + 8 * (m + 2 * n))
-        if n <= DENSE_MAX_N and dense_bytes <= 2 * 1024**3:
-            reasons.append(f"rectangular {m}x{n} with {n} <= {DENSE_MAX_N} columns: dense "
-                           "least squares (LAPACK gelsd) is exact and fastest")
+        if n <= DENSE_LSTSQ_MAX_COLS and dense_bytes <= 2 * 1024**3:
+            reasons.append(f"rectangular {m}x{n} with {n} <= {DENSE_LSTSQ_MAX_COLS} columns: "
+                           "dense least squares (LAPACK gelsd) is exact")
             return Plan("solve", "dense", "none", "scipy", tuple(reasons), properties, memory)
         reasons.append(f"rectangular {m}x{n}: least squares with LSMR (iterative)")
         return Plan("solve", "lsmr", "none", "scipy", tuple(reasons), properties, memory)
@@ -145,18 +168,18 @@ def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> 
                    f"diagonal {props.diag_sign}, n={n}, nnz={nnz} "
                    f"(density {props.density:.2e})")
     spd_like = sym and props.diag_sign == "positive"
-    d = mesh_dimension(A) if sp.issparse(A) and n > DENSE_MAX_N else None
+    d = mesh_dimension(A) if sp.issparse(A) and n > 4 * DENSE_MAX_N else None
     properties["mesh_dimension"] = d
     direct_bytes = _direct_memory(n, nnz, d, sym)
     memory["direct"] = direct_bytes
     memory["iterative"] = float(nnz * _BYTES_PER_ENTRY * (2.5 if spd_like else 4) + 8 * n * 30)
-    if fp is None and sp.issparse(A):
-        fp = fingerprint(A)
-    cached = _cached(fp) if fp is not None else {"factorization": False, "amg": False}
+    cached = {"factorization": False, "amg": False}
+    if sp.issparse(A) and _factor.signature(A) in _factor.SIGNATURES:
+        cached = _cached(fp or fingerprint(A))
     properties["cached"] = cached
     if props.laplacian:
         reasons.append(f"graph Laplacian (zero row sums, off-diagonals <= 0), "
-                       f"{props.n_components} component(s): singular; the constant vector of "
+                       f"{ncomp} component(s): singular; the constant vector of "
                        "each component is projected out, b must be orthogonal to it")
 
     if n <= DENSE_MAX_N and dense_bytes <= 2 * 1024**3:
@@ -189,13 +212,18 @@ def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> 
         reasons.append(f"SPD-like, 2-D-like, n={n} <= {DIRECT_MAX_N_2D}: sparse Cholesky "
                        "(SuperLU, symmetric MMD ordering) beats CG + AMG here")
         return Plan("solve", "direct", "none", "scipy", tuple(reasons), properties, memory)
+    if cached["amg"] and (d is None or d <= 2) and not props.laplacian \
+            and direct_bytes < 2 * 1024**3:
+        reasons.append("this matrix was solved before (its AMG hierarchy is cached) and is "
+                       "2-D-like: a factorization pays off over repeated solves")
+        return Plan("solve", "direct", "none", "scipy", tuple(reasons), properties, memory)
     if cached["amg"]:
         reasons.append("an AMG hierarchy of this matrix is cached: CG + AMG costs only "
                        "its iterations")
         return Plan("solve", "cg", "amg", "scipy", tuple(reasons), properties, memory)
     m_matrix = bool(props.offdiag_nonpositive)
     if m_matrix and d is not None:
-        its = C_CG * n ** (1.0 / d) * math.log(2.0 / max(rtol, 1e-16))
+        its = C_CG.get(int(d), C_CG[3]) * n ** (1.0 / d) * math.log(2.0 / max(rtol, 1e-16))
         properties["predicted_cg_iterations"] = round(its)
         if its < AMG_CG_EQUIV:
             reasons.append(f"cost estimate: plain CG ~{its:.0f} iterations < AMG setup + "

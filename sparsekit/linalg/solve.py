@@ -58,7 +58,7 @@ from ..results import SolveResult
 from . import dense as _dense
 from ._cache import CACHE, fingerprint
 from ._inspect import inspect_matrix
-from .factor import _factorize
+from .factor import SIGNATURES, _factorize, signature
 from .factor import cache_key as factor_key
 from .plan import _direct_memory, plan_solve
 from .precond import Preconditioner, _preconditioner
@@ -99,6 +99,11 @@ BACKENDS = {
     "cupy": "GPU: cupyx.scipy.sparse.linalg",
     "petsc": "MPI: petsc4py KSP/PC",
 }
+
+#: ``auto`` falls back to a factorization after a failed iterative solve only when the
+#: estimated factor is below this many bytes and the mesh is not 3-D (measured: SuperLU on a
+#: 48^3 Poisson took 100 s with fill 138).
+FALLBACK_MAX_BYTES = 1024**3
 
 _PRECOND_OPTIONS = {"drop_tol", "fill_factor", "B", "symmetric", "solver", "cycle",
                     "permc_spec", "diag_pivot_thresh", "relax", "panel_size"}
@@ -309,9 +314,14 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
     if backend == "auto":
         backend = "cupy" if type(A).__module__.split(".")[0] in ("cupy", "cupyx") else "scipy"
     if backend != "scipy":
+        # PETSc takes expert options (options=, gather=); the GPU backend takes none.
+        if backend == "cupy" and options:
+            raise InputValueError(f"backend='cupy' takes no options {sorted(options)}")
         return _other_backend(backend, A, b, method=method, precond=precond, rtol=rtol,
                               atol=atol, maxiter=maxiter, x0=x0, M=M, callback=callback,
-                              strict=strict)
+                              strict=strict, **options)
+    if M is not None and precond not in ("auto", "none"):
+        raise InputValueError(f"pass either M= or precond={precond!r}, not both")
     rtol = nonnegative_float(rtol, "rtol")
     atol = nonnegative_float(atol, "atol")
     if maxiter is not None:
@@ -335,9 +345,15 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
     is_op = isinstance(A, spla.LinearOperator)
     square = A.shape[0] == A.shape[1]
     props = None
+    # fingerprint (O(nnz) hashing) only when a matrix like this one was cached before; then
+    # the inspection is cached too, so repeated solves on one matrix skip it
+    fp = fingerprint(A) if sp.issparse(A) and signature(A) in SIGNATURES else None
     if not is_op and (check or method == "auto"):
-        props = inspect_matrix(A)
-    fp = fingerprint(A) if sp.issparse(A) else None
+        props = CACHE.get(("inspect", fp)) if fp is not None else None
+        if props is None:
+            props = inspect_matrix(A, components=False)  # components: only for Laplacians
+            if fp is not None:
+                CACHE.put(("inspect", fp), props, 1024)
     nrhs = 1 if b.ndim == 1 else b.shape[1]
     the_plan = None
     notes: list[str] = []
@@ -351,6 +367,8 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         precond = _default_precond(method, props, A.shape[0])
     if method not in _KRYLOV:
         precond = "none"
+    elif M is not None:
+        precond = "user"
     if check and props is not None and method in ("cg", "minres"):
         name = method.upper()
         if not props.symmetric:
@@ -403,7 +421,7 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         options, pre_opts, max_bytes, laplacian, labels, counts, fp, notes)
     t_setup += t_pre
 
-    def finish(x, its, residuals, bad, method, precond):
+    def finish(x, method):
         if laplacian:
             x = x - _project(x, labels, counts)
         r = b - A @ x
@@ -416,10 +434,12 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
                          f"({'<=' if conv else '>'} rtol)")
         return x, conv, rel
 
-    x, conv, rel = finish(x, its, residuals, bad, method, precond)
+    x, conv, rel = finish(x, method)
+    d = the_plan.properties.get("mesh_dimension") if the_plan is not None else None
     if (not conv and auto and method in _KRYLOV and sp.issparse(A) and square
-            and _direct_memory(A.shape[0], A.nnz, None, bool(props and props.symmetric))
-            < 2 * 1024**3):
+            and (d is None or d <= 2)
+            and _direct_memory(A.shape[0], A.nnz, d, bool(props and props.symmetric))
+            < FALLBACK_MAX_BYTES):
         notes.append(f"{method} + {precond} did not converge "
                      f"({bad[0] if bad else 'tolerance not met'}); fell back to the direct "
                      "method")
@@ -430,7 +450,7 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         method, precond = "direct", "none"
         t_setup += t_pre2
         t_solve += t_solve2
-        x, conv, rel = finish(x2, its, residuals, bad, method, precond)
+        x, conv, rel = finish(x2, method)
         logger.info("auto fell back to direct in %.3gs", time.perf_counter() - t1)
     result = SolveResult(x, conv, int(its), np.asarray(residuals, dtype=float), rel, method,
                          precond, "scipy", {"setup": t_setup, "solve": t_solve}, the_plan,
@@ -471,7 +491,8 @@ def _run(method, A, b, x0, rtol, atol, maxiter, M, precond, callback, history, o
             x[keep] = F.solve(b[keep])
             hit = False
         else:
-            hit = fp is not None and CACHE.contains(factor_key(fp, "auto"))
+            fp = fp or fingerprint(A)
+            hit = CACHE.contains(factor_key(fp, "auto"))
             F = _factorize(A, "auto", fp=fp)
             t1 = time.perf_counter()
             x = F.solve(b)

@@ -1,0 +1,207 @@
+"""Matrix Market I/O: ``sparsekit.io.read``/``write`` beside ``scipy.io.mmread``/``mmwrite``.
+
+Real SuiteSparse files (through ``sparsekit.datasets``), plain and gzipped,
+in the shape of SciPy's ``benchmarks/io_mm.py``.  Each side is called as its
+user calls it to get the same thing:
+
+* reading: a CSR array from a file; ``scipy.io.mmread(path).tocsr()`` is what a
+  SciPy user writes to get one;
+* writing: each library's default; for ``.mtx.gz`` the SciPy user hands
+  ``mmwrite`` a ``gzip.open`` handle.  The defaults differ: sparsekit checks the
+  matrix (O(nnz)) and writes one triangle of a symmetric one, while SciPy's
+  ``symmetry="AUTO"`` only checks matrices under 100 x 100 and otherwise writes
+  every entry; ``track_file_bytes`` records what each costs on disk.
+
+``setup_cache`` checks, once per run, that the two readers give the same matrix
+and that every written file reads back exactly through the other library,
+before any time counts.
+"""
+
+import gzip
+import os
+import shutil
+import tempfile
+
+import scipy.io
+import scipy.sparse as sp
+
+import sparsekit as sk
+
+from ._common import median_time, real_path, sizes
+
+# quick (CI): one small symmetric real file; full: a structural matrix, a large
+# pattern matrix, a road network (pattern), an integer multigraph, a complex one.
+MATRICES = sizes(
+    quick=["bcsstk09"],
+    full=["bcsstk13", "bcsstk33", "luxembourg_osm", "jazz", "young1c"],
+)
+SUFFIXES = [".mtx", ".mtx.gz"]
+READERS = {
+    "sparsekit": lambda p: sk.io.read(p),
+    "scipy.io.mmread": lambda p: scipy.io.mmread(p).tocsr(),
+}
+
+
+def _scipy_write(path, A):
+    if str(path).endswith(".gz"):
+        with gzip.open(path, "wb") as fh:
+            scipy.io.mmwrite(fh, A)
+    else:
+        scipy.io.mmwrite(path, A)
+
+
+WRITERS = {
+    "sparsekit": sk.io.write,
+    "scipy.io.mmwrite": _scipy_write,
+}
+# a gzipped write of the largest file takes seconds: few samples, one round
+REPEAT = (3, 10, 4.0)
+
+
+def _same(A, B):
+    """Exactly equal sparse matrices (same shape, same entries after summing duplicates)."""
+    if A.shape != B.shape:
+        return False
+    return (sp.csr_array(A) - sp.csr_array(B)).count_nonzero() == 0
+
+
+def _available():
+    out = {}
+    for name in MATRICES:
+        try:
+            out[name] = str(real_path(name))
+        except NotImplementedError:
+            pass
+    return out
+
+
+class Read:
+    """Read a real Matrix Market file into a CSR array."""
+
+    params = [MATRICES, SUFFIXES, list(READERS)]
+    param_names = ["matrix", "suffix", "method"]
+    repeat = REPEAT
+    rounds = 1
+    timeout = 300
+
+    def setup_cache(self):
+        folder = tempfile.mkdtemp(prefix="sparsekit-bench-io-")
+        files = {}
+        for name, src in _available().items():
+            plain = os.path.join(folder, name + ".mtx")
+            shutil.copyfile(src, plain)
+            with open(src, "rb") as fin, gzip.open(plain + ".gz", "wb", compresslevel=6) as fout:
+                shutil.copyfileobj(fin, fout)
+            for path in (plain, plain + ".gz"):
+                # accuracy before time: both readers give the same matrix
+                if not _same(READERS["sparsekit"](path), READERS["scipy.io.mmread"](path)):
+                    raise AssertionError(f"sparsekit and scipy read {path} differently")
+            files[name] = {".mtx": plain, ".mtx.gz": plain + ".gz"}
+        return files
+
+    def setup(self, files, matrix, suffix, method):
+        if matrix not in files:
+            raise NotImplementedError(f"{matrix} not in the data directory")
+        self.path = files[matrix][suffix]
+        self.read = READERS[method]
+
+    def time_read(self, files, matrix, suffix, method):
+        self.read(self.path)
+
+    def peakmem_read(self, files, matrix, suffix, method):
+        self.read(self.path)
+
+    def track_speedup(self, files, matrix, suffix, method):
+        if method == "scipy.io.mmread":
+            return 1.0
+        anchor = READERS["scipy.io.mmread"]
+        return median_time(lambda: anchor(self.path)) / median_time(
+            lambda: self.read(self.path))
+
+    track_speedup.unit = "x (scipy.io.mmread time / this time)"
+
+
+class Write:
+    """Write a matrix read from a real file, each library's defaults, plain or gzipped."""
+
+    params = [MATRICES, SUFFIXES, list(WRITERS)]
+    param_names = ["matrix", "suffix", "method"]
+    repeat = REPEAT
+    rounds = 1
+    timeout = 300
+
+    def setup_cache(self):
+        folder = tempfile.mkdtemp(prefix="sparsekit-bench-io-")
+        sizes_on_disk = {}
+        for name, src in _available().items():
+            A = sk.io.read(src)
+            for suffix in SUFFIXES:
+                for method, write in WRITERS.items():
+                    path = os.path.join(folder, f"{name}-{method}{suffix}")
+                    write(path, A)
+                    # accuracy before time: the file reads back exactly, by the other library
+                    back = (scipy.io.mmread(path) if method == "sparsekit"
+                            else sk.io.read(path))
+                    if not _same(back, A):
+                        raise AssertionError(f"{method} does not round-trip {name}{suffix}")
+                    sizes_on_disk[(name, suffix, method)] = os.path.getsize(path)
+                    os.unlink(path)
+        shutil.rmtree(folder, ignore_errors=True)
+        return sizes_on_disk
+
+    def setup(self, sizes_on_disk, matrix, suffix, method):
+        if (matrix, suffix, method) not in sizes_on_disk:
+            raise NotImplementedError(f"{matrix} not in the data directory")
+        self.A = sk.io.read(real_path(matrix))
+        self.folder = tempfile.mkdtemp(prefix="sparsekit-bench-io-")
+        self.path = os.path.join(self.folder, "out" + suffix)
+        self.write = WRITERS[method]
+
+    def teardown(self, sizes_on_disk, matrix, suffix, method):
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def time_write(self, sizes_on_disk, matrix, suffix, method):
+        self.write(self.path, self.A)
+
+    def peakmem_write(self, sizes_on_disk, matrix, suffix, method):
+        self.write(self.path, self.A)
+
+    def track_speedup(self, sizes_on_disk, matrix, suffix, method):
+        if method == "scipy.io.mmwrite":
+            return 1.0
+        anchor = WRITERS["scipy.io.mmwrite"]
+        return median_time(lambda: anchor(self.path, self.A)) / median_time(
+            lambda: self.write(self.path, self.A))
+
+    track_speedup.unit = "x (scipy.io.mmwrite time / this time)"
+
+    def track_file_bytes(self, sizes_on_disk, matrix, suffix, method):
+        return sizes_on_disk[(matrix, suffix, method)]
+
+    track_file_bytes.unit = "bytes"
+
+
+class Header:
+    """Read only the header (shape, entries, field, symmetry) of a real file."""
+
+    params = [MATRICES, ["sparsekit", "scipy.io.mminfo"]]
+    param_names = ["matrix", "method"]
+    rounds = 1
+
+    def setup(self, matrix, method):
+        self.path = str(real_path(matrix))
+        if method == "sparsekit":
+            self.info = sk.io.info
+            h = sk.io.info(self.path)
+            shape, entries = h.shape, h.nnz
+        else:
+            self.info = scipy.io.mminfo
+            rows, cols, entries, *_ = scipy.io.mminfo(self.path)
+            shape = (rows, cols)
+        # accuracy before time: the header agrees with the matrix read in full
+        A = sk.io.read(self.path)
+        if tuple(shape) != A.shape or not entries <= A.nnz <= 2 * entries:
+            raise AssertionError(f"{method} reads a wrong header for {matrix}")
+
+    def time_info(self, matrix, method):
+        self.info(self.path)

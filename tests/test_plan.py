@@ -1,0 +1,112 @@
+import importlib
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from threadpoolctl import threadpool_limits
+
+import sparsekit as sk
+from sparsekit.datasets import _poisson2d
+
+P = importlib.import_module("sparsekit.linalg.plan")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    sk.clear_cache()
+    with threadpool_limits(1, user_api="blas"):  # dense references: no thread contention
+        yield
+    sk.clear_cache()
+
+
+def _poisson3d(n):
+    T = sp.diags_array([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], offsets=[-1, 0, 1])
+    eye = sp.eye_array(n)
+    return sp.csr_array(sp.kron(sp.kron(T, eye), eye) + sp.kron(sp.kron(eye, T), eye)
+                        + sp.kron(sp.kron(eye, eye), T))
+
+
+def test_mesh_dimension_of_lattices():
+    assert P.mesh_dimension(_poisson2d(60)) == 2
+    assert P.mesh_dimension(_poisson3d(30)) == 3
+    path = sp.diags_array([-np.ones(999), 2 * np.ones(1000), -np.ones(999)], offsets=[-1, 0, 1])
+    assert P.mesh_dimension(path) == 1
+    assert P.mesh_dimension(_poisson2d(5)) is None  # too small to tell
+
+
+def test_small_goes_dense_with_reasons_and_memory():
+    p = sk.plan(_poisson2d(10))
+    assert (p.method, p.precond, p.backend) == ("dense", "none", "scipy")
+    assert any("crossover" in r for r in p.reasons)
+    assert p.memory["dense"] == 100 * 100 * 8
+    assert p.properties["symmetric"] and p.properties["positive_diagonal"]
+
+
+def test_cost_model_3d_plain_cg_2d_amg():
+    p3 = sk.plan(_poisson3d(64))
+    assert (p3.method, p3.precond) == ("cg", "none")
+    assert p3.properties["mesh_dimension"] == 3
+    assert p3.properties["predicted_cg_iterations"] < P.AMG_CG_EQUIV
+    p2 = sk.plan(_poisson2d(400))
+    assert (p2.method, p2.precond) == ("cg", "amg")
+    assert p2.properties["predicted_cg_iterations"] > P.AMG_CG_EQUIV
+    assert any("cost estimate" in r for r in p2.reasons)
+
+
+def test_mid_2d_spd_and_many_rhs_go_direct():
+    A = _poisson2d(100)
+    assert sk.plan(A).method == "direct"
+    big = _poisson2d(300)
+    assert sk.plan(big).method == "cg"
+    assert sk.plan(big, np.ones((big.shape[0], 10))).method == "direct"
+
+
+def test_cached_factorization_is_reported_and_reused():
+    A = _poisson2d(300)
+    assert sk.plan(A).properties["cached"]["factorization"] is False
+    sk.factorize(A)
+    p = sk.plan(A)
+    assert p.method == "direct" and p.properties["cached"]["factorization"]
+    assert any("cached" in r for r in p.reasons)
+
+
+def test_nonsymmetric_and_indefinite(real):
+    assert sk.plan(real("bayer10")).method == "direct"
+    A = -_poisson2d(200)
+    assert sk.plan(A).method == "minres"
+
+
+def test_laplacian_is_recognised():
+    G = _poisson2d(200)
+    W = sp.diags_array(G.diagonal()) - G  # grid adjacency
+    L = sp.csr_array(sp.diags_array(np.asarray(W.sum(axis=1)).ravel()) - W)
+    p = sk.plan(L)
+    assert p.properties["laplacian"] and p.method == "cg"
+    assert any("Laplacian" in r for r in p.reasons)
+
+
+def test_rectangular_and_operator():
+    A = sp.random_array((500, 40), density=0.1, rng=0)
+    assert sk.plan(A).method == "dense"
+    wide = sp.random_array((6000, 3000), density=0.001, rng=0)
+    assert sk.plan(wide).method == "lsmr"
+    op = spla.aslinearoperator(_poisson2d(5))
+    assert sk.plan(op).method == "gmres"
+
+
+def test_eigsh_task_delegates(monkeypatch):
+    from sparsekit.linalg import eigen
+
+    calls = {}
+
+    def fake(A, **kw):
+        calls.update(kw)
+        return sk.Plan("eigsh", "lobpcg", "amg", "scipy")
+
+    monkeypatch.setattr(eigen, "plan_eigsh", fake, raising=False)
+    p = sk.plan(_poisson2d(5), task="eigsh", k=3, sigma=0.5)
+    assert p.method == "lobpcg" and calls == {"k": 3, "which": "smallest", "sigma": 0.5,
+                                              "M": None}
+    with pytest.raises(sk.UnknownMethodError, match="solve"):
+        sk.plan(_poisson2d(5), task="svd")
