@@ -355,8 +355,24 @@ def test_auto_falls_back_and_says_so():
     r = sk.eigsh(A, k=6, which="largest", maxiter=1)
     assert r.method == "dense"
     assert any("arpack failed" in n for n in r.notes)
-    assert any("lobpcg: 6 of 6 pairs missed" in n for n in r.notes)
+    # n <= AUTO_DENSE_FALLBACK: dense is the safety net, tried before LOBPCG
+    assert not any("lobpcg" in n for n in r.notes)
     assert_values(r.values, ref[-6:], ref.max())
+    assert_pairs(r, A)
+
+
+def test_auto_bounds_arpack_on_a_clustered_spectrum():
+    # nos6's 20 smallest eigenvalues lie within 1e-4 of 1: shift-invert at 0 separates
+    # them badly (hundreds of restarts); auto gives ARPACK a bounded budget, then dense.
+    from sparsekit.linalg.eigen import AUTO_ARPACK_RESTARTS, AUTO_DENSE_FALLBACK
+
+    A = _matrix("nos6")
+    assert A.shape[0] <= AUTO_DENSE_FALLBACK and AUTO_ARPACK_RESTARTS < 100
+    ref = dense_spectrum("nos6")
+    r = sk.eigsh(A, k=20)
+    assert r.method == "dense"
+    assert any(n.startswith("shift_invert") for n in r.notes)
+    assert_values(r.values, ref[:20], np.abs(ref).max())
     assert_pairs(r, A)
 
 
