@@ -12,10 +12,11 @@
 # Idempotent: when everything already imports and mpiexec is there, it says so
 # and exits 0 in a second or two.  Needs root (or sudo) for apt-get.
 #
-# Measured on Debian 12, Python 3.11, 2 cores (see docs/mpi.md): apt about 1
-# minute, mpi4py + petsc4py + slepc4py about 2 minutes with CFLAGS="-O1 -g0"
-# (only the thin Cython wrappers are compiled; PETSc itself is Debian's
-# optimised library), about 30 s on a rerun with pip's wheel cache.
+# Measured on Debian 12, Python 3.11, 2 shared cores (see docs/mpi.md): apt
+# about 1 minute, then petsc4py + slepc4py compile with CFLAGS="-O1 -g0" (only
+# the thin Cython wrappers; PETSc itself is Debian's optimised library); a new
+# environment on the same machine takes about 1.5 minutes with pip's wheel
+# cache, and a rerun on an installed one about 2 s.
 #
 # Knobs (environment): PETSC_DIR, SLEPC_DIR (default: Debian's, found under
 # /usr/lib/petscdir and /usr/lib/slepcdir), PETSC4PY_VERSION, SLEPC4PY_VERSION
@@ -47,7 +48,9 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then
     SUDO="sudo"
 fi
-APT_PKGS="petsc-dev slepc-dev openmpi-bin"
+# libopenblas0-serial: PETSc's dense kernels (LU fronts, GAMG's coarse grid) otherwise
+# run on Debian's reference BLAS; the serial build does not fight the MPI ranks for cores.
+APT_PKGS="petsc-dev slepc-dev openmpi-bin libopenblas0-serial"
 missing=""
 for p in $APT_PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
@@ -115,10 +118,15 @@ say "pip install 'setuptools<70' wheel numpy into $PY"
 
 export CC=${CC:-mpicc}
 export CFLAGS="${CFLAGS:--O1 -g0}"
-# mpi4py from source against the system Open MPI (mpicc), so that mpi4py and
-# PETSc share one MPI library.
-say "building mpi4py against $(command -v mpicc) (CFLAGS=$CFLAGS)"
-"$PY" -m pip install -q --no-binary=mpi4py mpi4py
+# mpi4py's binary wheel loads the system MPI at run time (checked: 4.1.2 with
+# Debian's Open MPI 4.1.4, beside petsc4py); build from source against mpicc
+# only where the wheel cannot use the MPI found here.
+say "pip install mpi4py (binary wheel, uses the system MPI)"
+"$PY" -m pip install -q mpi4py
+if ! "$PY" -c "from mpi4py import MPI; MPI.Get_library_version()" >/dev/null 2>&1; then
+    say "the mpi4py wheel cannot use this MPI: building it against $(command -v mpicc)"
+    "$PY" -m pip install -q --force-reinstall --no-deps --no-binary=mpi4py mpi4py
+fi
 say "building petsc4py==$PETSC4PY_VERSION"
 "$PY" -m pip install -q --no-build-isolation "petsc4py==$PETSC4PY_VERSION"
 say "building slepc4py==$SLEPC4PY_VERSION"

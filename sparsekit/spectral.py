@@ -1,10 +1,11 @@
-"""Graph spectral methods on top of :func:`sparsekit.laplacian`, :func:`sparsekit.eigsh` and
-:func:`sparsekit.factorize`.
+"""Graph spectral methods on top of sparsekit's Laplacians, eigensolvers and factorizations.
 
-Every function takes a graph as anything :func:`sparsekit.laplacian` accepts (a
-networkx graph, a scipy sparse adjacency, edge arrays ``(rows, cols[, weights])``
-with ``n=``) or a Matrix Market path, plus ``weight=``, ``nodelist=``, ``n=``
-and ``symmetrize=`` as the builder takes them.  Edge weights are conductances
+Built on :func:`sparsekit.laplacian`, :func:`sparsekit.eigsh` and
+:func:`sparsekit.factorize`.  Every function takes a graph as anything
+:func:`sparsekit.laplacian` accepts (a networkx graph, a scipy sparse
+adjacency, edge arrays ``(rows, cols[, weights])`` with ``n=``) or a Matrix
+Market path, plus ``weight=``, ``nodelist=``, ``n=`` and ``symmetrize=`` as the
+builder takes them.  Edge weights are conductances
 (affinities): a heavier edge pulls its ends closer.  Results are indexed by
 node position (``nodelist`` order, or ``list(G)`` for networkx graphs).
 

@@ -121,7 +121,7 @@ def pagerank(graph, personalization=None, alpha=0.85, *, rtol=1e-10, weight="wei
     >>> import sparsekit as sk
     >>> x = sk.spectral.pagerank(nx.star_graph(3))
     >>> x.round(4)
-    array([0.4595, 0.1802, 0.1802, 0.1802])
+    array([0.4797, 0.1734, 0.1734, 0.1734])
     """
     alpha = float(alpha)
     if not 0 <= alpha < 1:

@@ -35,12 +35,12 @@ def _check_components(g: Graph, n_components: int, extra: int) -> int:
 
 def _eigenmap(g: Graph, k: int, normalized: bool, tol, method):
     """The k smallest eigenpairs, mapped back to the random-walk scaling when normalized."""
+    kind = "normalized" if normalized else "combinatorial"
+    p = smallest(g.laplacian(kind), k, tol=tol, method=method, null=g.null_space(kind),
+                 bound=g.spectral_bound(kind))
     if normalized:
-        p = smallest(g.laplacian("normalized"), k, tol=tol, method=method)
         d = g.degree
-        dd = np.sqrt(np.where(d > 0, d, 1.0))
-        return p.values, p.vectors / dd[:, None]
-    p = smallest(g.laplacian("combinatorial"), k, tol=tol, method=method)
+        return p.values, p.vectors / np.sqrt(np.where(d > 0, d, 1.0))[:, None]
     return p.values, p.vectors
 
 
@@ -117,14 +117,16 @@ def diffusion_map(graph, n_components=2, t=1.0, *, alpha=0.0, weight="weight", n
 
     Parameters
     ----------
+    graph : networkx graph, sparse adjacency, edge arrays or path
+        The graph (weights are affinities).
     n_components : int, default=2
         Number of coordinates (< n).
     t : float, default=1.0
         Diffusion time (>= 0); ``μ^t`` keeps the sign of ``μ``.
     alpha : float, default=0.0
         Density normalization exponent in [0, 1].
-
-    Other parameters are those of :func:`fiedler`; the graph must be connected.
+    weight, nodelist, n, symmetrize, tol, method
+        As in :func:`fiedler`.  The graph must be connected.
 
     Returns
     -------
@@ -235,6 +237,8 @@ def clustering(graph, n_clusters, *, assign="kmeans", random_state=None, n_init=
         k-means restarts; the lowest inertia wins.
     normalized : bool, default=True
         Use the normalized Laplacian.
+    weight, nodelist, n, symmetrize, tol, method
+        As in :func:`fiedler`.
 
     Returns
     -------

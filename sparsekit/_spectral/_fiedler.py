@@ -58,13 +58,15 @@ class FiedlerResult:
 
 
 def _pair(g: Graph, idx: np.ndarray | None, normalized: bool, tol, method) -> FiedlerResult:
-    L = g.laplacian("normalized" if normalized else "combinatorial")
+    kind = "normalized" if normalized else "combinatorial"
+    L = g.laplacian(kind)
     nodes = np.arange(g.n) if idx is None else idx
     if idx is not None:
         L = L[idx][:, idx]
     if len(nodes) == 1:
         return FiedlerResult(float("nan"), np.ones(1), 0.0, True, nodes, "trivial")
-    p = smallest(L, 2, tol=tol, method=method)
+    p = smallest(L, 2, tol=tol, method=method, null=g.null_space(kind, idx),
+                 bound=g.spectral_bound(kind, idx))
     v = flip_first(p.vectors[:, 1])
     v /= np.linalg.norm(v)
     return FiedlerResult(float(p.values[1]), v, float(p.residuals[1]),
@@ -185,7 +187,9 @@ def spectral_ordering(graph, normalized=False, *, weight="weight", nodelist=None
     --------
     >>> import networkx as nx
     >>> import sparsekit as sk
-    >>> G = nx.relabel_nodes(nx.path_graph(5), {0: 2, 1: 0, 2: 4, 3: 1, 4: 3})
+    >>> G = nx.Graph()
+    >>> G.add_nodes_from([3, 0, 4, 1, 2])  # a path 0-1-2-3-4, nodes inserted shuffled
+    >>> G.add_edges_from(nx.path_graph(5).edges)
     >>> [list(G)[i] for i in sk.spectral.spectral_ordering(G)]
     [0, 1, 2, 3, 4]
     """
@@ -208,12 +212,16 @@ def spectral_bisection(graph, normalized=False, *, split="sign", weight="weight"
 
     Parameters
     ----------
+    graph : networkx graph, sparse adjacency, edge arrays or path
+        The graph (must be connected).
+    normalized : bool, default=False
+        Use the normalized Laplacian.
     split : {"sign", "median"}, default="sign"
         ``"sign"``: part 1 holds the nodes with Fiedler entry >= 0 (networkx's
         rule); ``"median"``: part 1 holds the ``n // 2`` nodes with the largest
         entries (balanced halves).
-
-    Other parameters are those of :func:`fiedler`.
+    weight, nodelist, n, symmetrize, tol, method
+        As in :func:`fiedler`.
 
     Returns
     -------

@@ -35,6 +35,10 @@ DISCONNECTED = {
 }
 
 
+#: Most components whose null vectors are carried explicitly (n x MAX_NULL floats).
+MAX_NULL = 64
+
+
 def _is_networkx(graph) -> bool:
     return hasattr(graph, "adj") and hasattr(graph, "is_directed") and hasattr(graph, "nodes")
 
@@ -61,7 +65,7 @@ class Graph:
         return self.A.shape[0]
 
     @cached_property
-    def W(self) -> sp.csr_array:
+    def W(self) -> sp.csr_array:  # noqa: N802 - the matrix's name
         """Adjacency without self-loops (what the Laplacians use)."""
         W = sp.csr_array(self.A - sp.diags_array(self.A.diagonal(), format="csr"))
         W.eliminate_zeros()
@@ -93,6 +97,33 @@ class Graph:
         if kind not in self._cache:
             self._cache[kind] = sp.csr_array(build.laplacian(self.W, kind=kind))
         return self._cache[kind]
+
+    def null_space(self, kind: str, idx: np.ndarray | None = None) -> np.ndarray | None:
+        """Orthonormal null vectors of the Laplacian ``kind`` (of the subgraph ``idx``).
+
+        One per component: its indicator (``"combinatorial"``) or ``D^1/2`` times
+        it (``"normalized"``; an isolated node's is its unit vector).  ``None``
+        when there are more than ``MAX_NULL`` components (too many to carry).
+        """
+        if idx is None:
+            ncomp, labels = self.components
+            d = self.degree
+        else:
+            ncomp, labels, d = 1, np.zeros(len(idx), dtype=np.int64), self.degree[idx]
+        if ncomp > MAX_NULL:
+            return None
+        w = np.ones(len(labels)) if kind == "combinatorial" else np.sqrt(d)
+        w[w == 0] = 1.0
+        Y = np.zeros((len(labels), ncomp))
+        Y[np.arange(len(labels)), labels] = w
+        return Y / np.linalg.norm(Y, axis=0)
+
+    def spectral_bound(self, kind: str, idx: np.ndarray | None = None) -> float:
+        """An upper bound of the Laplacian's spectrum: 2, or 2 max degree (Gershgorin)."""
+        if kind == "normalized":
+            return 2.0
+        d = self.degree if idx is None else self.degree[idx]
+        return 2.0 * float(d.max()) if len(d) else 0.0
 
     def require_connected(self, what: str, hint: str = "pass its largest component") -> None:
         """Raise :class:`DisconnectedGraphError` unless the graph is connected."""

@@ -327,16 +327,18 @@ def kirchhoff_index(graph, *, method="auto", n_probes=200, random_state=None, we
 
     Parameters
     ----------
+    graph : networkx graph, sparse adjacency, edge arrays or path
+        The graph.  Weights are conductances; networkx's
+        ``effective_graph_resistance`` inverts them by default
+        (``invert_weight=True``).
     method : {"auto", "dense", "exact", "hutchinson"}, default="auto"
         How ``tr(L⁺)`` is computed.
     n_probes : int, default=200
         Probes of the Hutchinson estimate.
     random_state : int or numpy.random.Generator, optional
         Seed of the Hutchinson estimate.
-
-    Other parameters are those of :func:`fiedler`.  Weights are conductances;
-    networkx's ``effective_graph_resistance`` inverts them by default
-    (``invert_weight=True``).
+    weight, nodelist, n, symmetrize
+        As in :func:`fiedler`.
 
     See Also
     --------

@@ -83,7 +83,7 @@ PC_TYPES = {
     "amg": "gamg",
     "gamg": "gamg",
     "hypre": "hypre",  # BoomerAMG, where PETSc was built with hypre
-    "direct": "lu",  # a parallel LU (MUMPS where PETSc has it)
+    "direct": "lu",  # a parallel LU (SuperLU_dist or MUMPS, see _DIRECT_SOLVERS)
     "lu": "lu",
 }
 
@@ -93,6 +93,7 @@ EPS_METHODS = {
     "shift_invert": ("krylovschur", "sinvert"),
     "krylovschur": ("krylovschur", "shift"),
     "lanczos": ("krylovschur", "shift"),
+    "arpack": ("krylovschur", "shift"),  # the SciPy backend's name: SLEPc's Krylov-Schur
     "lobpcg": ("lobpcg", "precond"),
 }
 
@@ -103,10 +104,15 @@ EIG_PRECONDS = {
     "lu": "lu",
     "amg": "gamg",
     "jacobi": "jacobi",
+    "ilu": "bjacobi",
     "none": "none",
 }
 
-_WHICH = ("smallest", "largest")
+_WHICH = {
+    "smallest": "the k algebraically smallest eigenvalues",
+    "largest": "the k algebraically largest eigenvalues",
+    "nearest": "the k eigenvalues nearest to sigma",
+}
 
 # The shift for the smallest eigenvalues of a positive semidefinite matrix, relative
 # to its norm: close enough to 0 that the smallest eigenvalues stay well separated
@@ -317,9 +323,6 @@ class DistributedMatrix(spla.LinearOperator):
         y = self.local @ np.asarray(x, dtype=np.float64).ravel()
         return _allgather(_petsc(), y, self.shape[0])
 
-    def _adjoint(self):
-        return self  # only symmetric matrices are meaningful as operators here
-
     def __repr__(self) -> str:
         return (
             f"DistributedMatrix({self.shape[0]}x{self.shape[1]}, rows {self.start}:{self.stop} "
@@ -386,34 +389,35 @@ class _Distributed:
         self.mat = mat
         self.local = local
 
-    def facts(self, PETSc) -> dict:
-        """Symmetry, sign of the diagonal, and whether constants are in the null space."""
-        comm = PETSc.COMM_WORLD
-        if self.full is not None:
-            symmetric = _validate.is_symmetric(self.full)
-        else:
-            scale = max(self.mat.norm(PETSc.NormType.INFINITY), 1.0)
-            symmetric = bool(self.mat.isSymmetric(1e-10 * scale))
+    def facts(self, PETSc, symmetry: bool = True) -> dict:
+        """Sign of the diagonal, norm, zero row sums and (when asked) symmetry.
+
+        The symmetry test of a distributed matrix forms its transpose, so it
+        is skipped (``symmetric=None``) unless ``symmetry`` or the rows sum to
+        zero (a Laplacian, whose constant null vector is then attached).
+        """
         d = self.mat.getDiagonal()
-        posdiag = bool(d.min()[1] > 0) if self.n else True
-        nonnegdiag = bool(d.min()[1] >= 0) if self.n else True
+        dmin = d.min()[1] if self.n else 1.0
         d.destroy()
         anorm = float(self.mat.norm(PETSc.NormType.INFINITY))
         one = self.mat.createVecRight()
         one.set(1.0)
         row_sums = self.mat.createVecLeft()
         self.mat.mult(one, row_sums)
-        const_null = symmetric and anorm > 0 and row_sums.norm(PETSc.NormType.INFINITY) <= (
-            1e-12 * anorm
-        )
+        zero_rows = anorm > 0 and row_sums.norm(PETSc.NormType.INFINITY) <= 1e-12 * anorm
         for v in (one, row_sums):
             v.destroy()
-        del comm
+        symmetric = None
+        if symmetry or zero_rows:
+            if self.full is not None:
+                symmetric = _validate.is_symmetric(self.full)
+            else:
+                symmetric = bool(self.mat.isSymmetric(1e-10 * anorm))
         return {
             "symmetric": symmetric,
-            "positive_diagonal": posdiag,
-            "nonnegative_diagonal": nonnegdiag,
-            "constant_null_space": bool(const_null),
+            "positive_diagonal": bool(dmin > 0),
+            "nonnegative_diagonal": bool(dmin >= 0),
+            "constant_null_space": bool(zero_rows and symmetric),
             "norm_inf": anorm,
         }
 
@@ -511,6 +515,14 @@ def _libpetsc(PETSc):
         raise BackendError(f"cannot load {path} to check PETSc options: {exc}") from exc
 
 
+def _unused_error(lib: str, unused, prefix: str, what: str) -> BackendError:
+    names = ", ".join("-" + name for name in _shown(unused, prefix))
+    return BackendError(
+        f"{lib} did not use option(s) {names} for {what}; check the spelling (see the "
+        "KSP/PC/EPS/ST manual pages) or that the option applies to this method"
+    )
+
+
 def _petsc_error(exc, what: str, option_names=()) -> BackendError:
     """A BackendError for a PETSc error raised while doing ``what``."""
     code = getattr(exc, "ierr", None)
@@ -570,23 +582,33 @@ def _choose_solver(method: str, precond: str, facts: dict) -> tuple[str, str, li
     return method, precond, reasons
 
 
-def _direct_solver_type(PETSc) -> str | None:
-    """MUMPS, else SuperLU_dist, else PETSc's own (serial) LU."""
+# Parallel LU packages in order of preference.  MUMPS pivots (threshold partial
+# pivoting inside its fronts), so it is the one for indefinite and nonsymmetric
+# matrices; SuperLU_dist pivots statically (it hit a zero pivot on a shifted 1-D
+# Laplacian) but its triangular solves were much faster here (2 ranks, Debian's
+# PETSc 3.18: shift-invert on the Laplacian of luxembourg_osm, 114k rows, ~30
+# solves, 52.7 s of MUMPS MatSolve against 12.6 s), so it is the one for the
+# positive definite A - sigma I of the smallest eigenvalues.  See docs/mpi.md.
+_DIRECT_SOLVERS = {"general": ("mumps", "superlu_dist"), "definite": ("superlu_dist", "mumps")}
+
+
+def _direct_solver_type(PETSc, kind: str = "general") -> str | None:
+    """The first parallel LU package this PETSc has for ``kind``, else None (PETSc's own LU)."""
     has = getattr(PETSc.Sys, "hasExternalPackage", None)
-    for pkg in ("mumps", "superlu_dist"):
+    for pkg in _DIRECT_SOLVERS[kind]:
         if has is None or has(pkg):
             return pkg
     return None
 
 
-def _configure_pc(PETSc, pc, precond: str, size: int, symmetric: bool) -> str:
+def _configure_pc(PETSc, pc, precond: str, size: int, kind: str = "general") -> str:
     """Set the PC; return a description of what runs."""
     pc.setType(PC_TYPES[precond])
     if precond in ("direct", "lu"):
-        solver = _direct_solver_type(PETSc)
+        solver = _direct_solver_type(PETSc, kind)
         if solver is None and size > 1:
             raise BackendError(
-                "no parallel direct solver (MUMPS, SuperLU_dist) in this PETSc build"
+                "no parallel direct solver (SuperLU_dist, MUMPS) in this PETSc build"
             )
         if solver:
             pc.setFactorSolverType(solver)
@@ -646,7 +668,7 @@ def solve(
         The right-hand side(s), full length on every rank.
     method : {"auto", "cg", "minres", "gmres", "bicgstab", "direct"}, default="auto"
         KSP type (:data:`KSP_METHODS`): CG, MINRES, GMRES, BiCGStab (KSPBCGS),
-        or one application of a parallel LU (KSPPREONLY + PCLU with MUMPS).
+        or one application of a parallel LU (KSPPREONLY + PCLU with SuperLU_dist or MUMPS).
     precond : {"auto", "none", "jacobi", "ilu", "amg", "gamg", "hypre", "direct", "lu"}
         Default "auto".  PC type (:data:`PC_TYPES`); ``"amg"`` is PCGAMG, ``"hypre"`` BoomerAMG.
     rtol, atol : float, default=1e-8, 0.0
@@ -713,7 +735,12 @@ def solve(
         x0 = _validate.as_rhs(x0, n, "x0")
         if x0.shape != b.shape:
             raise ShapeError(f"x0 must have the shape of b {b.shape} (got {x0.shape})")
-    facts = dist.facts(PETSc)
+    facts = dist.facts(PETSc, symmetry=(method == "auto"))
+    if M is not None:
+        if method == "direct":
+            dist.destroy()
+            raise InputValueError("method='direct' takes no preconditioner M (got M)")
+        precond = "none"  # only to resolve the method; M replaces the PC below
     method, precond, reasons = _choose_solver(method, precond, facts)
 
     prefix = _new_prefix()
@@ -737,7 +764,7 @@ def solve(
             pc_desc = "user M"
             precond = "user"
         else:
-            pc_desc = _configure_pc(PETSc, pc, precond, comm.getSize(), facts["symmetric"])
+            pc_desc = _configure_pc(PETSc, pc, precond, comm.getSize())
         if method == "direct":
             ksp.setTolerances(max_it=1)
         else:
@@ -760,16 +787,6 @@ def solve(
         _clear_options(PETSc, option_names)
         what = f"setting up KSP {KSP_METHODS[method]} with PC {precond}"
         raise _petsc_error(exc, what, _shown(option_names, prefix)) from None
-    unused = _unused_options(PETSc, option_names)
-    _clear_options(PETSc, option_names)
-    if unused:
-        ksp.destroy()
-        dist.destroy()
-        raise BackendError(
-            "PETSc did not use option(s) " + ", ".join("-" + u[len(prefix):] for u in unused)
-            + f" for KSP {KSP_METHODS[method]} with PC {pc_desc}; check the name "
-            "(see the KSP/PC manual pages) or that it applies to this method"
-        )
     t_setup = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -813,18 +830,24 @@ def solve(
                     f"column {j}: {prefix_words}{words}; true relative residual "
                     f"{rnorm / bnorm if bnorm else rnorm:.3e}"
                 )
-            else:
-                reason_notes.append(f"PETSc: {words}") if j == 0 else None
+            elif j == 0:
+                reason_notes.append(f"PETSc: {words}")
             conv_all &= ok
             its = max(its, col_its)
             rel = max(rel, rnorm / bnorm if bnorm > 0 else rnorm)
             x_cols.append(_allgather(PETSc, xv.getArray(), n) if gather else xv.getArray().copy())
     except PETSc.Error as exc:
-        raise _petsc_error(exc, f"solving with KSP {KSP_METHODS[method]}") from None
+        what = f"solving with KSP {KSP_METHODS[method]}"
+        raise _petsc_error(exc, what, _shown(option_names, prefix)) from None
     finally:
+        # options such as ksp_view are only read by KSPSolve: judge them after it
+        unused = _unused_options(PETSc, option_names)
+        _clear_options(PETSc, option_names)
         for obj in (bv, xv, rv, ksp):
             obj.destroy()
         dist.destroy()
+    if unused:
+        raise _unused_error("PETSc", unused, prefix, f"KSP {KSP_METHODS[method]} with PC {pc_desc}")
     t_solve = time.perf_counter() - t1
 
     x = np.column_stack(x_cols) if b.ndim == 2 else x_cols[0]
@@ -890,7 +913,7 @@ def eigsh(
     """Symmetric eigenpairs with SLEPc's EPS, the matrix distributed by rows (collective).
 
     ``which="smallest"`` without ``sigma`` uses Krylov–Schur with shift-and-invert
-    (STSINVERT, a parallel LU by MUMPS) at a small negative shift when the
+    (STSINVERT, a parallel LU by SuperLU_dist or MUMPS) at a small negative shift when the
     diagonal is nonnegative (then the matrix is taken to be positive
     semidefinite, as Laplacians and stiffness matrices are); the constant
     null vector of a Laplacian is then simply the first pair (eigenvalue 0).
@@ -903,21 +926,23 @@ def eigsh(
         Real symmetric.
     k : int, default=6
         Number of eigenpairs.
-    which : {"smallest", "largest"}, default="smallest"
-        Which end of the spectrum (ignored when ``sigma`` is given).
+    which : {"smallest", "largest", "nearest"} or None, default="smallest"
+        Which eigenvalues; ``"nearest"`` (the default when ``sigma`` is given)
+        needs ``sigma``.
     sigma : float, optional
         Find the eigenvalues nearest ``sigma`` (shift-and-invert).
     M : sparse matrix or DistributedMatrix, optional
         SPD mass matrix of the generalized problem ``A v = λ M v``.
-    method : {"auto", "shift_invert", "krylovschur", "lanczos", "lobpcg"}, default="auto"
+    method : {"auto", "shift_invert", "krylovschur", "lanczos", "arpack", "lobpcg"}
+        Default "auto".
         :data:`EPS_METHODS`.
-    precond : {"auto", "direct", "lu", "amg", "jacobi", "none"}, default="auto"
-        How shift-and-invert's systems are solved (``"direct"``: MUMPS LU;
+    precond : {"auto", "direct", "lu", "amg", "jacobi", "ilu", "none"}, default="auto"
+        How shift-and-invert's systems are solved (``"direct"``: parallel LU;
         ``"amg"``: CG + GAMG to 1e-12) or LOBPCG's preconditioner.
     tol : float, optional
         SLEPc's relative tolerance and the backward-error bound each pair is
         judged against: ``‖A v − λ M v‖ ≤ tol·(‖A‖∞ + |λ|‖M‖∞)``; default
-        1e-10 for SLEPc and 1e-8 for the judgement.
+        1e-12 for SLEPc and 1e-8 for the judgement.
     maxiter : int, optional
         EPS iteration cap (SLEPc's default otherwise).
     v0 : ndarray, optional
@@ -949,8 +974,23 @@ def eigsh(
     SLEPc = _slepc()
     _validate.check_choice(method, EPS_METHODS, "method")
     _validate.check_choice(precond, EIG_PRECONDS, "precond")
-    if sigma is None:
-        _validate.check_choice(which, dict.fromkeys(_WHICH), "which")
+    if which is None:
+        which = "nearest" if sigma is not None else "smallest"
+    _validate.check_choice(which, _WHICH, "which")
+    if which == "nearest" and sigma is None:
+        raise InputValueError("which='nearest' needs sigma= (the target eigenvalue)")
+    if sigma is not None:
+        if which != "nearest" and which != "smallest":
+            raise InputValueError(
+                f"sigma={sigma!r} is only used with which='nearest' (got which={which!r})"
+            )
+        which = "nearest"
+        try:
+            sigma = float(sigma)
+        except (TypeError, ValueError):
+            raise InputValueError(f"sigma must be a real number (got {sigma!r})") from None
+        if not np.isfinite(sigma):
+            raise InputValueError(f"sigma must be finite (got {sigma!r})")
     comm = PETSc.COMM_WORLD
     t0 = time.perf_counter()
     dist = _Distributed(PETSc, A)
@@ -961,7 +1001,7 @@ def eigsh(
         raise InputValueError(f"k must be < n (got k={k}, n={n}); use a dense eigh for all pairs")
     if tol is not None:
         tol = _validate.nonnegative_float(tol, "tol")
-    eps_tol = tol if tol else 1e-10
+    eps_tol = tol if tol else 1e-12
     judge_tol = tol if tol else 1e-8
     if maxiter is not None:
         maxiter = _validate.positive_int(maxiter, "maxiter")
@@ -1004,6 +1044,12 @@ def eigsh(
                 "nonnegative diagonal); pass sigma=..."
             )
     eps_type, st_type = EPS_METHODS[method]
+    if method == "lobpcg" and which == "nearest":
+        dist.destroy()
+        raise InputValueError(
+            "method='lobpcg' finds the smallest or largest eigenvalues; for those nearest "
+            "sigma use method='shift_invert'"
+        )
     if precond == "auto":
         precond = "direct" if st_type == "sinvert" else ("jacobi" if method == "lobpcg" else "none")
 
@@ -1029,7 +1075,11 @@ def eigsh(
             spc = sksp.getPC()
             if precond in ("direct", "lu"):
                 sksp.setType("preonly")
-                _configure_pc(PETSc, spc, "direct", comm.getSize(), True)
+                definite = sigma is None and which == "smallest"  # A - shift I is SPD
+                desc = _configure_pc(
+                    PETSc, spc, "direct", comm.getSize(), "definite" if definite else "general"
+                )
+                notes.append(f"shift-invert solves: {desc}")
             else:
                 sksp.setType("cg" if precond == "amg" else "gmres")
                 spc.setType(EIG_PRECONDS[precond])
@@ -1069,16 +1119,6 @@ def eigsh(
         _clear_options(PETSc, option_names)
         what = f"setting up EPS {eps_type} with ST {st_type}"
         raise _petsc_error(exc, what, _shown(option_names, prefix)) from None
-    unused = _unused_options(PETSc, option_names)
-    _clear_options(PETSc, option_names)
-    if unused:
-        eps.destroy()
-        dist.destroy()
-        raise BackendError(
-            "SLEPc did not use option(s) " + ", ".join("-" + u[len(prefix):] for u in unused)
-            + f" for EPS {eps_type} with ST {st_type}; check the name (EPS/ST/KSP/PC "
-            "manual pages) or that it applies to this method"
-        )
     t_setup = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -1110,12 +1150,17 @@ def eigsh(
         for obj in (v, r, w):
             obj.destroy()
     except PETSc.Error as exc:
-        raise _petsc_error(exc, f"solving with EPS {eps_type}") from None
+        what = f"solving with EPS {eps_type}"
+        raise _petsc_error(exc, what, _shown(option_names, prefix)) from None
     finally:
+        unused = _unused_options(PETSc, option_names)
+        _clear_options(PETSc, option_names)
         eps.destroy()
         dist.destroy()
         if mdist is not None:
             mdist.destroy()
+    if unused:
+        raise _unused_error("SLEPc", unused, prefix, f"EPS {eps_type} with ST {st_type}")
     t_solve = time.perf_counter() - t1
 
     order = np.argsort(vals)

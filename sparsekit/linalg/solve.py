@@ -314,9 +314,12 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
     if backend == "auto":
         backend = "cupy" if type(A).__module__.split(".")[0] in ("cupy", "cupyx") else "scipy"
     if backend != "scipy":
+        # PETSc takes expert options (options=, gather=); the GPU backend takes none.
+        if backend == "cupy" and options:
+            raise InputValueError(f"backend='cupy' takes no options {sorted(options)}")
         return _other_backend(backend, A, b, method=method, precond=precond, rtol=rtol,
                               atol=atol, maxiter=maxiter, x0=x0, M=M, callback=callback,
-                              strict=strict)
+                              strict=strict, **options)
     if M is not None and precond not in ("auto", "none"):
         raise InputValueError(f"pass either M= or precond={precond!r}, not both")
     rtol = nonnegative_float(rtol, "rtol")
