@@ -8,6 +8,8 @@ the argument, show what was received and say what to do.
 
 from __future__ import annotations
 
+import warnings
+
 __all__ = [
     "SparsekitError",
     "ShapeError",
@@ -27,6 +29,7 @@ __all__ = [
     "NoConvergence",
     "ConvergenceWarning",
     "IllConditionedWarning",
+    "report_nonconvergence",
 ]
 
 
@@ -134,3 +137,15 @@ class IllConditionedWarning(UserWarning):
 
 class DataNotFoundError(SparsekitError, FileNotFoundError):
     """A file or a named dataset could not be found."""
+
+
+def report_nonconvergence(message: str, result, strict: bool, stacklevel: int = 3) -> None:
+    """The non-convergence policy, in one place.
+
+    ``strict=True`` raises :class:`NoConvergence` carrying the partial result;
+    otherwise a :class:`ConvergenceWarning` points at the caller of the public
+    function (``stacklevel`` counts this helper).
+    """
+    if strict:
+        raise NoConvergence(message, result)
+    warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel)

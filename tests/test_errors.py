@@ -41,3 +41,24 @@ def test_disconnected_graph_error_carries_components():
 def test_all_names_listed():
     for name in errors.__all__:
         assert hasattr(errors, name)
+
+
+def test_nonconvergence_policy_warns_at_the_callers_line_or_raises():
+    import warnings
+
+    import numpy as np
+
+    A = sk.poisson((30, 30))
+    b = np.ones(A.shape[0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = sk.solve(A, b, method="cg", precond="none", maxiter=2)
+    hits = [w for w in caught if issubclass(w.category, sk.ConvergenceWarning)]
+    assert hits and hits[0].filename == __file__
+    assert not r.converged and r.relative_residual > 1e-8
+    try:
+        sk.solve(A, b, method="cg", precond="none", maxiter=2, strict=True)
+    except sk.NoConvergence as exc:
+        assert exc.result.iterations == r.iterations
+    else:
+        raise AssertionError("strict=True did not raise")

@@ -26,7 +26,6 @@ import importlib.util
 import logging
 import sys
 import time
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,11 +34,10 @@ import scipy.sparse.linalg as spla
 from .. import _validate
 from ..errors import (
     BackendError,
-    ConvergenceWarning,
     InputValueError,
-    NoConvergence,
     NotSymmetricError,
     ShapeError,
+    report_nonconvergence,
 )
 from ..results import EigenResult, SolveResult
 
@@ -885,9 +883,7 @@ def _monitor(PETSc, callback, n):
 
 
 def _not_converged(result, message: str, strict: bool):
-    if strict:
-        raise NoConvergence(message, result=result)
-    warnings.warn(message, ConvergenceWarning, stacklevel=3)
+    report_nonconvergence(message, result, strict, stacklevel=5)
 
 
 # --------------------------------------------------------------------------

@@ -52,12 +52,12 @@ from .._validate import (
 )
 from ..errors import (
     BackendError,
-    ConvergenceWarning,
     DenseTooLargeError,
     InputValueError,
     NoConvergence,
     NotSPDError,
     SingularMatrixError,
+    report_nonconvergence,
 )
 from ..results import EigenResult, Plan, _fmt_bytes
 from . import _dense_eigh
@@ -878,9 +878,7 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
                f"{float(np.max(result.residuals)) if len(result.values) else float('nan'):.3e})"
                + ("" if len(result.values) == k else f"; only {len(result.values)} of k={k} "
                   "pairs found"))
-        if strict:
-            raise NoConvergence(msg, result)
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        report_nonconvergence(msg, result, strict, stacklevel=3)
     return result
 
 
@@ -1111,7 +1109,5 @@ def svds(A, k=6, *, method="auto", tol=None, maxiter=None, v0=None, strict=False
     if not result.all_converged:
         msg = (f"svds ({method}): {int(np.sum(~converged))} of {k} triplets missed the "
                f"tolerance {tol:g} (max residual {float(np.max(res)):.3e})")
-        if strict:
-            raise NoConvergence(msg, result)
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        report_nonconvergence(msg, result, strict, stacklevel=3)
     return result

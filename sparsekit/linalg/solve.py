@@ -44,15 +44,14 @@ from .._validate import (
 from ..backends import scipy_
 from ..errors import (
     BackendError,
-    ConvergenceWarning,
     IllConditionedWarning,
     InconsistentSystemError,
     InputValueError,
     MissingDependencyError,
-    NoConvergence,
     NotSPDError,
     NotSymmetricError,
     ShapeError,
+    report_nonconvergence,
 )
 from ..results import SolveResult
 from . import dense as _dense
@@ -459,9 +458,7 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         why = f"; {bad[0]}" if bad else ""
         msg = (f"{method} (precond {precond}) stopped at relative residual {rel:.3e} > "
                f"rtol={rtol:g} after {its} iterations{why}")
-        if strict:
-            raise NoConvergence(msg, result)
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        report_nonconvergence(msg, result, strict, stacklevel=3)
     return result
 
 

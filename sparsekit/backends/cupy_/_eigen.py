@@ -27,11 +27,10 @@ import scipy.sparse.linalg as spla
 from ..._validate import check_choice, positive_int
 from ...errors import (
     BackendError,
-    ConvergenceWarning,
     InputValueError,
-    NoConvergence,
     NotSymmetricError,
     SingularMatrixError,
+    report_nonconvergence,
 )
 from ...results import EigenResult
 from ._amg import DeviceAMG
@@ -352,7 +351,5 @@ def eigsh(A, *, k=6, which=None, sigma=None, M=None, method="auto", precond="aut
     if not result.all_converged:
         msg = (f"eigsh {method} ({ns.backend}): {int(np.sum(~converged))} of {k} pairs did "
                f"not reach tol={tol:g}·‖A‖₁ (largest residual {float(residuals.max()):.3e})")
-        if strict:
-            raise NoConvergence(msg, result)
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        report_nonconvergence(msg, result, strict, stacklevel=4)
     return result

@@ -8,18 +8,16 @@ namespace (‖b − A x‖ for every column), whatever the Krylov method reporte
 from __future__ import annotations
 
 import inspect
-import warnings
 
 import numpy as np
 
 from ..._validate import check_choice, is_converged
 from ...errors import (
     BackendError,
-    ConvergenceWarning,
     InconsistentSystemError,
     InputValueError,
-    NoConvergence,
     ShapeError,
+    report_nonconvergence,
 )
 from ...results import SolveResult
 from ._amg import DeviceAMG
@@ -319,7 +317,5 @@ def solve(A, b, *, method="auto", precond="auto", rtol=1e-8, atol=0.0, maxiter=N
     if not converged:
         msg = (f"{method} ({ns.backend}) did not converge: relative residual {rel:.3e} "
                f"after {iters} iterations (rtol={rtol:g}, atol={atol:g})")
-        if strict:
-            raise NoConvergence(msg, result)
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        report_nonconvergence(msg, result, strict, stacklevel=4)
     return result
