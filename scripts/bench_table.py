@@ -6,7 +6,7 @@ sparsekit row with each anchor row of the same case (same values of the other
 parameters).  The ratio is anchor time / sparsekit time, both asv medians: above
 1 means sparsekit is faster.  The summary has one line per benchmark, sparsekit
 variant and anchor: the geometric mean of the ratio over the cases, its range,
-and the largest case's times.  ``--full`` lists every case.
+and the times of the case the anchor took longest on.  ``--full`` lists every case.
 
 Rows are told apart by the ``method`` value (``asv_benchmarks/benchmarks/_common.py``
 states the convention): values starting with ``sparsekit``, ``sk.``, ``sparse-``
@@ -156,7 +156,7 @@ def summary(rows):
                       f"{min(r):.2f}–{max(r):.2f}", fmt_case(big[3]),
                       fmt_time(big[4]), fmt_time(big[5]), f"{big[6]:.2f}x"])
     header = ["benchmark", "sparsekit", "anchor", "cases", "ratio (geo. mean)", "range",
-              "largest case", "sparsekit", "anchor", "ratio"]
+              "anchor's slowest case", "sparsekit", "anchor", "ratio"]
     return header, table
 
 
@@ -193,7 +193,7 @@ def main(argv=None):
     rows = ratios(results, benchmarks)
     header, table = full(rows) if args.full else summary(rows)
     info = json.loads((Path(args.results) / machine / "machine.json").read_text())
-    commits = sorted({entry[2][:8] for entry in results.values()})
+    commits = sorted({results[row[0]][2][:8] for row in rows}) or ["?"]
     title = (f"sparsekit vs anchors: anchor time / sparsekit time (asv medians; >1 = sparsekit "
              f"faster); machine {machine} ({info.get('cpu', '?')}, {info.get('num_cpu', '?')} "
              f"cpus), commit {', '.join(commits)}")
