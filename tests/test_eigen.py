@@ -538,3 +538,23 @@ def test_options_only_with_petsc_backend():
     A = sk.poisson((10,))
     with pytest.raises(sk.InputValueError, match="backend='petsc'"):
         sk.eigsh(A, k=2, options={"eps_type": "krylovschur"})
+
+
+def test_auto_avoids_factorizing_a_small_world_graph():
+    # a random 6-regular graph is an expander: LU fill would be near dense
+    import scipy.sparse.linalg as spla
+
+    from sparsekit.linalg.eigen import AUTO_DENSE_FALLBACK
+
+    G = nx.random_regular_graph(6, AUTO_DENSE_FALLBACK + 200, seed=3)
+    L = sk.laplacian(G)
+    p = sk.plan(L, task="eigsh", k=5)
+    assert (p.method, p.precond) == ("lobpcg", "jacobi")
+    assert any("small-world" in r for r in p.reasons)
+    r = sk.eigsh(L, k=5)
+    assert r.method == "lobpcg" and r.all_converged
+    # independent reference: ARPACK on the largest eigenvalues of 12 I - L (Gershgorin bound)
+    shifted = 12.0 * sp.eye_array(L.shape[0]) - L
+    ref = np.sort(12.0 - spla.eigsh(shifted, k=5, which="LA", tol=1e-12)[0])
+    np.testing.assert_allclose(r.values, ref, atol=1e-7 * 12)
+    assert_pairs(r, L)

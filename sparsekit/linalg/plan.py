@@ -39,7 +39,7 @@ from . import precond as _precond
 from ._cache import CACHE, fingerprint
 from ._inspect import inspect_matrix
 
-__all__ = ["plan", "plan_solve", "mesh_dimension", "TASKS", "DENSE_MAX_N",
+__all__ = ["plan", "plan_solve", "mesh_dimension", "ball_sizes", "TASKS", "DENSE_MAX_N",
            "DENSE_LSTSQ_MAX_COLS", "DIRECT_MAX_N_2D", "DIRECT_MAX_N_NONSYM",
            "MANY_RHS", "C_CG", "AMG_CG_EQUIV"]
 
@@ -75,6 +75,33 @@ AMG_CG_EQUIV = 463
 _BYTES_PER_ENTRY = 12  # float64 value + int32 index
 
 
+def ball_sizes(A, radius: int) -> list[int]:
+    """Sizes of the breadth-first balls of radius 0..radius around the middle node.
+
+    Stops early when the ball stops growing (a component exhausted).  Each BFS
+    level is vectorised over its frontier.
+    """
+    C = sp.csr_array(A)
+    n = C.shape[0]
+    visited = np.zeros(n, dtype=bool)
+    frontier = np.array([n // 2])
+    visited[frontier] = True
+    sizes = [1]
+    indptr, indices = C.indptr, C.indices
+    for _ in range(radius):
+        starts = indptr[frontier]
+        lens = indptr[frontier + 1] - starts
+        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
+        nb = indices[offsets + np.arange(lens.sum())]
+        nb = np.unique(nb[~visited[nb]])
+        if nb.size == 0:
+            break
+        visited[nb] = True
+        frontier = nb
+        sizes.append(sizes[-1] + nb.size)
+    return sizes
+
+
 def mesh_dimension(A, radius: int = 10) -> float | None:
     """Estimate the dimension ``d`` of the mesh behind ``A`` from breadth-first ball growth.
 
@@ -89,25 +116,9 @@ def mesh_dimension(A, radius: int = 10) -> float | None:
     >>> mesh_dimension(_poisson2d(100))
     2.0
     """
-    C = sp.csr_array(A)
-    n = C.shape[0]
-    visited = np.zeros(n, dtype=bool)
-    frontier = np.array([n // 2])
-    visited[frontier] = True
-    sizes = [1]
-    indptr, indices = C.indptr, C.indices
-    for _ in range(radius):  # BFS levels (bounded), each vectorised over its frontier
-        starts = indptr[frontier]
-        lens = indptr[frontier + 1] - starts
-        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
-        nb = indices[offsets + np.arange(lens.sum())]
-        nb = np.unique(nb[~visited[nb]])
-        if nb.size == 0:
-            return None
-        visited[nb] = True
-        frontier = nb
-        sizes.append(sizes[-1] + nb.size)
-    if sizes[-1] >= n // 2:
+    n = A.shape[0]
+    sizes = ball_sizes(A, radius)
+    if len(sizes) <= radius or sizes[-1] >= n // 2:
         return None
     d = math.log2(sizes[radius] / sizes[radius // 2])
     return float(round(d + 0.2))
