@@ -36,3 +36,14 @@ def test_inspect_laplacian_and_components():
     assert not q.laplacian and q.diag_sign == "positive"
     r = inspect_matrix(sp.csr_array(np.triu(np.ones((4, 4)))))
     assert r.symmetric is False
+
+
+def test_single_thread_blas_limits_every_loaded_blas():
+    import scipy.linalg  # noqa: F401  (scipy's own OpenBLAS is loaded)
+    from threadpoolctl import threadpool_info
+
+    from sparsekit.linalg._threads import single_thread_blas
+
+    with single_thread_blas():
+        blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        assert blas and all(p["num_threads"] == 1 for p in blas)
