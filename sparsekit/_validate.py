@@ -40,6 +40,8 @@ __all__ = [
     "residual_norms",
     "is_converged",
     "describe",
+    "grid_shape",
+    "check_edge_array_options",
 ]
 
 
@@ -247,3 +249,30 @@ def is_converged(rnorm, bnorm, rtol: float, atol: float) -> bool:
     rnorm = np.asarray(rnorm, dtype=float)
     bnorm = np.asarray(bnorm, dtype=float)
     return bool(np.all(rnorm <= np.maximum(rtol * bnorm, atol)))
+
+
+def grid_shape(shape) -> tuple[int, ...]:
+    """A finite-difference grid shape: an int or a tuple of 1 to 3 positive ints."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise InputValueError(f"shape must be an int or a tuple of 1 to 3 ints "
+                              f"(got {shape!r})") from None
+    if not 1 <= len(shape) <= 3:
+        raise InputValueError(f"shape must have 1, 2 or 3 dimensions (got {shape!r})")
+    return tuple(positive_int(s, "shape") for s in shape)
+
+
+def check_edge_array_options(nodelist, symmetrize_mode, symmetrize) -> None:
+    """Edge arrays take neither ``nodelist=`` nor ``symmetrize=`` (graph builders)."""
+    if nodelist is not None:
+        raise InputValueError("nodelist applies to networkx graphs only; node ids "
+                              "of edge arrays are already 0..n-1")
+    if symmetrize_mode is not None:
+        raise InputValueError(
+            f"symmetrize={symmetrize!r} does not apply to edge arrays: they list "
+            "undirected edges, each mirrored (for directed edges build a sparse "
+            "adjacency and pass it with symmetrize=)"
+        )

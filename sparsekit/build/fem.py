@@ -23,7 +23,7 @@ from itertools import permutations
 import numpy as np
 import scipy.sparse as sp
 
-from .._validate import check_choice, describe, positive_int
+from .._validate import check_choice, describe, grid_shape, positive_int
 from ..errors import InputValueError, ShapeError
 from ._assemble import assemble_symmetric
 
@@ -54,19 +54,6 @@ BACKENDS = {"auto": "cupy when backend='cupy'", "scipy": "CPU", "cupy": "GPU"}
 # --------------------------------------------------------------------------
 # finite differences
 # --------------------------------------------------------------------------
-
-def _grid(shape):
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        shape = (shape,)
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        raise InputValueError(f"shape must be an int or a tuple of 1 to 3 ints "
-                              f"(got {shape!r})") from None
-    if not 1 <= len(shape) <= 3:
-        raise InputValueError(f"shape must have 1, 2 or 3 dimensions (got {shape!r})")
-    return tuple(positive_int(s, "shape") for s in shape)
-
 
 def _per_axis(value, ndim, name, default):
     if value is None:
@@ -145,7 +132,7 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
 
         return cupy_.poisson(shape, bc=bc, h=h, coeffs=coeffs, format=format, dtype=dtype,
                              rows=rows)
-    dims = _grid(shape)
+    dims = grid_shape(shape)
     nd = len(dims)
     hh = _per_axis(h, nd, "h", 1.0)
     aa = _per_axis(coeffs, nd, "coeffs", 1.0)
@@ -224,7 +211,7 @@ def poisson_eigenvalues(shape, k=None, bc="dirichlet", *, h=None, coeffs=None):
     True
     """
     check_choice(bc, BCS, "bc")
-    dims = _grid(shape)
+    dims = grid_shape(shape)
     hh = _per_axis(h, len(dims), "h", 1.0)
     aa = _per_axis(coeffs, len(dims), "coeffs", 1.0)
     total = np.zeros(())

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._validate import check_choice, describe, positive_int
+from .._validate import check_choice, check_edge_array_options, describe, positive_int
 from ..errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
 from ._assemble import assemble
 
@@ -152,15 +152,7 @@ def _graph_to_w(graph, *, weight, nodelist, n, symmetrize, dtype):
     """
     mode = _symmetrize_mode(symmetrize)
     if isinstance(graph, tuple):
-        if nodelist is not None:
-            raise InputValueError("nodelist applies to networkx graphs only; node ids "
-                                  "of edge arrays are already 0..n-1")
-        if mode is not None:
-            raise InputValueError(
-                f"symmetrize={symmetrize!r} does not apply to edge arrays: they list "
-                "undirected edges, each mirrored (for directed edges build a sparse "
-                "adjacency and pass it with symmetrize=)"
-            )
+        check_edge_array_options(nodelist, mode, symmetrize)
         rows, cols, w, n = _edge_arrays(graph, n, weight)
         return ("edges", rows, cols, w, n)
     if _is_networkx(graph):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..._validate import check_choice, positive_int
+from ..._validate import check_choice, check_edge_array_options, grid_shape, positive_int
 from ...errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
 from ._namespace import Namespace, resolve, to_device
 
@@ -104,15 +104,7 @@ def _graph_parts(ns, graph, *, weight, nodelist, n, symmetrize, dt):
                               "not a networkx graph; build it with backend='scipy' and "
                               "move it with sparsekit.backends.cupy_.to_device")
     if isinstance(graph, tuple):
-        if nodelist is not None:
-            raise InputValueError("nodelist applies to networkx graphs only; node ids "
-                                  "of edge arrays are already 0..n-1")
-        if mode is not None:
-            raise InputValueError(
-                f"symmetrize={symmetrize!r} does not apply to edge arrays: they list "
-                "undirected edges, each mirrored (for directed edges build a sparse "
-                "adjacency and pass it with symmetrize=)"
-            )
+        check_edge_array_options(nodelist, mode, symmetrize)
         r, c, w, n = _edge_arrays(ns, graph, n, weight)
         w = xp.ones(r.size, dtype=dt) if w is None else w.astype(dt)
         off = r != c  # undirected: mirror every edge but a self-loop
@@ -344,16 +336,7 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
     check_choice(bc, BCS, "bc")
     check_choice(format, FORMATS, "format")
     dt = _dtype(dtype)
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        shape = (shape,)
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise InputValueError(f"shape must be an int or a tuple of 1 to 3 ints "
-                              f"(got {shape!r})") from None
-    if not 1 <= len(dims) <= 3:
-        raise InputValueError(f"shape must have 1, 2 or 3 dimensions (got {shape!r})")
-    dims = tuple(positive_int(m, "shape") for m in dims)
+    dims = grid_shape(shape)
     nd = len(dims)
 
     def per_axis(value, name):
