@@ -53,6 +53,9 @@ def _run(method, A, b, rtol=1e-8):
 
 class _Solve:
     timeout = 600
+    number = 1  # one solve per sample: each takes seconds at the full sizes
+    repeat = (1, 3, 120.0)
+    warmup_time = 0
     anchor = "pyamg-sa-cg"
 
     def setup(self, n, method):
@@ -107,6 +110,9 @@ class ManyRHS:
     """50 right-hand sides on the 2-D Poisson."""
 
     timeout = 600
+    number = 1
+    repeat = (1, 3, 120.0)
+    warmup_time = 0
     params = [sizes(quick=[32], full=[256]), ["sparsekit-block", "sparsekit-loop", "spsolve-loop"]]
     param_names = ["grid", "method"]
 

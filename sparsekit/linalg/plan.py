@@ -41,7 +41,7 @@ from ._inspect import inspect_matrix
 
 __all__ = ["plan", "plan_solve", "mesh_dimension", "ball_sizes", "TASKS", "DENSE_MAX_N",
            "DENSE_LSTSQ_MAX_COLS", "DIRECT_MAX_N_2D", "DIRECT_MAX_N_NONSYM",
-           "MANY_RHS", "C_CG", "AMG_CG_EQUIV"]
+           "MANY_RHS", "REPEAT_DIRECT_MAX_N", "C_CG", "AMG_CG_EQUIV"]
 
 TASKS = {"solve": "linear systems (sk.solve)", "eigsh": "eigenpairs (sk.eigsh)"}
 
@@ -64,6 +64,11 @@ DIRECT_MAX_N_NONSYM = 200_000
 #: With at least this many right-hand sides a factorization is worth it (2-D-like matrices).
 #: Measured on 2-D Poisson 128x128: k = 2 took 0.115 s direct vs 0.172 s CG + reused AMG.
 MANY_RHS = 2
+#: Repeated solves / many right-hand sides switch to a factorization only up to this order
+#: at MANY_RHS; beyond it the threshold grows like sqrt(n / REPEAT_DIRECT_MAX_N) (2-D
+#: factorization time grows like n^1.5, an AMG solve like n).  Measured on 2-D Poisson:
+#: 256^2 factorization 0.97 s vs CG + AMG 0.86 s; 1024^2 factorization 54 s vs CG + AMG ~30 s.
+REPEAT_DIRECT_MAX_N = 70_000
 #: Plain-CG iterations ~= C_CG[d] * n**(1/d) * ln(2/rtol).  Measured: 2-D 0.098, 0.096;
 #: 3-D 0.129, 0.129.
 C_CG = {1: 0.1, 2: 0.097, 3: 0.129}
@@ -216,15 +221,17 @@ def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> 
         return Plan("solve", "minres", "none", "scipy", tuple(reasons), properties, memory)
     if d is not None:
         reasons.append(f"the mesh looks {int(d)}-dimensional (breadth-first ball growth)")
-    if nrhs >= MANY_RHS and (d is None or d <= 2) and not props.laplacian:
-        reasons.append(f"{nrhs} right-hand sides >= {MANY_RHS}: factorize once, solve the block")
+    need_rhs = MANY_RHS * math.sqrt(max(1.0, n / REPEAT_DIRECT_MAX_N))
+    if nrhs >= need_rhs and (d is None or d <= 2) and not props.laplacian:
+        reasons.append(f"{nrhs} right-hand sides >= {need_rhs:.0f}: factorize once, solve the "
+                       "block")
         return Plan("solve", "direct", "none", "scipy", tuple(reasons), properties, memory)
     if (d is None or d <= 2) and n <= DIRECT_MAX_N_2D and not props.laplacian:
         reasons.append(f"SPD-like, 2-D-like, n={n} <= {DIRECT_MAX_N_2D}: sparse Cholesky "
                        "(SuperLU, symmetric MMD ordering) beats CG + AMG here")
         return Plan("solve", "direct", "none", "scipy", tuple(reasons), properties, memory)
     if cached["amg"] and (d is None or d <= 2) and not props.laplacian \
-            and direct_bytes < 2 * 1024**3:
+            and n <= REPEAT_DIRECT_MAX_N and direct_bytes < 2 * 1024**3:
         reasons.append("this matrix was solved before (its AMG hierarchy is cached) and is "
                        "2-D-like: a factorization pays off over repeated solves")
         return Plan("solve", "direct", "none", "scipy", tuple(reasons), properties, memory)
