@@ -9,12 +9,13 @@ variant and anchor: the geometric mean of the ratio over the cases, its range,
 and the largest case's times.  ``--full`` lists every case.
 
 Rows are told apart by the ``method`` value (``asv_benchmarks/benchmarks/_common.py``
-states the convention): values starting with ``sparsekit`` or ``sk.`` are
-sparsekit's; values naming a third-party library or a baseline (``scipy...``,
-``numpy...``, ``pyamg...``, ``networkx...``, ``sklearn...``, ``skfem...``,
-``naive...``, ``loop...``, and ``dense...`` for the dense numpy.linalg path)
-are anchors; anything else (a backend name such as ``petsc_gamg`` or ``cupy``)
-is sparsekit's.
+states the convention): values starting with ``sparsekit``, ``sk.``, ``sparse-``
+(sparsekit's sparse paths beside its dense one) or ``petsc`` (the PETSc backend)
+are sparsekit's; every other value is an anchor.  A sparsekit variant named
+``sparsekit<sep>X`` is paired with the anchors whose names end in ``X`` where
+there are such (``sparsekit_K_and_M`` with ``scikit-fem_K_and_M``,
+``sparsekit-loop`` with ``spsolve-loop``), otherwise with every anchor; plain
+``sparsekit`` is paired with the anchors that no variant claims.
 
 Usage::
 
@@ -30,15 +31,34 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SPARSEKIT_PREFIXES = ("sparsekit", "sk.", "sk:")
-ANCHOR_PREFIXES = ("scipy", "numpy", "np.", "pyamg", "networkx", "nx.", "sklearn", "scikit",
-                   "skfem", "naive", "loop", "python", "dense")
+SPARSEKIT_PREFIXES = ("sparsekit", "sk.", "sk:", "sparse-", "petsc")
 
 
 def is_sparsekit(method):
     """Whether a ``method`` value names a sparsekit row (the rest are anchors)."""
-    m = str(method).lower()
-    return m.startswith(SPARSEKIT_PREFIXES) or not m.startswith(ANCHOR_PREFIXES)
+    return str(method).lower().startswith(SPARSEKIT_PREFIXES)
+
+
+def _variant(method):
+    """``sparsekit_K_and_M`` -> ``K_and_M``; ``sparsekit`` -> ``""``."""
+    m = str(method)
+    return m[len("sparsekit"):].lstrip("-_:.") if m.startswith("sparsekit") else ""
+
+
+def pairs(methods):
+    """(sparsekit method, anchor) pairs that compare like with like within one case."""
+    sks = [m for m in methods if is_sparsekit(m)]
+    anchors = [m for m in methods if not is_sparsekit(m)]
+    claimed = {_variant(s) for s in sks if _variant(s)}
+    out = []
+    for s in sks:
+        v = _variant(s)
+        if v:
+            mine = [a for a in anchors if str(a).endswith(v)]
+            out += [(s, a) for a in (mine or anchors)]
+        else:
+            out += [(s, a) for a in anchors if not any(str(a).endswith(c) for c in claimed)]
+    return out
 
 
 def _value(text):
@@ -49,7 +69,12 @@ def _value(text):
 
 
 def latest_results(results_dir, machine=None):
-    """(machine, result dict) of the most recent result file; machine defaults to the newest."""
+    """(machine, {benchmark: (values, params, commit)}) from one machine's result files.
+
+    The machine defaults to the one with the newest file.  Each benchmark's
+    entry comes from the newest file that has it, so a run of some benchmarks
+    (``asv run -b``) on a later commit updates those and keeps the others.
+    """
     files = []
     for d in sorted(p for p in Path(results_dir).iterdir() if p.is_dir()):
         if machine is not None and d.name != machine:
@@ -61,14 +86,22 @@ def latest_results(results_dir, machine=None):
     if not files:
         where = f" for machine {machine!r}" if machine else ""
         raise SystemExit(f"bench_table: no asv results{where} in {results_dir} (run `make bench`)")
-    _, _, name, data = max(files, key=lambda t: (t[0], t[1]))
-    return name, data
+    files.sort(key=lambda t: (t[0], t[1]))
+    name = files[-1][2]
+    merged = {}
+    for _, _, machine_name, data in files:
+        if machine_name != name:
+            continue
+        columns = data.get("result_columns", ["result", "params"])
+        for bench, entry in data.get("results", {}).items():
+            params = entry[columns.index("params")] if "params" in columns else []
+            merged[bench] = (entry[columns.index("result")], params, data.get("commit_hash", "?"))
+    return name, merged
 
 
-def cases(name, entry, columns, benchmarks):
+def cases(name, entry, benchmarks):
     """Yield (other_params, method, value) for one benchmark's stored results."""
-    values = entry[columns.index("result")]
-    params = entry[columns.index("params")] if "params" in columns else []
+    values, params, _ = entry
     names = benchmarks[name].get("param_names", [])
     if not params or "method" not in names:
         return
@@ -81,22 +114,18 @@ def cases(name, entry, columns, benchmarks):
 
 def ratios(results, benchmarks):
     """Rows: benchmark, sparsekit method, anchor, case, sparsekit time, anchor time, ratio."""
-    columns = results.get("result_columns", ["result", "params"])
     rows = []
-    for name in sorted(results.get("results", {})):
+    for name in sorted(results):
         if name not in benchmarks or not name.split(".")[-1].startswith("time_"):
             continue
         by_case = {}
-        for others, method, value in cases(name, results["results"][name], columns, benchmarks):
+        for others, method, value in cases(name, results[name], benchmarks):
             if value is not None and math.isfinite(value):
                 by_case.setdefault(others, {})[method] = value
         for others, times in by_case.items():
-            for sk_method, sk_time in times.items():
-                if not is_sparsekit(sk_method):
-                    continue
-                for anchor, anchor_time in times.items():
-                    if is_sparsekit(anchor) or sk_time <= 0:
-                        continue
+            for sk_method, anchor in pairs(list(times)):
+                sk_time, anchor_time = times[sk_method], times[anchor]
+                if sk_time > 0:
                     rows.append((name, sk_method, anchor, others, sk_time, anchor_time,
                                  anchor_time / sk_time))
     return rows
@@ -164,9 +193,10 @@ def main(argv=None):
     rows = ratios(results, benchmarks)
     header, table = full(rows) if args.full else summary(rows)
     info = json.loads((Path(args.results) / machine / "machine.json").read_text())
+    commits = sorted({entry[2][:8] for entry in results.values()})
     title = (f"sparsekit vs anchors: anchor time / sparsekit time (asv medians; >1 = sparsekit "
              f"faster); machine {machine} ({info.get('cpu', '?')}, {info.get('num_cpu', '?')} "
-             f"cpus), commit {results.get('commit_hash', '?')[:8]}")
+             f"cpus), commit {', '.join(commits)}")
     print(title)
     print(plain(header, table) if table else "(no benchmark with sparsekit and anchor rows)")
     if args.markdown:

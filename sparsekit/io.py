@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import stat
 import tempfile
 import zlib
 from dataclasses import dataclass
@@ -195,6 +196,21 @@ def _read_npz(p: Path, format: str):
         raise InputValueError(f"{str(p)!r} is not a sparsekit/scipy .npz matrix ({exc})") from None
 
 
+def new_file_mode(path: Path) -> int:
+    """Permissions for a file replacing ``path``: its own, else ``0o666 & ~umask``.
+
+    Atomic writes create a temporary file with :func:`tempfile.mkstemp`, which
+    is private (``0o600``); the renamed result should look like a file that
+    ``open(path, "w")`` made.
+    """
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mask = os.umask(0)  # the only way to read the umask; restored at once
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def _detect_symmetry(A) -> str:
     if A.shape[0] != A.shape[1]:
         return "general"
@@ -263,6 +279,7 @@ def write(path, A, *, symmetry: str = "auto", field: str | None = None,
         raise DataNotFoundError(f"cannot write {str(p)!r}: folder {str(folder)!r} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + suffix, dir=folder)
     os.close(fd)
+    os.chmod(tmp, new_file_mode(p))  # mkstemp makes 0o600; give what open() would
     try:
         if suffix == ".npz":
             if sp.issparse(A):

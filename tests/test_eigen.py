@@ -355,8 +355,24 @@ def test_auto_falls_back_and_says_so():
     r = sk.eigsh(A, k=6, which="largest", maxiter=1)
     assert r.method == "dense"
     assert any("arpack failed" in n for n in r.notes)
-    assert any("lobpcg: 6 of 6 pairs missed" in n for n in r.notes)
+    # n <= AUTO_DENSE_FALLBACK: dense is the safety net, tried before LOBPCG
+    assert not any("lobpcg" in n for n in r.notes)
     assert_values(r.values, ref[-6:], ref.max())
+    assert_pairs(r, A)
+
+
+def test_auto_bounds_arpack_on_a_clustered_spectrum():
+    # nos6's 20 smallest eigenvalues lie within 1e-4 of 1: shift-invert at 0 separates
+    # them badly (hundreds of restarts); auto gives ARPACK a bounded budget, then dense.
+    from sparsekit.linalg.eigen import AUTO_ARPACK_RESTARTS, AUTO_DENSE_FALLBACK
+
+    A = _matrix("nos6")
+    assert A.shape[0] <= AUTO_DENSE_FALLBACK and AUTO_ARPACK_RESTARTS < 100
+    ref = dense_spectrum("nos6")
+    r = sk.eigsh(A, k=20)
+    assert r.method == "dense"
+    assert any(n.startswith("shift_invert") for n in r.notes)
+    assert_values(r.values, ref[:20], np.abs(ref).max())
     assert_pairs(r, A)
 
 
@@ -493,9 +509,14 @@ def test_bad_choices_and_arguments():
         sk.eigsh(sp.random_array((5, 4), density=0.5, random_state=0), k=1)
 
 
-def test_backend_dispatch_without_the_backend():
+def test_backend_dispatch_without_the_backend(monkeypatch):
+    import sys
+
     A = ANALYTIC["path_400"][0]()
-    with pytest.raises(sk.SparsekitError):
+    # hide petsc4py (installed where the MPI tests run) so the missing-extra path is taken
+    monkeypatch.setitem(sys.modules, "petsc4py", None)
+    monkeypatch.setitem(sys.modules, "slepc4py", None)
+    with pytest.raises(sk.MissingDependencyError, match=r"sparsekit\[mpi\]"):
         sk.eigsh(A, k=2, backend="petsc")
 
 
@@ -511,3 +532,9 @@ def test_complex_hermitian_goes_dense_or_is_refused():
     np.testing.assert_allclose(res, r.residuals, rtol=1e-8, atol=1e-12)
     with pytest.raises(sk.InputValueError, match="complex Hermitian"):
         sk.eigsh(H, k=3, method="lobpcg")
+
+
+def test_options_only_with_petsc_backend():
+    A = sk.poisson((10,))
+    with pytest.raises(sk.InputValueError, match="backend='petsc'"):
+        sk.eigsh(A, k=2, options={"eps_type": "krylovschur"})

@@ -106,7 +106,7 @@ def test_eigsh_task_delegates(monkeypatch):
 
     monkeypatch.setattr(eigen, "plan_eigsh", fake, raising=False)
     p = sk.plan(_poisson2d(5), task="eigsh", k=3, sigma=0.5)
-    assert p.method == "lobpcg" and calls == {"k": 3, "which": "smallest", "sigma": 0.5,
+    assert p.method == "lobpcg" and calls == {"k": 3, "which": None, "sigma": 0.5,
                                               "M": None}
     with pytest.raises(sk.UnknownMethodError, match="solve"):
         sk.plan(_poisson2d(5), task="svd")

@@ -4,17 +4,18 @@
   ``sizes(quick=[...], full=[...])``.
 * The anchor runs in the same class as sparsekit, as one value of the
   ``method`` parameter, so the dashboard shows both side by side.  Name
-  sparsekit's rows ``"sparsekit"`` (or ``"sparsekit:<variant>"``, e.g.
-  ``"sparsekit:auto"``) and each anchor after what it calls
-  (``"scipy.cg"``, ``"pyamg"``, ``"networkx"``, ``"numpy.linalg"``):
-  ``scripts/bench_table.py`` pairs every ``sparsekit*`` row with every other
-  row of the same case and reports anchor time / sparsekit time.
+  sparsekit's rows ``"sparsekit"`` or ``"sparsekit-<variant>"`` (``sparse-...``
+  for sparsekit's sparse paths beside its dense one, ``petsc...`` for the PETSc
+  backend), and each anchor after what it calls (``"scipy-cg"``,
+  ``"pyamg-sa-cg"``, ``"networkx"``, ``"numpy-anchor"``, ``"dense"``):
+  ``scripts/bench_table.py`` pairs each sparsekit row with the anchors of the
+  same case (a variant ``sparsekit-X`` with the anchors ending in ``X``, where
+  there are such) and reports anchor time / sparsekit time from the ``time_*``
+  medians.
 * ``setup`` raises ``NotImplementedError`` to skip a combination (asv's rule).
 * ``track_*`` record iterations, the true residual and speed ratios, so a fast
-  wrong answer cannot look good.  Give each a ``unit`` attribute; name the
-  ratio ``track_speedup`` (anchor time / this method's time, so the anchor's own
-  row reads about 1 and a value above 1 means faster than the anchor):
-  ``scripts/bench_table.py`` builds the README table from those.
+  wrong answer cannot look good.  Give each a ``unit`` attribute that says
+  which way a ratio reads (e.g. ``"x (anchor time / this time)"``).
 * Real matrices come from ``sparsekit.datasets``; when ``SPARSEKIT_DATA`` is not
   set, the shared SuiteSparse folder beside the checkout is used (as in the
   tests' ``conftest.py``), and ``real`` skips a combination whose file is absent.

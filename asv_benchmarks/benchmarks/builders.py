@@ -49,7 +49,7 @@ class GraphLaplacian:
     """Edge arrays -> combinatorial Laplacian; (nodes, edges)."""
 
     params = [sizes(quick=[(2_000, 10_000)], full=[(100_000, 500_000), (1_000_000, 5_000_000)]),
-              ["sparsekit", "csgraph", "coo_bincount", "networkx"]]
+              ["sparsekit", "scipy.csgraph", "numpy.coo_bincount", "networkx"]]
     param_names = ["size", "method"]
     timeout = 600
 
@@ -60,8 +60,8 @@ class GraphLaplacian:
         r, c, w = _edges(n, m)
         self.fn = {
             "sparsekit": lambda: sk.laplacian((r, c, w), n=n),
-            "csgraph": lambda: _csgraph_laplacian(r, c, w, n),
-            "coo_bincount": lambda: _coo_bincount_laplacian(r, c, w, n),
+            "scipy.csgraph": lambda: _csgraph_laplacian(r, c, w, n),
+            "numpy.coo_bincount": lambda: _coo_bincount_laplacian(r, c, w, n),
             "networkx": lambda: _networkx_laplacian(r, c, w, n),
         }[method]
         if method == "sparsekit":
@@ -76,7 +76,7 @@ class GraphLaplacian:
 
 
 class GraphLaplacianSpeedup:
-    """csgraph time / sparsekit time (and networkx / sparsekit at 100,000 nodes)."""
+    """scipy.csgraph time / sparsekit time (``track_speedup``); networkx / sparsekit too."""
 
     params = [sizes(quick=[(2_000, 10_000)], full=[(100_000, 500_000), (1_000_000, 5_000_000)])]
     param_names = ["size"]
@@ -86,12 +86,12 @@ class GraphLaplacianSpeedup:
         self.n = size[0]
         self.edges = _edges(*size)
 
-    def track_speedup_vs_csgraph(self, size):
+    def track_speedup(self, size):
         r, c, w = self.edges
         return speedup(lambda: sk.laplacian((r, c, w), n=self.n),
                        lambda: _csgraph_laplacian(r, c, w, self.n))
 
-    track_speedup_vs_csgraph.unit = "x"
+    track_speedup.unit = "x"
 
     def track_speedup_vs_networkx(self, size):
         if self.n > 100_000:
@@ -107,7 +107,7 @@ class Poisson:
     """Finite-difference Poisson against SciPy's LaplacianNd and a kron sum."""
 
     params = [sizes(quick=[(64, 64), (16, 16, 16)], full=[(1000, 1000), (100, 100, 100)]),
-              ["sparsekit", "LaplacianNd", "kron"]]
+              ["sparsekit", "scipy.LaplacianNd", "scipy.kron"]]
     param_names = ["shape", "method"]
 
     def setup(self, shape, method):
@@ -125,9 +125,9 @@ class Poisson:
 
         self.fn = {
             "sparsekit": lambda: sk.poisson(shape),
-            "LaplacianNd": lambda: LaplacianNd(shape, boundary_conditions="dirichlet")
+            "scipy.LaplacianNd": lambda: LaplacianNd(shape, boundary_conditions="dirichlet")
             .tosparse().tocsr(),
-            "kron": kron,
+            "scipy.kron": kron,
         }[method]
         if method == "sparsekit":
             ref = LaplacianNd(shape, boundary_conditions="dirichlet").tosparse()
@@ -138,35 +138,29 @@ class Poisson:
 
 
 class P1Stiffness:
-    """P1 stiffness on unit_square(n): 2 n^2 triangles (n=1000: 2,000,000)."""
+    """P1 stiffness on unit_square(n): 2 n^2 triangles (n=1000: 2,000,000).
 
-    params = [sizes(quick=[60], full=[1000]),
-              ["sparsekit", "sparsekit_K_and_M", "scikit-fem", "scikit-fem_K_and_M",
-               "numpy_coo"]]
+    sparsekit's row is ``p1(mass="lumped")``: the stiffness, with the lumped
+    mass beside it costing one bincount.
+    """
+
+    params = [sizes(quick=[60], full=[1000]), ["sparsekit", "scikit-fem", "numpy.coo"]]
     param_names = ["n", "method"]
     timeout = 600
 
     def setup(self, n, method):
         points, cells = sk.fem.unit_square(n)
-        self.points, self.cells = points, cells
-        if method.startswith("scikit-fem"):
+        if method == "scikit-fem":
             import skfem
-            from skfem.models.poisson import laplace, mass
+            from skfem.models.poisson import laplace
 
             basis = skfem.Basis(skfem.MeshTri(points.T.copy(), cells.T.copy()),
                                 skfem.ElementTriP1())
-            if method == "scikit-fem":
-                self.fn = lambda: skfem.asm(laplace, basis)
-            else:
-                self.fn = lambda: (skfem.asm(laplace, basis), skfem.asm(mass, basis))
-        elif method == "numpy_coo":
+            self.fn = lambda: skfem.asm(laplace, basis)
+        elif method == "numpy.coo":
             self.fn = lambda: _numpy_coo_stiffness(points, cells)
-        elif method == "sparsekit":
-            # the stiffness; the lumped mass beside it is one bincount
-            self.fn = lambda: sk.fem.p1(points, cells, mass="lumped")
         else:
-            self.fn = lambda: sk.fem.p1(points, cells)
-        if method == "sparsekit":
+            self.fn = lambda: sk.fem.p1(points, cells, mass="lumped")
             K = self.fn()[0]
             ref = _numpy_coo_stiffness(points, cells)
             assert abs(K - ref).max() < 1e-12 * abs(ref).max()
@@ -175,6 +169,29 @@ class P1Stiffness:
         self.fn()
 
     def peakmem_p1(self, n, method):
+        self.fn()
+
+
+class P1StiffnessAndMass:
+    """P1 stiffness and consistent mass together on unit_square(n)."""
+
+    params = [sizes(quick=[60], full=[1000]), ["sparsekit", "scikit-fem"]]
+    param_names = ["n", "method"]
+    timeout = 600
+
+    def setup(self, n, method):
+        points, cells = sk.fem.unit_square(n)
+        if method == "scikit-fem":
+            import skfem
+            from skfem.models.poisson import laplace, mass
+
+            basis = skfem.Basis(skfem.MeshTri(points.T.copy(), cells.T.copy()),
+                                skfem.ElementTriP1())
+            self.fn = lambda: (skfem.asm(laplace, basis), skfem.asm(mass, basis))
+        else:
+            self.fn = lambda: sk.fem.p1(points, cells)
+
+    def time_p1(self, n, method):
         self.fn()
 
 
@@ -211,10 +228,10 @@ class P1Speedup:
         self.mine = lambda: sk.fem.p1(points, cells, mass="lumped")
         self.anchor = lambda: skfem.asm(laplace, basis)
 
-    def track_speedup_vs_scikit_fem(self, n):
+    def track_speedup(self, n):
         return speedup(self.mine, self.anchor)
 
-    track_speedup_vs_scikit_fem.unit = "x"
+    track_speedup.unit = "x"
 
 
 def _zipf_tokens(n_tokens, vocab, seed=0):
@@ -251,7 +268,7 @@ class Cooccurrence:
 
     params = [sizes(quick=[(20_000, 1_000), (200_000, 5_000)],
                     full=[(20_000, 1_000), (10_000_000, 50_000)]),
-              ["sparsekit", "coo_shifted_pairs", "naive_loop"]]
+              ["sparsekit", "numpy.coo_shifted_pairs", "naive_loop"]]
     param_names = ["size", "method"]
     timeout = 600
 
@@ -262,7 +279,7 @@ class Cooccurrence:
         t = _zipf_tokens(n_tokens, V)
         self.fn = {
             "sparsekit": lambda: sk.cooccurrence(t, 5, vocab_size=V),
-            "coo_shifted_pairs": lambda: _coo_shifted_pairs(t, 5, V),
+            "numpy.coo_shifted_pairs": lambda: _coo_shifted_pairs(t, 5, V),
             "naive_loop": lambda: _naive_loop(t, 5, V),
         }[method]
         if method == "sparsekit" and (QUICK or n_tokens <= 20_000):
@@ -286,8 +303,8 @@ class CooccurrenceSpeedup:
         self.t = _zipf_tokens(*size)
         self.V = size[1]
 
-    def track_speedup_vs_coo_shifted_pairs(self, size):
+    def track_speedup(self, size):
         return speedup(lambda: sk.cooccurrence(self.t, 5, vocab_size=self.V),
                        lambda: _coo_shifted_pairs(self.t, 5, self.V))
 
-    track_speedup_vs_coo_shifted_pairs.unit = "x"
+    track_speedup.unit = "x"

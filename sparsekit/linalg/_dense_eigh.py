@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from .._validate import as_matrix, check_choice, check_symmetric, nonnegative_float
 from ..errors import DenseTooLargeError, InputValueError, NotSPDError, ShapeError
 from ..results import EigenResult, _fmt_bytes
+from ._threads import threads_for
 
 __all__ = ["eigh", "dense_eigh_bytes", "DEFAULT_MAX_BYTES", "WHICH", "pair_residuals",
            "matrix_scale", "DEFAULT_TOL", "check_mass"]
@@ -184,8 +185,9 @@ def eigh(A, k=None, *, which="smallest", M=None, max_bytes=None, sigma=None, tol
         subset = [n - k, n - 1]
     t1 = time.perf_counter()
     try:
-        w, V = sla.eigh(Ad, Md, subset_by_index=subset, overwrite_a=True, overwrite_b=True,
-                        check_finite=False)
+        with threads_for(n):
+            w, V = sla.eigh(Ad, Md, subset_by_index=subset, overwrite_a=True,
+                            overwrite_b=True, check_finite=False)
     except np.linalg.LinAlgError as exc:
         if Md is not None:
             raise NotSPDError(

@@ -8,11 +8,12 @@ a Krylov loop only lose to thread synchronisation.
 
 from __future__ import annotations
 
+import contextlib
 from contextlib import contextmanager
 
 from threadpoolctl import threadpool_limits
 
-__all__ = ["single_thread_blas"]
+__all__ = ["single_thread_blas", "threads_for", "SINGLE_THREAD_MAX_N"]
 
 
 @contextmanager
@@ -20,3 +21,16 @@ def single_thread_blas():
     """Limit every BLAS thread pool to one thread inside the block."""
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+#: Dense matrices smaller than this are factorized with one BLAS thread, larger ones with
+#: all.  Measured here (busy 2-core machine, docs/crossover.md): a 256 x 256 Cholesky took
+#: 0.34-0.97 s with two OpenBLAS threads against 0.002 s with one; nos6 (675) eigh with
+#: subset_by_index 1.6 s against 0.08-0.10 s.  Thread start-up and spinning cost more than
+#: they give below about 1,000 unknowns even on an idle machine.
+SINGLE_THREAD_MAX_N = 1024
+
+
+def threads_for(n: int):
+    """One BLAS thread for a dense problem of order ``n < SINGLE_THREAD_MAX_N``, else all."""
+    return single_thread_blas() if n < SINGLE_THREAD_MAX_N else contextlib.nullcontext()

@@ -23,7 +23,6 @@ not do.
 
 from __future__ import annotations
 
-import contextlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -45,7 +44,7 @@ from ..errors import (
 )
 from ..results import SolveResult, _fmt_bytes
 from ._dense_eigh import eigh
-from ._threads import single_thread_blas
+from ._threads import threads_for
 
 __all__ = ["solve", "lstsq", "cholesky", "eigh", "svd", "CholeskyResult", "SVDResult",
            "DEFAULT_MAX_BYTES", "dense_nbytes"]
@@ -55,15 +54,6 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 
 _RCOND_WARN = 1e3  # warn when rcond < _RCOND_WARN * eps
 
-#: Matrices smaller than this are factorized with one BLAS thread, larger ones with all.
-#: Measured here (busy 2-core machine, docs/crossover.md): a 256 x 256 Cholesky took
-#: 0.34-0.97 s with two OpenBLAS threads against 0.002 s with one; thread start-up and
-#: spinning cost more than they give below about 1,000 unknowns even on an idle machine.
-SINGLE_THREAD_MAX_N = 1024
-
-
-def _threads_for(n: int):
-    return single_thread_blas() if n < SINGLE_THREAD_MAX_N else contextlib.nullcontext()
 
 
 def dense_nbytes(shape, dtype=np.float64) -> int:
@@ -145,7 +135,7 @@ def _warn_rcond(rcond, dtype, stacklevel=3):
 
 
 def _result(A, X, B, vec, rtol, atol, method, t_setup, t_solve, notes=()):
-    with _threads_for(A.shape[-1]):
+    with threads_for(A.shape[-1]):
         R = B - A @ X
     rnorm = np.linalg.norm(R, axis=-2)
     bnorm = np.linalg.norm(B, axis=-2)
@@ -226,7 +216,7 @@ def solve(A, b, *, rtol: float = 1e-8, atol: float = 0.0, assume_a: str = "auto"
         d = np.diagonal(A, axis1=-2, axis2=-1)
         use = "pos" if np.all(np.real(d) > 0) and _is_hermitian_stack(A) else "gen"
     strict = assume_a == "pos"
-    with _threads_for(A.shape[-1]):
+    with threads_for(A.shape[-1]):
         if A.ndim == 2:
             X, kind = _solve_2d(A, B, use, strict)
         else:
@@ -338,7 +328,7 @@ def lstsq(A, b, *, rtol: float = 1e-8, atol: float = 0.0, rcond: float | None = 
     A = _as_dense(A, "A", max_bytes)
     B, vec = _rhs(b, A)
     t0 = time.perf_counter()
-    with _threads_for(max(A.shape[-2:])):
+    with threads_for(max(A.shape[-2:])):
         if A.ndim == 2:
             X, _, rank, _ = sla.lstsq(A, B, cond=rcond, check_finite=False)
             ranks = f"rank {int(rank)} of {min(A.shape)}"
@@ -441,7 +431,7 @@ def cholesky(A, *, lower: bool = True, max_bytes: float | None = None) -> Choles
             "use sk.dense.solve"
         )
     try:
-        with _threads_for(A.shape[-1]):
+        with threads_for(A.shape[-1]):
             L = np.linalg.cholesky(A)
     except np.linalg.LinAlgError:
         raise NotSPDError(
@@ -505,7 +495,7 @@ def svd(A, *, full_matrices: bool = False, compute_uv: bool = True,
     array([3., 2., 1.])
     """
     A = _as_dense(A, "A", max_bytes)
-    with _threads_for(max(A.shape[-2:])):
+    with threads_for(max(A.shape[-2:])):
         if compute_uv:
             U, s, Vh = np.linalg.svd(A, full_matrices=full_matrices)
             return SVDResult(U, s, Vh)

@@ -238,7 +238,7 @@ def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> 
     return Plan("solve", "cg", "amg", "scipy", tuple(reasons), properties, memory)
 
 
-def plan(A, b=None, *, task: str = "solve", k: int = 6, which: str = "smallest", sigma=None,
+def plan(A, b=None, *, task: str = "solve", k: int = 6, which: str | None = None, sigma=None,
          M=None) -> Plan:
     """What ``method="auto"`` would do for ``A`` (and ``b``), with one-line reasons.
 

@@ -1,0 +1,10 @@
+"""The command line's private parts; :mod:`sparsekit.cli` is its face.
+
+``_output``   what a command prints: rich tables on stdout, one JSON object
+              with ``--json``, warnings and progress on stderr, MPI rank 0 only.
+``_files``    inputs (a file or a dataset name, edge lists, token files) and
+              atomic outputs (``--force``, output == input refused).
+``_app``      the click group, the options every command shares, and the
+              mapping of results and errors to exit codes 0/1/2.
+The remaining modules hold one command (or command group) each.
+"""

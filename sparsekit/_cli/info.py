@@ -1,0 +1,166 @@
+"""``sparsekit info``: what a matrix file holds, and what ``auto`` would do with it."""
+
+from __future__ import annotations
+
+import time
+
+import click
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
+
+from .. import io
+from ..linalg._inspect import inspect_matrix
+from ._app import cli, command
+from ._files import Source, atomic_path, check_output, read_matrix, resolve
+from ._output import Output, fmt_bytes, fmt_float, kv_table
+from ._plans import plan_rows, plans_for
+
+__all__ = ["info", "matrix_stats"]
+
+
+def matrix_stats(A, *, header: io.MatrixInfo | None = None) -> dict:
+    """Everything ``info`` reports about a matrix (plain values, JSON-ready)."""
+    stats: dict = {"shape": list(A.shape), "dtype": str(A.dtype)}
+    if header is not None:
+        stats["header"] = {"format": header.format, "field": header.field,
+                           "symmetry": header.symmetry, "entries": header.nnz}
+    m, n = A.shape
+    itemsize = np.dtype(A.dtype).itemsize
+    stats["memory_dense"] = int(m * n * itemsize)
+    if not sp.issparse(A):
+        stats["sparse"] = False
+        stats["nnz"] = int(np.count_nonzero(A))
+        stats["density"] = stats["nnz"] / (m * n) if m * n else 0.0
+        stats["memory"] = int(A.nbytes)
+        return stats
+    C = sp.csr_array(A)
+    stats["sparse"] = True
+    stats["nnz"] = int(C.nnz)
+    stats["density"] = C.nnz / (m * n) if m * n else 0.0
+    stats["memory"] = int(C.data.nbytes + C.indices.nbytes + C.indptr.nbytes)
+    lengths = np.diff(C.indptr)
+    stats["row_lengths"] = {
+        "min": int(lengths.min()) if m else 0,
+        "mean": float(lengths.mean()) if m else 0.0,
+        "median": float(np.median(lengths)) if m else 0.0,
+        "max": int(lengths.max()) if m else 0,
+        "empty_rows": int(np.count_nonzero(lengths == 0)),
+    }
+    if m == n:
+        # Integer matrices are inspected as floats, as the solvers will see them.
+        props = inspect_matrix(C.astype(np.float64) if C.dtype.kind in "biu" else C,
+                               components=False)
+        d = C.diagonal()
+        stats["square"] = True
+        stats["symmetric"] = bool(props.symmetric)
+        stats["diagonal"] = {"sign": props.diag_sign,
+                             "zeros": int(np.count_nonzero(d == 0))}
+        stats["laplacian"] = bool(props.laplacian)
+        # Weak components of the pattern: the components of A + A^T.
+        pattern = sp.csr_array((np.ones(C.nnz), C.indices, C.indptr), shape=C.shape)
+        stats["components"] = int(csgraph.connected_components(
+            pattern, directed=True, connection="weak", return_labels=False))
+    else:
+        stats["square"] = False
+    return stats
+
+
+def _stats_rows(stats: dict, src: Source) -> list[tuple[str, str]]:
+    rows = [("file", str(src.path) if src.path is not None else "(generated on demand)")]
+    if src.dataset is not None:
+        rows.append(("dataset", src.dataset))
+    h = stats.get("header")
+    if h:
+        rows.append(("header", f"{h['format']} {h['field']} {h['symmetry']} "
+                               f"({h['entries']:,} entries listed)"))
+    m, n = stats["shape"]
+    rows.append(("shape", f"{m:,} x {n:,}  ({stats['dtype']})"))
+    rows.append(("nonzeros", f"{stats['nnz']:,} stored, density {fmt_float(stats['density'])}"))
+    if not stats["sparse"]:
+        rows.append(("memory", f"{fmt_bytes(stats['memory'])} (dense array)"))
+        return rows
+    r = stats["row_lengths"]
+    rows.append(("row lengths", f"min {r['min']}, median {r['median']:g}, mean "
+                                f"{r['mean']:.3g}, max {r['max']}"
+                 + (f"; {r['empty_rows']} empty rows" if r["empty_rows"] else "")))
+    if stats["square"]:
+        d = stats["diagonal"]
+        rows.append(("diagonal", d["sign"] + (f" ({d['zeros']} zeros)" if d["zeros"] else "")))
+        rows.append(("symmetric", "yes (checked numerically, rtol 1e-10)" if stats["symmetric"]
+                     else "no (checked numerically, rtol 1e-10)"))
+        rows.append(("Laplacian", "yes: symmetric, off-diagonal <= 0, zero row sums"
+                     if stats["laplacian"] else "no"))
+        rows.append(("components", f"{stats['components']:,} (connected components of the "
+                                   "pattern)"))
+    ratio = stats["memory_dense"] / stats["memory"] if stats["memory"] else float("inf")
+    rows.append(("memory", f"sparse (CSR) {fmt_bytes(stats['memory'])}, dense "
+                           f"{fmt_bytes(stats['memory_dense'])} ({ratio:,.0f}x)"))
+    return rows
+
+
+def _spy(path, A, title: str) -> None:
+    from .._validate import optional_import
+
+    figure = optional_import("matplotlib.figure", "plot", "--spy")
+    fig = figure.Figure(figsize=(6, 6), dpi=100)
+    ax = fig.add_subplot()
+    nnz = A.nnz if sp.issparse(A) else np.count_nonzero(A)
+    ax.spy(A, markersize=max(0.05, min(4.0, 2e3 / max(nnz, 1) ** 0.5)), color="k")
+    ax.set_title(title, fontsize=10)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "png")
+
+
+@command(cli, "info")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--plan/--no-plan", "with_plan", default=True, show_default=True,
+              help="Show the plan `auto` would follow for solve and eigsh.")
+@click.option("--spy", "spy", type=click.Path(dir_okay=False), default=None,
+              help="Draw the sparsity pattern to this image (.png, .pdf, .svg; needs matplotlib).")
+@click.option("--force", is_flag=True, help="Allow an output path equal to an input.")
+def info(out: Output, files, with_plan, spy, force):
+    r"""Shape, entries, symmetry, structure, memory and the automatic plan of matrices.
+
+    \b
+    Examples:
+      sparsekit info bcsstk09.mtx
+      sparsekit info *.mtx --no-plan --json
+      sparsekit info karate.mtx --spy karate.png
+    """
+    sources = [resolve(f) for f in files]
+    spy_path = None
+    if spy is not None:
+        if len(sources) != 1:
+            raise click.UsageError("--spy draws one matrix; give exactly one FILE")
+        spy_path = check_output(spy, sources, force=force,
+                                suffixes=(".png", ".pdf", ".svg"), what="--spy image")
+    reports = []
+    for src in sources:
+        t0 = time.perf_counter()
+        header = None
+        if src.path is not None and src.path.name.lower().endswith((".mtx", ".mtx.gz")):
+            header = io.info(src.path)
+        A = read_matrix(src)
+        t_read = time.perf_counter() - t0
+        stats = matrix_stats(A, header=header)
+        stats["file"] = str(src.path) if src.path is not None else None
+        stats["dataset"] = src.dataset
+        stats["read_seconds"] = t_read
+        plans = plans_for(A, stats) if with_plan and A.shape[1] > 1 else {}
+        stats["plans"] = {task: p.as_dict() for task, p in plans.items()}
+        reports.append(stats)
+        rows = _stats_rows(stats, src)
+        for task, p in plans.items():
+            rows += plan_rows(task, p)
+        out.print(kv_table(rows))
+        out.print()
+        kind = ("symmetric" if stats.get("symmetric") else
+                "nonsymmetric" if stats.get("square") else "rectangular")
+        if out.quiet:
+            m, n = stats["shape"]
+            out.summary(f"{src.label}: {m} x {n}, {stats['nnz']} nonzeros, {kind}")
+        if spy_path is not None:
+            _spy(spy_path, A, src.label)
+            out.wrote(spy_path, "spy")
+    out.set(files=reports)

@@ -1,0 +1,308 @@
+"""``sparsekit spectral fiedler|embedding|clustering|resistance`` on graph files."""
+
+from __future__ import annotations
+
+import click
+import numpy as np
+import scipy.sparse as sp
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+import sparsekit as sk
+
+from ..errors import InputValueError
+from ._app import EXIT_NOT_CONVERGED, cli, command, group
+from ._files import Graph, check_output, read_edge_list, read_graph, resolve, write_csv
+from ._output import Output, fmt_float, fmt_sci
+
+__all__ = ["spectral_group"]
+
+
+@group(cli, "spectral")
+def spectral_group():
+    r"""Graph spectral methods: Fiedler vector, embedding, clustering, resistance.
+
+    GRAPH is an adjacency matrix (.mtx, .mtx.gz, .npz, or a dataset name) or an
+    edge list (.csv, .tsv, .txt: source, target, optional weight per line, each
+    undirected edge once; integer ids from 0, or any labels, numbered in sorted
+    order).  Weights are conductances: a heavier edge pulls its ends closer.
+
+    \b
+    Examples:
+      sparsekit spectral fiedler karate.mtx -o fiedler.csv
+      sparsekit spectral embedding roads.csv -n 2 -o xy.csv
+      sparsekit spectral clustering karate.mtx --n-clusters 2 --assign cluster_qr
+      sparsekit spectral resistance karate.mtx --pair 0 33 --pair 0 1
+    """
+
+
+
+def graph_options(f):
+    """The graph reading options shared by the spectral commands."""
+    f = click.option("--symmetrize", is_flag=True,
+                     help="Make a directed edge list undirected (A + Aᵀ).")(f)
+    f = click.option("--header/--no-header", "header", default=None,
+                     help="Whether an edge list's first line is a header (default: guessed).")(f)
+    f = click.option("--force", is_flag=True, help="Allow an output path equal to an input.")(f)
+    f = click.option("-o", "--output", "csv_out", type=click.Path(dir_okay=False), default=None,
+                     help="Write the per-node result here (.csv).")(f)
+    return click.argument("graph_file", metavar="GRAPH")(f)
+
+
+def _prepare(out: Output, graph_file, csv_out, force, header, symmetrize):
+    src = resolve(graph_file)
+    target = csv_out and check_output(csv_out, [src], force=force, suffixes=(".csv",),
+                                      what="-o")
+    g = read_graph(src, header=header, symmetrize=symmetrize)
+    out.set(file=str(src.path) if src.path else None, dataset=src.dataset, n=g.n)
+    return g, target
+
+
+def _node_column(g: Graph):
+    return g.labels if g.labels is not None else np.arange(g.n)
+
+
+def _write_nodes(out: Output, target, g: Graph, columns: dict, what: str) -> None:
+    if target and out.rank == 0:
+        write_csv(target, {"node": _node_column(g), **columns})
+        out.wrote(target, what)
+
+
+def _labels(g: Graph, idx):
+    """Node names for printing: labels of an edge list, else the integer ids."""
+    return g.labels[idx] if g.labels is not None else np.asarray(idx)
+
+
+@command(spectral_group, "fiedler")
+@graph_options
+@click.option("--normalized", is_flag=True, help="Use the normalized Laplacian.")
+@click.option("--components", "per_component", is_flag=True,
+              help="For a disconnected graph: one Fiedler pair per component (else exit 2).")
+@click.option("--method", default="auto", show_default=True,
+              help="Eigensolver (sk.eigsh's method).")
+def fiedler(out: Output, graph_file, csv_out, force, header, symmetrize, normalized,
+            per_component, method):
+    r"""The Fiedler value and vector (algebraic connectivity) of a graph.
+
+    The vector's sign is fixed (its first clearly nonzero entry is positive);
+    its sign pattern is the spectral bisection.  Exit 1 if the eigensolver did
+    not converge.
+
+    \b
+    Examples:
+      sparsekit spectral fiedler karate.mtx
+      sparsekit spectral fiedler edges.csv --normalized -o fiedler.csv --json
+      sparsekit spectral fiedler Erdos971.mtx --components
+    """
+    g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
+    try:
+        res = sk.spectral.fiedler(g.adjacency, normalized=normalized, method=method,
+                                  disconnected="components" if per_component else "raise")
+    except sk.DisconnectedGraphError as exc:
+        raise sk.DisconnectedGraphError(f"{g.source.label}: {exc} (on the command line: "
+                                        "--components)", exc.n_components) from None
+    parts = res if isinstance(res, tuple) else (res,)
+    vector = np.full(g.n, np.nan)
+    component = np.zeros(g.n, dtype=np.int64)
+    kind = "normalized" if normalized else "combinatorial"
+    out.print(Text(f"{g.source.label}: {g.n:,} nodes, {kind} Laplacian"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("component", "nodes", "Fiedler value", "residual", "split (<0 / >=0)",
+                "method"):
+        t.add_column(col, justify="left" if col == "method" else "right")
+    report = []
+    for c, f in enumerate(parts):
+        nodes = np.asarray(f.nodes)
+        vector[nodes] = np.asarray(f.vector)
+        component[nodes] = c
+        report.append({"value": f.value, "residual": f.residual, "converged": f.converged,
+                       "nodes": int(nodes.size), "method": f.method,
+                       "first_node": _labels(g, nodes[:1]).tolist()[0]})
+    # the largest components first: singletons have no Fiedler pair (nan)
+    order = sorted(range(len(parts)), key=lambda c: -len(parts[c].nodes))
+    for c in order[:20]:
+        f = parts[c]
+        neg = int(np.count_nonzero(np.asarray(f.vector) < 0))
+        t.add_row(str(c), f"{len(f.nodes):,}", f"{f.value:.12g}", fmt_sci(f.residual),
+                  f"{neg:,} / {len(f.nodes) - neg:,}", Text(f.method))
+    if len(parts) > 20:
+        t.add_row("...", f"{len(parts) - 20} more", "", "", "", "")
+    ok = all(f.converged for f in parts)
+    out.set(normalized=normalized, components=report, vector=vector,
+            value=report[0]["value"] if len(parts) == 1 else None)
+    out.print(t)
+    if out.quiet:
+        out.summary("Fiedler value" + ("s " if len(parts) > 1 else " ")
+                    + ", ".join(f"{f.value:.12g}" for f in parts[:20]))
+    columns = {"fiedler": vector}
+    if per_component:
+        columns["component"] = component
+    _write_nodes(out, target, g, columns, "fiedler vector")
+    return 0 if ok else EXIT_NOT_CONVERGED
+
+
+@command(spectral_group, "embedding")
+@graph_options
+@click.option("-n", "--n-components", type=click.IntRange(min=1), default=2,
+              show_default=True, help="Embedding dimension.")
+@click.option("--normalized/--unnormalized", default=True, show_default=True,
+              help="Normalized Laplacian (scikit-learn's convention) or L = D − W.")
+@click.option("--allow-disconnected", is_flag=True,
+              help="Embed a disconnected graph anyway (else exit 2).")
+def embedding(out: Output, graph_file, csv_out, force, header, symmetrize, n_components,
+              normalized, allow_disconnected):
+    r"""The Laplacian-eigenmap embedding of a graph's nodes (scikit-learn's conventions).
+
+    \b
+    Examples:
+      sparsekit spectral embedding fe_4elt2.mtx -n 2 -o xy.csv
+    """
+    g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
+    try:
+        X = np.asarray(sk.spectral.embedding(
+            g.adjacency, n_components=n_components, normalized=normalized,
+            disconnected="allow" if allow_disconnected else "raise"))
+    except sk.DisconnectedGraphError as exc:
+        raise sk.DisconnectedGraphError(f"{g.source.label}: {exc} (on the command line: "
+                                        "--allow-disconnected)", exc.n_components) from None
+    if X.ndim == 1:
+        X = X[:, None]
+    out.set(n_components=n_components, normalized=normalized, embedding=X)
+    out.print(Text(f"{g.source.label}: {g.n:,} nodes in {X.shape[1]} dimensions"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("coordinate", "min", "max", "std"):
+        t.add_column(col, justify="right")
+    for j in range(X.shape[1]):
+        t.add_row(f"x{j}", fmt_float(X[:, j].min()), fmt_float(X[:, j].max()),
+                  fmt_float(X[:, j].std()))
+    out.print(t)
+    if out.quiet:
+        out.summary(f"{g.n} nodes embedded in {X.shape[1]} dimensions")
+    _write_nodes(out, target, g, {f"x{j}": X[:, j] for j in range(X.shape[1])}, "embedding")
+
+
+@command(spectral_group, "clustering")
+@graph_options
+@click.option("-c", "--n-clusters", type=click.IntRange(min=2), required=True,
+              help="Number of clusters.")
+@click.option("--assign", type=click.Choice(["kmeans", "cluster_qr"]), default="kmeans",
+              show_default=True, help="How eigenvectors become labels (cluster_qr: "
+              "deterministic, no restarts).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of k-means.")
+def clustering(out: Output, graph_file, csv_out, force, header, symmetrize, n_clusters,
+               assign, seed):
+    r"""Spectral clustering of a graph's nodes into labels.
+
+    \b
+    Examples:
+      sparsekit spectral clustering karate.mtx --n-clusters 2
+      sparsekit spectral clustering edges.csv -c 4 --assign cluster_qr -o labels.csv
+    """
+    g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
+    labels = np.asarray(sk.spectral.clustering(g.adjacency, n_clusters, assign=assign,
+                                               random_state=seed))
+    ids, sizes = np.unique(labels, return_counts=True)
+    out.set(n_clusters=n_clusters, assign=assign, seed=seed, labels=labels,
+            sizes={int(i): int(c) for i, c in zip(ids, sizes, strict=True)})
+    out.print(Text(f"{g.source.label}: {g.n:,} nodes in {len(ids)} clusters ({assign})"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    t.add_column("cluster", justify="right")
+    t.add_column("nodes", justify="right")
+    t.add_column("first nodes", justify="left")
+    for i, c in zip(ids, sizes, strict=True):
+        first = _labels(g, np.flatnonzero(labels == i)[:6]).tolist()
+        t.add_row(str(i), f"{c:,}", Text(", ".join(map(str, first)) + (", ..." if c > 6 else "")))
+    out.print(t)
+    if out.quiet:
+        out.summary("cluster sizes: " + ", ".join(str(c) for c in sizes))
+    _write_nodes(out, target, g, {"label": labels}, "labels")
+
+
+def _pairs(g: Graph, pair, pairs_file, header):
+    """Node pairs from --pair U V options and/or a --pairs file: (ids u, ids v, names u, v)."""
+    us, vs = [], []
+    if pairs_file is not None:
+        rows, cols, _, labels = read_edge_list(resolve(pairs_file).path, header=header)
+        if labels is not None:
+            us.append(labels[rows])
+            vs.append(labels[cols])
+        else:
+            us.append(rows.astype(str))
+            vs.append(cols.astype(str))
+    if pair:
+        arr = np.array(pair, dtype=str)
+        us.append(arr[:, 0])
+        vs.append(arr[:, 1])
+    u, v = np.concatenate(us), np.concatenate(vs)
+    if g.labels is not None:  # sorted (np.unique), so a binary search finds each label
+        labels = g.labels.astype(str)
+        iu = np.minimum(np.searchsorted(labels, u), g.n - 1)
+        iv = np.minimum(np.searchsorted(labels, v), g.n - 1)
+        missing = np.concatenate([u[labels[iu] != u], v[labels[iv] != v]])
+        if missing.size:
+            raise InputValueError(
+                f"pairs name nodes not in {g.source.label}: {sorted(set(missing.tolist()))[:5]}")
+    else:
+        if not (np.char.isdigit(u).all() and np.char.isdigit(v).all()):
+            raise InputValueError("pairs must be integer node ids (0-based) for this graph")
+        iu, iv = u.astype(np.int64), v.astype(np.int64)
+        bad = (iu >= g.n) | (iv >= g.n)
+        if bad.any():
+            raise InputValueError(
+                f"pair ({u[bad][0]}, {v[bad][0]}) names a node >= n={g.n} of {g.source.label}")
+    return iu, iv, u, v
+
+
+@command(spectral_group, "resistance")
+@graph_options
+@click.option("--pair", nargs=2, multiple=True, metavar="U V",
+              help="A node pair (repeatable).")
+@click.option("--pairs", "pairs_file", default=None, metavar="FILE",
+              help="Node pairs, one per line (CSV/TSV, like an edge list).")
+@click.option("--method", type=click.Choice(["exact", "sketch"]), default="exact",
+              show_default=True, help="exact: one factorization for all pairs; sketch: "
+              "Spielman-Srivastava random projections.")
+@click.option("--eps", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.3,
+              show_default=True, help="Target relative error of --method sketch.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sketch.")
+def resistance(out: Output, graph_file, csv_out, force, header, symmetrize, pair, pairs_file,
+               method, eps, seed):
+    r"""Effective resistance between node pairs (default: across every edge).
+
+    Weights are conductances: an edge of weight w is a resistor of 1/w ohm.
+
+    \b
+    Examples:
+      sparsekit spectral resistance karate.mtx --pair 0 33 --pair 5 6
+      sparsekit spectral resistance roads.csv --pairs queries.csv -o r.csv
+      sparsekit spectral resistance fe_4elt2.mtx --method sketch --eps 0.2 -o edges.csv
+    """
+    g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
+    if pair or pairs_file:
+        iu, iv, u, v = _pairs(g, pair, pairs_file, header)
+        values = np.asarray(sk.spectral.effective_resistance(
+            g.adjacency, np.column_stack([iu, iv]), method=method, eps=eps,
+            random_state=seed), dtype=float)
+    else:  # every edge: the library returns them on the graph's pattern
+        R = sp.triu(sk.spectral.effective_resistance(g.adjacency, method=method, eps=eps,
+                                                     random_state=seed), k=1).tocoo()
+        order = np.lexsort((R.col, R.row))
+        iu, iv, values = R.row[order], R.col[order], R.data[order]
+        u, v = _labels(g, iu).astype(str), _labels(g, iv).astype(str)
+    out.set(method=method, eps=eps if method == "sketch" else None,
+            pairs=np.column_stack([u, v]), resistance=values)
+    out.print(Text(f"{g.source.label}: effective resistance ({method})"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("u", "v", "resistance"):
+        t.add_column(col, justify="right")
+    for a, b, r in zip(u[:30].tolist(), v[:30].tolist(), values[:30].tolist(), strict=True):
+        t.add_row(Text(a), Text(b), f"{r:.12g}")
+    if values.size > 30:
+        t.add_row("...", "", f"{values.size - 30:,} more" + (" (see -o)" if not target else ""))
+    out.print(t)
+    if out.quiet:
+        out.summary(" ".join(f"{r:.12g}" for r in values[:30].tolist()))
+    if target and out.rank == 0:
+        write_csv(target, {"u": u, "v": v, "resistance": values})
+        out.wrote(target, "resistances")

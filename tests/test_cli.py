@@ -1,0 +1,783 @@
+"""The command line, driven through its real entry points.
+
+CliRunner for most cases (in-process, fast); a few subprocesses through
+``python -m sparsekit`` for the exit codes the shell sees.  References are
+independent of the command under test: scipy.io.mmread, networkx, the
+library call itself for --json parity, and residuals recomputed here.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import fast_matrix_market as fmm
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.io
+import scipy.linalg
+import scipy.sparse as sp
+from click.testing import CliRunner
+
+import sparsekit as sk
+from sparsekit.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = sk.datasets.data_dir()
+REAL = [n for n in sk.datasets.names(source="suitesparse") if sk.datasets.available(n)]
+needs_real = pytest.mark.skipif(not REAL, reason="shared SuiteSparse matrices not found "
+                                "(set SPARSEKIT_DATA)")
+
+
+def run(*args, env=None):
+    """Invoke the CLI in-process; stdout and stderr kept apart."""
+    return CliRunner(env=env).invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def run_json(*args, code=0, env=None):
+    r = run(*args, "--json", env=env)
+    assert r.exit_code == code, (r.exit_code, r.stdout, r.stderr)
+    return json.loads(r.stdout)
+
+
+def shell(*args, env=None, timeout=120):
+    """Run ``python -m sparsekit`` as a user would."""
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "sparsekit", *map(str, args)], env=e,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def real_path(name):
+    if not sk.datasets.available(name):
+        pytest.skip(f"{name} not in {SHARED}")
+    return sk.datasets.path(name)
+
+
+# ---------------------------------------------------------------------------
+# info
+# ---------------------------------------------------------------------------
+
+@needs_real
+def test_info_on_every_shared_file_matches_scipy():
+    paths = [sk.datasets.path(n) for n in REAL]
+    data = run_json("info", *paths)
+    assert data["ok"] and len(data["files"]) == len(paths)
+    for path, rep in zip(paths, data["files"], strict=True):
+        ref = scipy.io.mmread(path)
+        field, symmetry = scipy.io.mminfo(path)[4:6]
+        assert rep["file"] == str(path)
+        assert tuple(rep["shape"]) == ref.shape
+        assert rep["header"]["field"] == field and rep["header"]["symmetry"] == symmetry
+        if not sp.issparse(ref):
+            assert rep["sparse"] is False
+            continue
+        R = sp.csr_array(ref)
+        R.sum_duplicates()
+        assert rep["plans"]["solve"]["method"] == sk.plan(sk.io.read(path)).method
+        assert rep["plans"]["solve"]["reasons"]
+        assert rep["nnz"] == R.nnz
+        lengths = np.diff(R.indptr)
+        assert rep["row_lengths"]["max"] == lengths.max()
+        assert rep["row_lengths"]["empty_rows"] == np.count_nonzero(lengths == 0)
+        assert rep["memory_dense"] == R.shape[0] * R.shape[1] * R.dtype.itemsize
+        if R.shape[0] == R.shape[1]:
+            exact_sym = (R != R.T).nnz == 0
+            if symmetry != "general" or exact_sym:
+                assert rep["symmetric"] is True
+            if rep["symmetric"]:
+                assert rep["plans"]["eigsh"]["method"] == sk.plan(
+                    sk.io.read(path), task="eigsh").method
+            d = R.diagonal()
+            assert rep["diagonal"]["zeros"] == np.count_nonzero(d == 0)
+            if np.all(d > 0):
+                assert rep["diagonal"]["sign"] == "positive"
+
+
+@needs_real
+@pytest.mark.parametrize("name,components", [("Erdos971", 42), ("ca-GrQc", 355)])
+def test_info_components_match_the_collection(name, components):
+    # The collection's own metadata (SOURCES.md): 42 and 355 components.
+    rep = run_json("info", "--no-plan", real_path(name))["files"][0]
+    assert rep["components"] == components
+
+
+@needs_real
+def test_info_components_and_degrees_match_networkx():
+    path = real_path("jazz")
+    G = nx.from_scipy_sparse_array(scipy.io.mmread(path))
+    rep = run_json("info", "--no-plan", path)["files"][0]
+    assert rep["components"] == nx.number_connected_components(G)
+    degrees = np.array([d for _, d in G.degree()])  # jazz has no self-loops
+    assert rep["row_lengths"]["max"] == degrees.max()
+    assert rep["row_lengths"]["mean"] == pytest.approx(degrees.mean())
+
+
+def test_info_human_output_names_the_facts():
+    r = run("info", "poisson2d_64", "--no-plan")
+    assert r.exit_code == 0, r.stderr
+    for word in ("4,096 x 4,096", "20,224 stored", "symmetric", "positive", "memory"):
+        assert word in r.stdout
+    q = run("info", "poisson2d_64", "--no-plan", "-q")
+    assert q.stdout.strip().count("\n") == 0 and "4096 x 4096" in q.stdout
+
+
+def test_info_spy_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "spy.png"
+    r = run("info", "poisson2d_64", "--no-plan", "--spy", png)
+    assert r.exit_code == 0, r.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(tmp_path.iterdir()) == [png]
+
+
+def test_info_spy_needs_one_file(tmp_path):
+    r = run("info", "poisson2d_64", "poisson2d_64", "--spy", tmp_path / "s.png")
+    assert r.exit_code == 2 and "one FILE" in r.stderr
+
+
+# ---------------------------------------------------------------------------
+# bad input: missing, malformed, usage; JSON on failure
+# ---------------------------------------------------------------------------
+
+def test_missing_file_exits_2_and_names_it(tmp_path):
+    missing = tmp_path / "nope.mtx"
+    r = run("info", missing)
+    assert r.exit_code == 2
+    assert str(missing) in r.stderr and r.stdout == ""
+
+
+def test_malformed_file_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.mtx"
+    bad.write_text("%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 1.0\n2 x 2.0\n")
+    r = run("info", bad)
+    assert r.exit_code == 2
+    assert str(bad) in r.stderr and "line 4" in r.stderr
+    data = run_json("info", bad, code=2)
+    assert data["ok"] is False and data["error"]["type"] == "MatrixMarketError"
+    assert "line 4" in data["error"]["message"]
+
+
+def test_usage_error_exits_2():
+    r = run("info", "--no-such-option", "x")
+    assert r.exit_code == 2
+    r = run("info")  # FILE is required
+    assert r.exit_code == 2
+
+
+def test_json_error_object_for_usage_errors_in_the_shell():
+    p = shell("info", "--bogus", "--json")
+    assert p.returncode == 2
+    assert json.loads(p.stdout)["ok"] is False
+
+
+def test_shell_exit_codes_and_help():
+    h = shell("--help")
+    assert h.returncode == 0 and "Examples" in h.stdout and "solve" in h.stdout
+    assert shell("info", "no/such/file.mtx").returncode == 2
+
+
+# ---------------------------------------------------------------------------
+# datasets and convert
+# ---------------------------------------------------------------------------
+
+def test_datasets_list_and_path():
+    data = run_json("datasets", "list")
+    assert [d["name"] for d in data["datasets"]] == sk.datasets.names()
+    spd = run_json("datasets", "list", "--tag", "spd")
+    assert {d["name"] for d in spd["datasets"]} == set(sk.datasets.names("spd"))
+    r = run("datasets", "path", "poisson2d_64")
+    assert r.exit_code == 0 and Path(r.stdout.strip()) == sk.datasets.path("poisson2d_64")
+    assert run("datasets", "path", "no_such_dataset").exit_code == 2
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".mtx.gz", ".mtx"])
+def test_convert_round_trips(tmp_path, suffix):
+    src = sk.datasets.path("poisson2d_64")
+    dst = tmp_path / ("A" + suffix)
+    data = run_json("convert", src, dst)
+    assert data["output"] == str(dst)
+    A = sk.io.read(dst)
+    ref = sp.csr_array(scipy.io.mmread(src))
+    assert A.shape == ref.shape and abs(A - ref).max() == 0
+    if suffix != ".npz":
+        assert sk.io.info(dst).symmetry == "symmetric"
+
+
+@needs_real
+def test_convert_keeps_a_pattern_field(tmp_path):
+    dst = tmp_path / "k.mtx"
+    assert run("convert", real_path("karate"), dst).exit_code == 0
+    assert scipy.io.mminfo(dst)[4:6] == ("pattern", "symmetric")
+    R = scipy.io.mmread(real_path("karate"))
+    assert (sp.csr_array(scipy.io.mmread(dst)) != sp.csr_array(R)).nnz == 0
+
+
+def test_output_equal_to_input_refused_unless_force(tmp_path):
+    p = tmp_path / "A.mtx"
+    sk.io.write(p, sk.datasets.load("poisson2d_64"))
+    before = p.read_bytes()
+    r = run("convert", p, p)
+    assert r.exit_code == 2 and "--force" in r.stderr
+    assert p.read_bytes() == before
+    # Another spelling of the same path is the same file.
+    r = run("convert", p, tmp_path / "." / "A.mtx")
+    assert r.exit_code == 2
+    r = run("convert", p, p, "--force")
+    assert r.exit_code == 0
+    assert abs(sk.io.read(p) - sk.datasets.load("poisson2d_64")).max() == 0
+
+
+def test_unwritable_output_exits_2_before_work(tmp_path):
+    src = sk.datasets.path("poisson2d_64")
+    r = run("convert", src, tmp_path / "missing-folder" / "A.mtx")
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+    r = run("convert", src, tmp_path)  # a folder
+    assert r.exit_code == 2
+    r = run("convert", src, tmp_path / "A.txt")  # unknown matrix format
+    assert r.exit_code == 2 and ".mtx" in r.stderr
+    if Path("/proc/self").is_dir():  # a read-only file system, even for root
+        r = run("convert", src, "/proc/sparsekit-test.mtx")
+        assert r.exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_get_ordinary_permissions(tmp_path):
+    # mkstemp makes private files; an atomic write must not leave its result 0o600
+    mask = os.umask(0o022)
+    try:
+        dst, png = tmp_path / "A.mtx", tmp_path / "spy.png"
+        assert run("convert", "poisson2d_64", dst).exit_code == 0
+        assert (dst.stat().st_mode & 0o777) == 0o644
+        if __import__("importlib").util.find_spec("matplotlib"):
+            assert run("info", "poisson2d_64", "--no-plan", "--spy", png).exit_code == 0
+            assert (png.stat().st_mode & 0o777) == 0o644
+    finally:
+        os.umask(mask)
+
+
+def test_existing_output_beside_a_new_one(tmp_path):
+    # regression: comparing an existing output with a not-yet-written one
+    tokens = tmp_path / "t.txt"
+    tokens.write_text("a b a c")
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("old")
+    r = run("build", "cooccurrence", tokens, "-o", tmp_path / "C.mtx", "--vocab", vocab)
+    assert r.exit_code == 0, r.stderr
+    assert vocab.read_text().split() == ["a", "b", "c"]
+
+
+def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
+    dst = tmp_path / "A.mtx"
+    real_write = fmm.mmwrite
+
+    def write_then_interrupt(target, *args, **kwargs):
+        real_write(target, *args, **kwargs)  # the temporary file is complete ...
+        raise KeyboardInterrupt  # ... and Ctrl-C comes before the rename
+
+    monkeypatch.setattr(fmm, "mmwrite", write_then_interrupt)
+    r = run("convert", "poisson2d_64", dst)
+    assert r.exit_code == 130 and "interrupted" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_a_solve_leaves_no_file(tmp_path):
+    import signal
+    import time
+
+    xfile = tmp_path / "x.mtx"
+    e = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # plain CG to an unreachable tolerance: it runs until interrupted
+    p = subprocess.Popen([sys.executable, "-m", "sparsekit", "solve", "poisson2d_256",
+                          "--method", "cg", "--precond", "none", "--rtol", "1e-300",
+                          "--maxiter", "10000000", "-o", str(xfile)],
+                         env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode in (130, -signal.SIGINT)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------
+# MPI: only rank 0 prints
+# ---------------------------------------------------------------------------
+
+def _mpiexec(n):
+    import shutil
+
+    exe = shutil.which("mpiexec")
+    cmd = [exe, "-n", str(n)]
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout
+    if "Open MPI" in version or "OpenRTE" in version:
+        if os.geteuid() == 0:
+            cmd.append("--allow-run-as-root")
+        cmd += ["--oversubscribe", "--mca", "mpi_yield_when_idle", "1"]
+    return cmd
+
+
+@pytest.mark.mpi
+@needs_real
+def test_under_mpiexec_only_rank_0_prints_and_writes(tmp_path):
+    import importlib.util
+    import shutil
+
+    if not (shutil.which("mpiexec") and importlib.util.find_spec("petsc4py")
+            and importlib.util.find_spec("mpi4py")):
+        pytest.skip("mpiexec or petsc4py missing (extra 'mpi')")
+    xfile = tmp_path / "x.mtx"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.run([*_mpiexec(2), sys.executable, "-m", "sparsekit", "solve",
+                        str(real_path("bcsstk09")), "--backend", "petsc", "-o", str(xfile),
+                        "--json"], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)  # exactly one JSON object: rank 1 printed nothing
+    assert data["backend"] == "petsc" and data["converged"]
+    x = np.asarray(scipy.io.mmread(xfile)).ravel()
+    assert _residual(real_path("bcsstk09"), x, np.ones(x.size)) <= 1e-8
+    assert sorted(tmp_path.iterdir()) == [xfile]
+
+
+@pytest.mark.parametrize("var", ["OMPI_COMM_WORLD_RANK", "PMI_RANK"])
+def test_only_rank_0_prints(var):
+    quiet = run("info", "poisson2d_64", "--no-plan", env={var: "1"})
+    assert quiet.exit_code == 0 and quiet.stdout == ""
+    loud = run("info", "poisson2d_64", "--no-plan", env={var: "0"})
+    assert "4,096" in loud.stdout
+    failed = run("info", "no-such.mtx", "--json", env={var: "3"})
+    assert failed.exit_code == 2 and failed.stdout == "" and failed.stderr == ""
+
+
+# ---------------------------------------------------------------------------
+# solve: x checked against the residual computed here
+# ---------------------------------------------------------------------------
+
+def _residual(path, x, b):
+    A = sp.csr_array(scipy.io.mmread(path))
+    return np.linalg.norm(b - A @ x) / np.linalg.norm(b)
+
+
+@needs_real
+@pytest.mark.parametrize("name", ["nos6", "orsirr_1"])
+def test_solve_writes_an_x_that_solves(tmp_path, name):
+    path = real_path(name)
+    xfile = tmp_path / "x.mtx"
+    data = run_json("solve", path, "-o", xfile)
+    assert data["converged"] is True and data["outputs"]["x"] == str(xfile)
+    x = np.asarray(scipy.io.mmread(xfile)).ravel()
+    b = np.ones(x.size)
+    rel = _residual(path, x, b)
+    assert rel <= 1e-8
+    assert rel == pytest.approx(data["relative_residual"], rel=1e-6, abs=1e-16)
+
+
+@needs_real
+def test_solve_least_squares_reaches_the_minimal_residual(tmp_path):
+    path, rhs = real_path("illc1033"), real_path("illc1033_rhs1")
+    xfile = tmp_path / "x.npz"
+    data = run_json("solve", path, "-o", xfile)  # the registry pairs illc1033 with its rhs
+    assert data["rhs"] == "illc1033_rhs1"
+    A = scipy.io.mmread(path).toarray()
+    b = np.asarray(scipy.io.mmread(rhs)).ravel()
+    x = np.asarray(sk.io.read(xfile)).ravel()
+    x_ref = np.linalg.lstsq(A, b, rcond=None)[0]
+    best = np.linalg.norm(b - A @ x_ref)
+    assert np.linalg.norm(b - A @ x) <= best * (1 + 1e-6)
+    assert np.linalg.norm(b - A @ x) / np.linalg.norm(b) == pytest.approx(
+        data["relative_residual"], rel=1e-6)
+
+
+@needs_real
+def test_solve_json_carries_the_library_numbers():
+    path = real_path("bcsstk09")
+    sk.clear_cache()
+    data = run_json("solve", path, "--rhs", "random", "--seed", "3")
+    sk.clear_cache()  # the in-process CLI run cached a factorization; start cold again
+    A = sk.io.read(path)
+    b = np.random.default_rng(3).standard_normal(A.shape[0])
+    r = sk.solve(A, b)
+    assert (data["method"], data["precond"], data["backend"]) == (r.method, r.precond,
+                                                                  r.backend)
+    assert data["iterations"] == r.iterations and data["converged"] == r.converged
+    assert data["relative_residual"] == pytest.approx(r.relative_residual, rel=1e-6, abs=1e-15)
+    assert data["plan"]["method"] == r.plan.method
+    assert data["plan"]["reasons"] == list(r.plan.reasons)
+
+
+def test_solve_not_converged_exits_1_and_still_writes(tmp_path):
+    xfile = tmp_path / "x.mtx"
+    args = ("solve", "poisson2d_64", "--method", "cg", "--precond", "none", "--maxiter", "3",
+            "-o", xfile)
+    data = run_json(*args, code=1)
+    assert data["converged"] is False and data["iterations"] <= 3
+    assert any("ConvergenceWarning" in w for w in data["warnings"])
+    x = np.asarray(sk.io.read(xfile)).ravel()
+    A = sk.datasets.load("poisson2d_64")
+    rel = np.linalg.norm(1 - A @ x) / np.sqrt(A.shape[0])
+    assert rel == pytest.approx(data["relative_residual"], rel=1e-6) and rel > 1e-8
+    human = run(*args, "--force")
+    assert human.exit_code == 1 and "NOT converged" in human.stdout
+    assert f"{data['relative_residual']:.2e}" in human.stdout
+
+
+def test_solve_history_and_plot(tmp_path):
+    hist, png = tmp_path / "h.csv", tmp_path / "h.png"
+    data = run_json("solve", "poisson2d_64", "--method", "cg", "--precond", "none",
+                    "--history", hist, "--plot", png)
+    table = np.loadtxt(hist, delimiter=",", skiprows=1, ndmin=2)
+    np.testing.assert_allclose(table[:, 1], data["residuals"], rtol=1e-15)
+    assert hist.read_text().splitlines()[0] == "iteration,residual"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@needs_real
+def test_solve_shape_mismatched_rhs_exits_2():
+    r = run("solve", real_path("nos6"), "--rhs", real_path("sherman1_rhs1"))
+    assert r.exit_code == 2
+    assert "sherman1_rhs1" in r.stderr and "675" in r.stderr and "1000" in r.stderr
+
+
+def test_solve_refuses_to_overwrite_its_input(tmp_path):
+    p = tmp_path / "A.mtx"
+    sk.io.write(p, sk.datasets.load("poisson2d_64"))
+    before = p.read_bytes()
+    r = run("solve", p, "-o", p)
+    assert r.exit_code == 2 and "--force" in r.stderr and p.read_bytes() == before
+
+
+def test_solve_unknown_method_exits_2_listing_the_choices():
+    r = run("solve", "poisson2d_64", "--method", "magic")
+    assert r.exit_code == 2 and "magic" in r.stderr and "cg" in r.stderr
+
+
+# ---------------------------------------------------------------------------
+# eigs: values against dense LAPACK and networkx, vectors through residuals
+# ---------------------------------------------------------------------------
+
+@needs_real
+def test_eigs_spd_matches_dense_and_writes_vectors(tmp_path):
+    path = real_path("gr_30_30")
+    vfile = tmp_path / "v.mtx"
+    data = run_json("eigs", path, "-k", "4", "-o", vfile)
+    A = scipy.io.mmread(path).toarray()
+    ref = np.linalg.eigvalsh(A)[:4]
+    np.testing.assert_allclose(data["values"], ref, rtol=1e-8)
+    V = np.asarray(scipy.io.mmread(vfile))
+    assert V.shape == (900, 4)
+    res = np.linalg.norm(A @ V - V * np.asarray(data["values"]), axis=0)
+    np.testing.assert_allclose(res, data["residuals"], rtol=1e-5, atol=1e-12)
+    assert all(data["converged"]) and data["all_converged"]
+    scale = np.abs(A).sum(axis=0).max() + np.abs(data["values"])  # ‖A‖₁ + |λ|
+    np.testing.assert_allclose(data["relative_residuals"], np.asarray(data["residuals"]) / scale,
+                               rtol=1e-12)
+
+
+@needs_real
+def test_eigs_of_a_graph_laplacian_matches_networkx():
+    path = real_path("karate")
+    data = run_json("eigs", path, "--laplacian", "combinatorial", "-k", "5", "--which",
+                    "largest")
+    G = nx.from_scipy_sparse_array(scipy.io.mmread(path))
+    ref = np.sort(nx.laplacian_spectrum(G))[-5:]
+    np.testing.assert_allclose(data["values"], ref, rtol=1e-8)
+    small = run_json("eigs", path, "--laplacian", "normalized", "-k", "2")
+    ref_n = np.sort(nx.normalized_laplacian_spectrum(G))[:2]
+    np.testing.assert_allclose(small["values"], ref_n, rtol=1e-8, atol=1e-10)
+
+
+@needs_real
+def test_eigs_json_carries_the_library_numbers():
+    path = real_path("bcsstk09")
+    data = run_json("eigs", path, "-k", "3", "--which", "largest")
+    e = sk.eigsh(sk.io.read(path), k=3, which="largest")
+    assert data["method"] == e.method
+    np.testing.assert_allclose(data["values"], e.values, rtol=1e-10)
+    np.testing.assert_allclose(data["residuals"], e.residuals, rtol=1e-3, atol=1e-10)
+
+
+def test_eigs_generalized_with_a_mass_file(tmp_path):
+    K, M = sk.fem.p1(*sk.fem.unit_square(8))
+    kf, mf = tmp_path / "K.mtx", tmp_path / "M.mtx"
+    sk.io.write(kf, K)
+    sk.io.write(mf, M)
+    data = run_json("eigs", kf, "--mass", mf, "-k", "3")
+    ref = scipy.linalg.eigh(K.toarray(), M.toarray(), eigvals_only=True)[:3]
+    np.testing.assert_allclose(data["values"], ref, rtol=1e-8, atol=1e-10)
+
+
+def test_eigs_not_converged_exits_1():
+    data = run_json("eigs", "poisson2d_64", "-k", "4", "--method", "lobpcg", "--precond",
+                    "none", "--maxiter", "2", code=1)
+    assert not data["all_converged"] and max(data["residuals"]) > 0
+
+
+def test_eigs_bad_input_exits_2():
+    assert run("eigs", "poisson2d_64", "-k", "5000").exit_code == 2  # k >= n
+    r = run("eigs", "poisson2d_64", "--which", "nearest")
+    assert r.exit_code == 2 and "--sigma" in r.stderr
+
+
+# ---------------------------------------------------------------------------
+# compare and demo
+# ---------------------------------------------------------------------------
+
+@needs_real
+def test_compare_sparse_and_dense_agree():
+    data = run_json("compare", real_path("494_bus"), "-k", "3")
+    s, d = data["solve"]["sparse"], data["solve"]["dense"]
+    assert s["result"]["converged"] and d["result"]["converged"]
+    assert data["solve"]["x_relative_difference"] < 1e-6
+    assert s["seconds"] > 0 and d["peak_bytes"] >= 494 * 494 * 8  # the dense copy at least
+    e = data["eigsh"]
+    A = scipy.io.mmread(real_path("494_bus")).toarray()
+    ref = np.linalg.eigvalsh(A)[:3]
+    np.testing.assert_allclose(e["sparse"]["result"]["values"], ref, rtol=1e-8)
+    np.testing.assert_allclose(e["dense"]["result"]["values"], ref, rtol=1e-8)
+    assert e["values_relative_difference"] < 1e-8
+
+
+def test_compare_skips_the_dense_path_with_the_reason():
+    data = run_json("compare", "poisson2d_64", "--no-eigs", "--dense-max-gib", "0.01")
+    dense = data["solve"]["dense"]
+    assert dense["skipped"] and "GiB" in dense["skipped"] or "MiB" in dense["skipped"]
+    assert dense["seconds"] is None and data["solve"]["sparse"]["result"]["converged"]
+    r = run("compare", "poisson2d_64", "--no-eigs", "--dense-max-gib", "0.01")
+    assert r.exit_code == 0 and "skipped" in r.stdout
+
+
+def test_demo_is_the_main_job():
+    p = shell("demo", "--json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    A = sk.datasets.load("poisson2d_64")
+    assert data["plan"]["method"] == sk.plan(A, np.ones(A.shape[0])).method
+    assert data["sparse"]["result"]["converged"] and data["dense"]["result"]["converged"]
+    assert data["x_relative_difference"] < 1e-8
+    # and the dense solution is right, by a residual computed here
+    assert data["dense"]["result"]["relative_residual"] < 1e-10
+
+
+# ---------------------------------------------------------------------------
+# build
+# ---------------------------------------------------------------------------
+
+def test_build_poisson_matches_a_kron_stencil(tmp_path):
+    out = tmp_path / "A.mtx"
+    data = run_json("build", "poisson", "6", "5", "-o", out)
+    T = [sp.diags_array([-np.ones(m - 1), 2 * np.ones(m), -np.ones(m - 1)], offsets=[-1, 0, 1])
+         for m in (6, 5)]
+    ref = sp.kron(T[0], sp.eye_array(5)) + sp.kron(sp.eye_array(6), T[1])
+    A = sp.csr_array(scipy.io.mmread(out))
+    assert data["shape"] == [30, 30] and abs(A - ref).max() == 0
+
+
+def test_build_laplacian_from_a_labelled_edge_list_matches_networkx(tmp_path):
+    edges = tmp_path / "e.csv"
+    edges.write_text("source,target,weight\nann,bob,2.0\nbob,cy,1.5\ncy,ann,1\ncy,dee,0.25\n")
+    out = tmp_path / "L.mtx"
+    r = run("build", "laplacian", edges, "-o", out)
+    assert r.exit_code == 0, r.stderr
+    G = nx.Graph()
+    G.add_weighted_edges_from([("ann", "bob", 2.0), ("bob", "cy", 1.5), ("cy", "ann", 1.0),
+                               ("cy", "dee", 0.25)])
+    ref = nx.laplacian_matrix(G, nodelist=sorted(G)).toarray()
+    np.testing.assert_allclose(scipy.io.mmread(out).toarray(), ref, rtol=0, atol=1e-15)
+
+
+def test_build_fem_writes_what_the_library_builds(tmp_path):
+    K_out, M_out = tmp_path / "K.mtx", tmp_path / "M.npz"
+    assert run("build", "fem", "--n", "6", "-o", K_out, "--mass", M_out).exit_code == 0
+    K, M = sk.fem.p1(*sk.fem.unit_square(6))
+    assert abs(sk.io.read(K_out) - K).max() == 0 and abs(sk.io.read(M_out) - M).max() == 0
+    # stiffness annihilates constants, mass integrates 1 to the unit area
+    assert np.abs(sk.io.read(K_out) @ np.ones(K.shape[0])).max() < 1e-12
+    assert sk.io.read(M_out).sum() == pytest.approx(1.0)
+
+
+@needs_real
+def test_build_directed_graph_needs_symmetrize(tmp_path):
+    r = run("build", "laplacian", real_path("west0479"), "-o", tmp_path / "L.mtx")
+    assert r.exit_code == 2 and "--symmetrize" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------
+# spectral: against networkx and dense LAPACK, and planted structure
+# ---------------------------------------------------------------------------
+
+TWO_TRIANGLES = ("source,target,weight\nann,bob,2.0\nbob,cy,1.5\ncy,ann,1\ncy,dee,0.25\n"
+                 "dee,eve,1\neve,fay,2\nfay,dee,1\n")
+
+
+def _triangles(tmp_path):
+    p = tmp_path / "edges.csv"
+    p.write_text(TWO_TRIANGLES)
+    G = nx.Graph()
+    for line in TWO_TRIANGLES.splitlines()[1:]:
+        a, b, w = line.split(",")
+        G.add_edge(a, b, weight=float(w))
+    return p, G
+
+
+@needs_real
+def test_fiedler_matches_dense_laplacian_of_networkx(tmp_path):
+    path = real_path("karate")
+    out = tmp_path / "f.csv"
+    data = run_json("spectral", "fiedler", path, "-o", out)
+    G = nx.from_scipy_sparse_array(scipy.io.mmread(path))
+    w, V = np.linalg.eigh(nx.laplacian_matrix(G, nodelist=range(34)).toarray())
+    assert data["value"] == pytest.approx(w[1], rel=1e-8)
+    table = np.loadtxt(out, delimiter=",", skiprows=1)
+    np.testing.assert_array_equal(table[:, 0], np.arange(34))
+    assert abs(table[:, 1] @ V[:, 1]) == pytest.approx(1.0, abs=1e-8)
+
+
+def test_fiedler_splits_two_triangles_by_labels(tmp_path):
+    edges, G = _triangles(tmp_path)
+    out = tmp_path / "f.csv"
+    data = run_json("spectral", "fiedler", edges, "-o", out)
+    assert data["value"] == pytest.approx(nx.algebraic_connectivity(G, tol=1e-12), rel=1e-7)
+    rows = [line.split(",") for line in out.read_text().splitlines()[1:]]
+    sign = {name: float(v) > 0 for name, v in rows}
+    assert sign["ann"] == sign["bob"] == sign["cy"] != sign["dee"] == sign["eve"] == sign["fay"]
+
+
+@needs_real
+def test_fiedler_on_a_disconnected_graph(tmp_path):
+    path = real_path("Erdos971")
+    r = run("spectral", "fiedler", path)
+    assert r.exit_code == 2 and "42" in r.stderr
+    data = run_json("spectral", "fiedler", path, "--components")
+    assert len(data["components"]) == 42
+    assert sum(c["nodes"] for c in data["components"]) == 472
+
+
+@needs_real
+def test_embedding_and_clustering_carry_the_library_numbers():
+    path = real_path("karate")
+    A = sk.io.read(path)
+    emb = run_json("spectral", "embedding", path, "-n", "3")
+    np.testing.assert_allclose(emb["embedding"], sk.spectral.embedding(A, n_components=3),
+                               rtol=1e-6, atol=1e-10)
+    lab = run_json("spectral", "clustering", path, "-c", "2", "--seed", "1")
+    np.testing.assert_array_equal(lab["labels"], sk.spectral.clustering(A, 2, random_state=1))
+
+
+def test_clustering_recovers_two_planted_triangles(tmp_path):
+    edges, _ = _triangles(tmp_path)
+    out = tmp_path / "labels.csv"
+    r = run("spectral", "clustering", edges, "-c", "2", "--assign", "cluster_qr", "-o", out)
+    assert r.exit_code == 0, r.stderr
+    label = dict(line.split(",") for line in out.read_text().splitlines()[1:])
+    assert label["ann"] == label["bob"] == label["cy"] != label["dee"] == label["eve"]
+
+
+def test_resistance_matches_networkx(tmp_path):
+    edges, G = _triangles(tmp_path)
+    data = run_json("spectral", "resistance", edges, "--pair", "ann", "fay", "--pair",
+                    "bob", "cy")
+    ref = [nx.resistance_distance(G, a, b, weight="weight", invert_weight=False)
+           for a, b in (("ann", "fay"), ("bob", "cy"))]
+    np.testing.assert_allclose(data["resistance"], ref, rtol=1e-9)
+    every = run_json("spectral", "resistance", edges)
+    assert len(every["resistance"]) == G.number_of_edges()
+    for (a, b), value in zip(every["pairs"], every["resistance"], strict=True):
+        assert value == pytest.approx(
+            nx.resistance_distance(G, a, b, weight="weight", invert_weight=False), rel=1e-9)
+    bad = run("spectral", "resistance", edges, "--pair", "ann", "zed")
+    assert bad.exit_code == 2 and "zed" in bad.stderr
+
+
+# ---------------------------------------------------------------------------
+# build cooccurrence: against a plain loop
+# ---------------------------------------------------------------------------
+
+def test_build_cooccurrence_matches_a_plain_loop(tmp_path):
+    text = "the cat sat on the mat\nthe dog sat\n\nthe cat ran"
+    tokens = tmp_path / "corpus.txt"
+    tokens.write_text(text)
+    out, vocab = tmp_path / "C.mtx", tmp_path / "vocab.txt"
+    r = run("build", "cooccurrence", tokens, "--window", "2", "-o", out, "--vocab", vocab)
+    assert r.exit_code == 0, r.stderr
+    words = vocab.read_text().split()
+    assert words == sorted(set(text.split()))
+    index = {w: i for i, w in enumerate(words)}
+    ref = np.zeros((len(words), len(words)))
+    for doc in text.split("\n\n"):  # windows do not cross documents
+        ids = [index[w] for w in doc.split()]
+        for i in range(len(ids)):
+            for j in range(i + 1, min(i + 3, len(ids))):
+                ref[ids[i], ids[j]] += 1
+                ref[ids[j], ids[i]] += 1
+    np.testing.assert_array_equal(scipy.io.mmread(out).toarray(), ref)
+
+
+# ---------------------------------------------------------------------------
+# help and the shared options
+# ---------------------------------------------------------------------------
+
+def _commands(group, prefix=()):
+    import click
+
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*prefix, name))
+        else:
+            yield (*prefix, name)
+
+
+@pytest.mark.parametrize("path", list(_commands(cli)), ids=" ".join)
+def test_every_command_has_help_with_examples_and_the_shared_options(path):
+    r = run(*path, "--help")
+    assert r.exit_code == 0
+    assert "Examples:" in r.stdout and f"sparsekit {' '.join(path)}" in r.stdout
+    for option in ("--json", "--quiet", "--verbose"):
+        assert option in r.stdout
+
+
+def test_verbose_logs_the_library_on_stderr():
+    sk.clear_cache()
+    r = run("solve", "poisson2d_64", "--method", "direct", "-v")
+    assert r.exit_code == 0 and "sparsekit: sparsekit.linalg" in r.stderr  # logger names
+    sk.clear_cache()
+    quiet = run("solve", "poisson2d_64", "--method", "direct", "-q")
+    assert quiet.stdout.count("\n") == 1 and quiet.stderr == ""
+
+
+def test_residual_progress_display(monkeypatch):
+    # Only a terminal shows it; force that, with no delay, and feed it iterates.
+    from sparsekit._cli._output import Output, ResidualProgress
+
+    monkeypatch.setattr(Output, "interactive", property(lambda self: True))
+    A = sk.datasets.load("poisson2d_64")
+    b = np.ones(A.shape[0])
+    progress = ResidualProgress(Output("solve"), A, b, rtol=1e-8, delay=0.0, interval=0.0)
+    x = np.zeros_like(b)
+    x[:10] = 1.0
+    progress(x)
+    progress(0.25)  # GMRES hands over a residual norm instead
+    assert progress.iteration == 2 and progress._progress is not None
+    task = progress._progress.tasks[0]
+    assert task.completed == pytest.approx(100 * np.log10(0.25) / -8)
+    assert progress._relative_residual(x) == pytest.approx(
+        np.linalg.norm(b - A @ x) / np.linalg.norm(b), rel=1e-12)
+    progress.close()
+    assert progress._progress is None
+    # several right-hand sides: iterations only, no residual of an iterate
+    many = ResidualProgress(Output("solve"), A, np.ones((A.shape[0], 2)), rtol=1e-8)
+    assert many._relative_residual(x) is None
+
+
+def test_speed_note_names_the_lighter_path():
+    from sparsekit._cli.compare import Run, speed_note
+
+    # dense faster but heavier: the note must not credit it with the memory saving
+    line = speed_note(Run("sparse", seconds=2.0, peak_bytes=1_000),
+                      Run("dense", seconds=1.0, peak_bytes=12_000))
+    assert line == "the dense path was 2.0x faster; the sparse path used 12x less memory"
+    line = speed_note(Run("sparse", seconds=1.0, peak_bytes=1_000),
+                      Run("dense", seconds=3.0, peak_bytes=1_100))
+    assert line == "the sparse path was 3.0x faster; both used about the same memory"
