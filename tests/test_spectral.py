@@ -342,7 +342,7 @@ def test_resistance_on_disconnected_erdos971(real):
     big = np.flatnonzero(labels == np.bincount(labels).argmax())
     H = G.subgraph(big.tolist())
     rng = np.random.default_rng(1)
-    pairs = big[rng.integers(0, len(big), (4, 2))]
+    pairs = big[rng.integers(0, len(big), (2, 2))]  # networkx: 0.7 s per pair
     ref = [nx.resistance_distance(H, u, v, weight="weight", invert_weight=False)
            if u != v else 0.0 for u, v in pairs]
     np.testing.assert_allclose(spectral.effective_resistance(A, pairs), ref, rtol=1e-9,
