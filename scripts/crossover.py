@@ -23,23 +23,6 @@ from threadpoolctl import threadpool_info, threadpool_limits
 import sparsekit as sk
 
 
-def poisson(shape):
-    mats = []
-    for n in shape:
-        mats.append(sp.diags_array([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)],
-                                   offsets=[-1, 0, 1]))
-    A = None
-    for i, T in enumerate(mats):
-        term = T
-        for j, S in enumerate(mats):
-            if j < i:
-                term = sp.kron(sp.eye_array(S.shape[0]), term)
-            elif j > i:
-                term = sp.kron(term, sp.eye_array(S.shape[0]))
-        A = term if A is None else A + term
-    return sp.csr_array(A)
-
-
 def nonsym(n, seed=0):
     rng = np.random.default_rng(seed)
     R = sp.random_array((n, n), density=4.0 / n, rng=rng)
@@ -83,7 +66,7 @@ def dense_vs_sparse(lines):
               "|---|---|---|---|---|---|"]
     rows = []
     for m in (16, 24, 32, 45, 64):
-        A = poisson((m, m))
+        A = sk.poisson((m, m))
         n = A.shape[0]
         b = np.ones(n)
         Ad = A.toarray()
@@ -110,7 +93,7 @@ def direct_vs_amg(lines):
               "|---|---|---|---|---|"]
     rows = []
     for m in (96, 160, 256):
-        A = poisson((m, m))
+        A = sk.poisson((m, m))
         n = A.shape[0]
         b = np.ones(n)
         t_d = med(lambda A=A, b=b: chol_splu(A).solve(b), 1)
@@ -142,7 +125,7 @@ def cg_vs_amg(lines):
               "AMG setup+solve (s) | AMG in CG iterations |", "|---|---|---|---|---|---|---|"]
     cs, eq = [], []
     for shape in ((128, 128), (256, 256), (24, 24, 24), (40, 40, 40)):
-        A = poisson(shape)
+        A = sk.poisson(shape)
         n = A.shape[0]
         d = len(shape)
         b = np.ones(n)
@@ -177,7 +160,7 @@ def many_rhs(lines):
               "2-D Poisson 128x128: factorize once + k solves, against k AMG-CG solves with "
               "the hierarchy reused.", "", "| k | direct (s) | CG+AMG, hierarchy reused (s) |",
               "|---|---|---|"]
-    A = poisson((128, 128))
+    A = sk.poisson((128, 128))
     n = A.shape[0]
     with threadpool_limits(1, user_api="blas"):
         ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A))

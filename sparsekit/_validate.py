@@ -42,6 +42,7 @@ __all__ = [
     "describe",
     "grid_shape",
     "check_edge_array_options",
+    "row_range",
 ]
 
 
@@ -276,3 +277,17 @@ def check_edge_array_options(nodelist, symmetrize_mode, symmetrize) -> None:
             "undirected edges, each mirrored (for directed edges build a sparse "
             "adjacency and pass it with symmetrize=)"
         )
+
+
+def row_range(rows, N: int) -> tuple[int, int]:
+    """Validate ``rows=(start, stop)`` of an N-row matrix (``None``: all rows)."""
+    if rows is None:
+        return 0, N
+    try:
+        start, stop = (int(v) for v in rows)
+    except (TypeError, ValueError):
+        raise InputValueError(f"rows must be a pair (start, stop) (got {rows!r})") from None
+    if not 0 <= start <= stop <= N:
+        raise InputValueError(f"rows must satisfy 0 <= start <= stop <= {N} "
+                              f"(got rows={rows!r})")
+    return start, stop

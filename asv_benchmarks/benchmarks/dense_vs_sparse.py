@@ -9,7 +9,6 @@ import scipy.linalg as sla
 import sparsekit as sk
 
 from ._common import relres, sizes
-from .solve import poisson
 
 
 class DenseVsSparse:
@@ -20,7 +19,7 @@ class DenseVsSparse:
 
     def setup(self, n, method):
         m = int(round(np.sqrt(n)))
-        self.A = poisson((m, m))
+        self.A = sk.poisson((m, m))
         self.Ad = self.A.toarray()
         self.b = np.ones(self.A.shape[0])
 

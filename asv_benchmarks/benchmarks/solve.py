@@ -18,21 +18,6 @@ import sparsekit as sk
 from ._common import relres, sizes, speedup
 
 
-def poisson(shape):
-    mats = [sp.diags_array([-np.ones(n - 1), 2 * np.ones(n), -np.ones(n - 1)], offsets=[-1, 0, 1])
-            for n in shape]
-    A = None
-    for i, T in enumerate(mats):
-        term = T
-        for j, S in enumerate(mats):
-            if j < i:
-                term = sp.kron(sp.eye_array(S.shape[0]), term)
-            elif j > i:
-                term = sp.kron(term, sp.eye_array(S.shape[0]))
-        A = term if A is None else A + term
-    return sp.csr_array(A)
-
-
 def _run(method, A, b, rtol=1e-8):
     """One end-to-end solve (setup included); returns x."""
     if method == "sparsekit-auto":
@@ -86,7 +71,7 @@ class Poisson2D(_Solve):
 
     @staticmethod
     def make(n):
-        return poisson((n, n))
+        return sk.poisson((n, n))
 
 
 class Poisson3D(_Solve):
@@ -97,7 +82,7 @@ class Poisson3D(_Solve):
 
     @staticmethod
     def make(n):
-        return poisson((n, n, n))
+        return sk.poisson((n, n, n))
 
     def setup(self, n, method):
         if method == "splu" and n > 32:
@@ -117,7 +102,7 @@ class ManyRHS:
     param_names = ["grid", "method"]
 
     def setup(self, n, method):
-        self.A = poisson((n, n))
+        self.A = sk.poisson((n, n))
         self.B = np.random.default_rng(0).standard_normal((self.A.shape[0], 50))
 
     def _run(self, method):

@@ -23,7 +23,7 @@ from itertools import permutations
 import numpy as np
 import scipy.sparse as sp
 
-from .._validate import check_choice, describe, grid_shape, positive_int
+from .._validate import check_choice, describe, grid_shape, positive_int, row_range
 from ..errors import InputValueError, ShapeError
 from ._assemble import assemble_symmetric
 
@@ -137,16 +137,7 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
     hh = _per_axis(h, nd, "h", 1.0)
     aa = _per_axis(coeffs, nd, "coeffs", 1.0)
     N = math.prod(dims)
-    if rows is None:
-        start, stop = 0, N
-    else:
-        try:
-            start, stop = (int(v) for v in rows)
-        except (TypeError, ValueError):
-            raise InputValueError(f"rows must be a pair (start, stop) (got {rows!r})") from None
-        if not 0 <= start <= stop <= N:
-            raise InputValueError(f"rows must satisfy 0 <= start <= stop <= {N} "
-                                  f"(got rows={rows!r})")
+    start, stop = row_range(rows, N)
     strides = [math.prod(dims[d + 1:]) for d in range(nd)]
     g = np.arange(start, stop, dtype=np.int64)
     m = g.size

@@ -12,7 +12,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..._validate import check_choice, check_edge_array_options, grid_shape, positive_int
+from ..._validate import (
+    check_choice,
+    check_edge_array_options,
+    grid_shape,
+    positive_int,
+    row_range,
+)
 from ...errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
 from ._namespace import Namespace, resolve, to_device
 
@@ -351,14 +357,7 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
 
     hs, cs = per_axis(h, "h"), per_axis(coeffs, "coeffs")
     N = int(np.prod(dims))
-    if rows is not None:
-        try:
-            start, stop = (int(v) for v in rows)
-        except (TypeError, ValueError):
-            raise InputValueError(f"rows must be a pair (start, stop) (got {rows!r})") from None
-        if not 0 <= start <= stop <= N:
-            raise InputValueError(f"rows must satisfy 0 <= start <= stop <= {N} "
-                                  f"(got rows={rows!r})")
+    start, stop = row_range(rows, N)
     A = None
     # Kronecker sum: Σ_d a_d · I ⊗ … ⊗ T_d ⊗ … ⊗ I
     for d in range(nd):
