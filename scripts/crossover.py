@@ -92,11 +92,12 @@ def direct_vs_amg(lines):
               "| n | sparse Cholesky (s) | fill | PyAMG SA setup + CG (s) | CG+AMG iterations |",
               "|---|---|---|---|---|"]
     rows = []
-    for m in (96, 160, 256):
+    for m in (96, 160, 256, 362, 512):
         A = sk.poisson((m, m))
         n = A.shape[0]
         b = np.ones(n)
-        t_d = med(lambda A=A, b=b: chol_splu(A).solve(b), 1)
+        rep = 3 if m <= 256 else 1
+        t_d = med(lambda A=A, b=b: chol_splu(A).solve(b), rep)
         fill = chol_splu(A).nnz / A.nnz
 
         def amg(A=A, b=b):
@@ -104,7 +105,7 @@ def direct_vs_amg(lines):
                 ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A))
                 spla.cg(A, b, rtol=1e-8, M=ml.aspreconditioner())
 
-        t_a = med(amg, 1)
+        t_a = med(amg, rep)
         with threadpool_limits(1, user_api="blas"):
             ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A))
         its = cg_count(A, b, ml.aspreconditioner())

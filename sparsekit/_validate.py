@@ -210,10 +210,16 @@ def is_symmetric(A, rtol: float = 1e-10) -> bool:
             C = C.copy()
             C.sum_duplicates()
         T = (C.conj() if np.iscomplexobj(C.data) else C).T.tocsr()  # canonical: sorted, no dups
-        scale = np.max(np.abs(C.data)) if C.nnz else 0.0
+        if C.nnz == 0:
+            return True
+        if np.iscomplexobj(C.data):
+            scale = np.max(np.abs(C.data))
+        else:  # no |data| temporary
+            scale = max(float(C.data.max()), -float(C.data.min()))
         if np.array_equal(C.indptr, T.indptr) and np.array_equal(C.indices, T.indices):
             # same pattern (the common case): compare the values directly, no subtraction
-            diff = np.max(np.abs(C.data - T.data)) if C.nnz else 0.0
+            # when they are exactly equal (assembled symmetric matrices usually are)
+            diff = 0.0 if np.array_equal(C.data, T.data) else np.max(np.abs(C.data - T.data))
         else:
             D = (C - T).tocsr()
             diff = np.max(np.abs(D.data)) if D.nnz else 0.0

@@ -1,7 +1,8 @@
 import numpy as np
 import scipy.sparse as sp
 
-from sparsekit.linalg._cache import CACHE, _MemoryBoundedCache, fingerprint
+import sparsekit as sk
+from sparsekit.linalg._cache import CACHE, SEEN_MIN_NNZ, _hash, _MemoryBoundedCache, fingerprint
 from sparsekit.linalg._inspect import inspect_matrix
 
 
@@ -12,6 +13,30 @@ def test_fingerprint_depends_on_content_not_format():
     B.data[0] += 1e-12
     assert fingerprint(B) != fingerprint(A)
     assert fingerprint(A.toarray()) != fingerprint(A)
+
+
+def test_remembered_fingerprint_follows_in_place_edits():
+    # large enough to be remembered: a repeat over the same buffers is compared, not hashed
+    A = sk.poisson((80, 80))
+    assert A.nnz >= SEEN_MIN_NNZ
+    f0 = fingerprint(A)
+    wrapper = sp.csr_array((A.data, A.indices, A.indptr), shape=A.shape)  # same buffers
+    assert fingerprint(wrapper) == f0 == _hash(A.copy())
+    A.data[7] += 1.0  # edited in place: same buffers, new content
+    assert fingerprint(A) == _hash(A.copy()) != f0
+    A.indices[[0, 1]] = A.indices[[1, 0]]  # the pattern edited in place: another matrix again
+    assert fingerprint(A) == _hash(A.copy())
+
+
+def test_cached_factorization_not_reused_after_in_place_edit():
+    sk.clear_cache()
+    A = sk.poisson((80, 80))
+    b = np.ones(A.shape[0])
+    sk.solve(A, b, method="direct")
+    A.data[A.indices == np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))] += 1.0
+    r = sk.solve(A, b, method="direct")
+    assert np.linalg.norm(b - A @ r.x) <= 1e-10 * np.linalg.norm(b)
+    assert not any("reused" in n for n in r.notes)
 
 
 def test_cache_is_bounded_by_bytes_lru():

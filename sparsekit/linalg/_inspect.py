@@ -92,18 +92,21 @@ def inspect_matrix(A, *, sym_rtol: float = 1e-10, components: bool = True) -> Ma
     sign = _diag_sign(d)
     if sparse:
         C = sp.csr_array(A)
-        rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
-        offdata = C.data[C.indices != rows]
-        rowsum = np.asarray(C.sum(axis=1)).ravel()
+        if not C.has_canonical_format:
+            C = C.copy()
+            C.sum_duplicates()
+        rowsum = C @ np.ones(C.shape[1], dtype=C.dtype)
+        if np.iscomplexobj(C.data):
+            offdiag_nonpos = False
+        else:
+            # canonical (one stored entry per position): every positive entry is a diagonal
+            # one exactly when there are as many positive entries as positive diagonal ones
+            offdiag_nonpos = bool(np.count_nonzero(C.data > 0) == np.count_nonzero(d > 0))
     else:
         off = np.array(A, copy=True)
         np.fill_diagonal(off, 0)
-        offdata = off[off != 0]
         rowsum = np.asarray(A).sum(axis=1)
-    if np.iscomplexobj(offdata):
-        offdiag_nonpos = False
-    else:
-        offdiag_nonpos = bool(np.all(offdata <= 0))
+        offdiag_nonpos = False if np.iscomplexobj(off) else bool(np.all(off <= 0))
     absdiag = np.abs(d)
     scale = float(absdiag.max()) if absdiag.size else 0.0
     zero_rows = bool(np.all(np.abs(rowsum) <= 1e-10 * max(scale, 1e-300) * 10)) if scale else False

@@ -184,15 +184,15 @@ def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> 
                    f"diagonal {props.diag_sign}, n={n}, nnz={nnz} "
                    f"(density {props.density:.2e})")
     spd_like = sym and props.diag_sign == "positive"
+    cached = {"factorization": False, "amg": False}
+    if sp.issparse(A) and _factor.signature(A) in _factor.SIGNATURES:
+        cached = _cached(fp or fingerprint(A))
+    properties["cached"] = cached
     d = mesh_dimension(A) if sp.issparse(A) and n > 4 * DENSE_MAX_N else None
     properties["mesh_dimension"] = d
     direct_bytes = _direct_memory(n, nnz, d, sym)
     memory["direct"] = direct_bytes
     memory["iterative"] = float(nnz * _BYTES_PER_ENTRY * (2.5 if spd_like else 4) + 8 * n * 30)
-    cached = {"factorization": False, "amg": False}
-    if sp.issparse(A) and _factor.signature(A) in _factor.SIGNATURES:
-        cached = _cached(fp or fingerprint(A))
-    properties["cached"] = cached
     if props.laplacian:
         reasons.append(f"graph Laplacian (zero row sums, off-diagonals <= 0), "
                        f"{ncomp} component(s): singular; the constant vector of "
