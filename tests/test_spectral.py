@@ -239,6 +239,27 @@ def test_embedding_matches_scikit_learn(real, name, normalized, drop_first):
         assert same_up_to_sign(X[:, j], ref[:, j], 1e-6 * np.abs(ref[:, j]).max())
 
 
+def test_large_graph_path_lobpcg_amg_matches_dense(monkeypatch):
+    # graphs above eigen.FACTOR_MAX_N go to LOBPCG + AMG, the normalized embedding as the
+    # pencil L u = λ D u; lower the threshold so that a small graph takes that path
+    monkeypatch.setattr(sk.linalg.eigen, "FACTOR_MAX_N", 300)
+    G = nx.grid_2d_graph(17, 29)  # 493 nodes, a simple low spectrum
+    W = nx.to_scipy_sparse_array(G, format="csr")
+    d = np.asarray(W.sum(axis=1)).ravel()
+    Lsym = np.eye(len(d)) - W.toarray() / np.sqrt(np.outer(d, d))
+    lam, V = la.eigh(Lsym, subset_by_index=[0, 3])
+    X = spectral.embedding(W, 3)
+    for j in range(3):
+        ref = V[:, j + 1] / np.sqrt(d)
+        assert same_up_to_sign(X[:, j], ref, 1e-6 * np.abs(ref).max())
+    f = spectral.fiedler(W)
+    assert f.method == "lobpcg"
+    Lc = np.diag(d) - W.toarray()
+    mu, U = la.eigh(Lc, subset_by_index=[0, 1])
+    assert abs(f.value - mu[1]) <= 1e-8 * mu[1]
+    assert same_up_to_sign(f.vector, U[:, 1], 1e-6)
+
+
 def test_embedding_cycle_is_a_circle():
     X = spectral.embedding(nx.cycle_graph(16), 2)
     r = np.hypot(X[:, 0], X[:, 1])

@@ -6,6 +6,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
+from .. import linalg
 from .._validate import check_choice, nonnegative_float, positive_int
 from ..errors import InputValueError
 from ._eig import flip_max, smallest
@@ -34,7 +35,21 @@ def _check_components(g: Graph, n_components: int, extra: int) -> int:
 
 
 def _eigenmap(g: Graph, k: int, normalized: bool, tol, method):
-    """The k smallest eigenpairs, mapped back to the random-walk scaling when normalized."""
+    """The k smallest eigenpairs, mapped back to the random-walk scaling when normalized.
+
+    On graphs too large for a factorization (where :func:`sparsekit.eigsh` runs
+    LOBPCG with AMG) and without isolated nodes, the normalized problem is
+    solved as the equivalent pencil ``L u = λ D u``: its eigenvectors are the
+    random-walk-scaled ones directly (``u = D^-1/2 v``, D-orthonormal), the
+    AMG hierarchy is built on the combinatorial Laplacian (an M-matrix, with
+    the constant near-null vector smoothed aggregation assumes), and
+    ``sk.eigsh`` deflates the exact null space (constants per component).
+    """
+    if (normalized and method == "auto" and g.n > linalg.eigen.FACTOR_MAX_N
+            and np.all(g.degree > 0)):
+        D = sp.diags_array(g.degree, format="csr")
+        p = smallest(g.laplacian("combinatorial"), k, M=D, tol=tol, method=method)
+        return p.values, p.vectors
     kind = "normalized" if normalized else "combinatorial"
     p = smallest(g.laplacian(kind), k, tol=tol, method=method, null=g.null_space(kind),
                  bound=g.spectral_bound(kind))

@@ -107,6 +107,22 @@ def _csr_nbytes(A) -> int:
     return int(getattr(A, "nbytes", 0))
 
 
+def _scalar_levels_to_csr(ml) -> None:
+    """Store PyAMG's 1x1-block BSR level matrices as CSR (same entries, faster cycles).
+
+    Smoothed aggregation leaves the coarse operators, P and R in BSR even with
+    1 x 1 blocks, and PyAMG's Gauss-Seidel on BSR is the slow path: measured
+    here on the 1,000,000-node ``grid_shortcuts_1000`` Laplacian (5 levels), a
+    V-cycle took 0.61 s with BSR coarse levels against 0.38 s with CSR ones
+    (most of it ``bsr_gauss_seidel``).
+    """
+    for lv in ml.levels:
+        for name in ("A", "P", "R"):
+            M = getattr(lv, name, None)
+            if M is not None and sp.issparse(M) and M.format == "bsr" and M.blocksize == (1, 1):
+                setattr(lv, name, M.tocsr())
+
+
 def _setup_amg(A, *, symmetric=None, B=None, solver=None, cycle="V", **options):
     pyamg = optional_import("pyamg", "amg", "algebraic multigrid preconditioning")
     if isinstance(A, np.ndarray):
@@ -135,6 +151,7 @@ def _setup_amg(A, *, symmetric=None, B=None, solver=None, cycle="V", **options):
     # Poisson matrix took 2.0-3.6 s with two OpenBLAS threads against 0.14-0.16 s with one
     with single_thread_blas():
         ml = solvers[solver](A, **kw)
+    _scalar_levels_to_csr(ml)
     M = ml.aspreconditioner(cycle=cycle)
     nbytes = sum(_csr_nbytes(getattr(lv, "A", None)) + _csr_nbytes(getattr(lv, "P", None))
                  + _csr_nbytes(getattr(lv, "R", None)) for lv in ml.levels)
