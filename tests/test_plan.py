@@ -57,7 +57,7 @@ def test_cost_model_3d_plain_cg_2d_amg():
 def test_mid_2d_spd_and_many_rhs_go_direct():
     A = _poisson2d(100)
     assert sk.plan(A).method == "direct"
-    big = _poisson2d(300)
+    big = _poisson2d(int(np.sqrt(P.DIRECT_MAX_N_2D)) + 20)  # just above the crossover
     assert sk.plan(big).method == "cg"
     assert sk.plan(big, np.ones((big.shape[0], 10))).method == "direct"
 

@@ -98,8 +98,12 @@ class Fiedler:
 class Embedding:
     """8-component Laplacian eigenmap: sparsekit against scikit-learn's AMG spectral_embedding."""
 
+    # "sparsekit-tol1e-3": scikit-learn's AMG path stops after SciPy's default 20 LOBPCG
+    # iterations, converged or not (on grid_shortcuts_1000 its residuals are ~1e-3 and its
+    # eigenvalues twice the true ones); this case asks sparsekit for that accuracy, so that
+    # the two can be compared at equal accuracy as well as at sparsekit's default (1e-8)
     params = (sizes(quick=[QUICK_GRAPH], full=["luxembourg_osm", "grid_shortcuts_1000"]),
-              ["sparsekit", "sklearn_amg"])
+              ["sparsekit", "sparsekit-tol1e-3", "sklearn_amg"])
     param_names = ["graph", "method"]
     timeout = 1800
 
@@ -108,9 +112,9 @@ class Embedding:
         self.W32 = _int32(self.W)
 
     def _run(self, method):
-        if method == "sparsekit":
+        if method.startswith("sparsekit"):
             sk.clear_cache()
-            return spectral.embedding(self.W, 8)
+            return spectral.embedding(self.W, 8, tol=1e-3 if method.endswith("1e-3") else None)
         from sklearn.manifold import spectral_embedding
 
         return spectral_embedding(self.W32, n_components=8, eigen_solver="amg",
@@ -127,10 +131,10 @@ class Embedding:
     track_residual.unit = "‖Lv − λv‖/‖L‖₁"
 
     def track_speedup_vs_sklearn(self, graph, method):
-        if method != "sparsekit":
+        if not method.startswith("sparsekit"):
             return float("nan")
         return median_time(lambda: self._run("sklearn_amg"), 3) / median_time(
-            lambda: self._run("sparsekit"), 3)
+            lambda: self._run(method), 3)
 
     track_speedup_vs_sklearn.unit = "x"
 

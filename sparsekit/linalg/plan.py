@@ -56,7 +56,7 @@ DENSE_MAX_N = 100
 DENSE_LSTSQ_MAX_COLS = 2000
 #: 2-D-like SPD matrices up to this order use the sparse Cholesky.  Measured on 2-D Poisson:
 #: direct won at n = 9,216 (0.058 vs 0.112 s), CG + AMG at 25,600 (0.233 vs 0.284 s).
-DIRECT_MAX_N_2D = 16_000
+DIRECT_MAX_N_2D = 90_000
 #: Nonsymmetric matrices up to this order use sparse LU (robust) rather than GMRES + ILU.
 #: (Judgement: every nonsymmetric test matrix, up to bayer10 with 13,436 rows, factorizes in
 #: under 0.2 s; GMRES + ILU stalls on several of them.)
