@@ -307,9 +307,11 @@ def assemble_symmetric(rows, cols, data, n, *, diag=None, row_sum_diag=None, hal
 def assemble_symmetric_keys(key, data, n, cbits, ibits, *, diag=None, row_sum_diag=None):
     """:func:`assemble_symmetric` from keys written by :func:`pack_upper`.
 
-    ``key`` holds the ``m = data.size`` entry keys followed, with ``diag``
-    or ``row_sum_diag``, by ``n`` slots this function fills with the
-    diagonal's keys; it is sorted in place (the caller's buffer is consumed).
+    ``key`` holds the ``m`` entry keys followed, with ``diag`` or
+    ``row_sum_diag``, by ``n`` slots this function fills with the diagonal's
+    keys; it is sorted in place (the caller's buffer is consumed).  ``data``
+    holds the ``m`` values, or ``m + n`` with the diagonal's (zeros, say)
+    already after them, which saves a copy.
 
     The upper triangle with the diagonal, ``U``, comes out of one sort: the
     unique positions in CSR order, duplicates summed in entry order.  The
@@ -317,17 +319,22 @@ def assemble_symmetric_keys(key, data, n, cbits, ibits, *, diag=None, row_sum_di
     transpose and its merge of two canonical matrices.
     """
     data = np.asarray(data).ravel()
-    m = data.size
     full = diag is not None or row_sum_diag is not None
+    m = key.size - n if full else key.size
     if full:
         d = key[m:]
         np.multiply(np.arange(n, dtype=np.int64), (1 << cbits) + 1, out=d)
         d <<= ibits
         d += np.arange(m, m + n, dtype=np.int64)
-        dvals = np.zeros(n, dtype=data.dtype) if diag is None \
-            else np.asarray(diag, dtype=data.dtype)
-        data = np.concatenate([data, dvals])
-        del d, dvals
+        del d
+        if data.size == m:
+            dvals = np.zeros(n, dtype=data.dtype) if diag is None \
+                else np.asarray(diag, dtype=data.dtype)
+            data = np.concatenate([data, dvals])
+            del dvals
+        elif diag is not None:
+            data = data.copy()
+            data[m:] += diag
     key.sort()
     vals = data[key & ((1 << ibits) - 1)]
     del data

@@ -358,11 +358,14 @@ def _p1_triangles(P, T, bits):
     :data:`_BLOCK`, so the temporaries stay in cache.  Returns ``Koff`` of
     shape ``(3, n_cells)`` (pairs 01, 02, 12), the areas, and with ``bits``
     the packed upper-triangle keys of the ``3 n_cells`` entries (entry
-    ``p * n_cells + c``), followed by ``n_points`` free slots for the diagonal.
+    ``p * n_cells + c``), followed by ``n_points`` free slots for the diagonal,
+    and ``Koff``'s buffer, which goes on with ``n_points`` zeros.
     """
     px, py = np.ascontiguousarray(P[:, 0]), np.ascontiguousarray(P[:, 1])
     nc, n = T.shape[0], P.shape[0]
-    Koff = np.empty((3, nc))
+    buf = np.empty(3 * nc + n)  # the diagonal's zeros after the entries: no copy later
+    buf[3 * nc:] = 0.0
+    Koff = buf[:3 * nc].reshape(3, nc)
     area = np.empty(nc)
     key = np.empty(3 * nc + n, dtype=np.int64) if bits is not None else None
     pairs = ((0, 1), (0, 2), (1, 2))
@@ -402,7 +405,7 @@ def _p1_triangles(P, T, bits):
         if key is not None:
             for p, (i, j) in enumerate(pairs):
                 pack_upper(t[:, i], t[:, j], p * nc + s, *bits, key[p * nc + s:p * nc + e])
-    return Koff, area, key
+    return Koff, area, key, buf
 
 
 def _flat_triangles(px, py, T):
@@ -504,7 +507,7 @@ def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
     key, bits = None, None
     if d == 2:
         bits = symmetric_key_bits(n, 3 * nc, full_diagonal=True)
-        Koff, vol, key = _p1_triangles(P, T, bits)
+        Koff, vol, key, with_diag = _p1_triangles(P, T, bits)
     else:
         G, vol = _gradients(P, T, d)
         Koff = (vol[:, None] * np.einsum("cid,cid->ci", G[:, a, :], G[:, b, :])).T
@@ -520,6 +523,8 @@ def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
         data, kw = Koff + 1j * m, {"diag": diag}
     else:
         data, kw = Koff, {"row_sum_diag": -1.0}
+        if key is not None:
+            data = with_diag
     if key is not None:
         K = assemble_symmetric_keys(key, data, n, *bits, **kw)
     else:
