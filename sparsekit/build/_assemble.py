@@ -2,18 +2,29 @@
 
 SciPy's ``coo_array.tocsr()`` scatters the entries row by row and then sorts
 each row's column indices; for ten million random entries that takes about
-1 s on this project's 2-core machine.  When ``row * ncols + col`` and the
-entry number fit together in 63 bits, one ``numpy.sort`` of packed ``int64``
-keys (a SIMD sort on x86) orders the entries, the entry numbers in the low
-bits carry the values along, and duplicates are summed in their original
-order of their entry numbers (a mirrored copy counts as its original), which
-is SciPy's order up to the rounding of sums of duplicates.
-Otherwise SciPy's conversion is used.
+1 s on this project's 2-core machine.  When the position and the entry
+number fit together in 63 bits, one ``numpy.sort`` of packed ``int64`` keys
+(a SIMD sort on x86) orders the entries, and the entry numbers in the low
+bits carry the values along.  Duplicates are summed in the order of their
+entry numbers, which is SciPy's order up to the rounding of sums of
+duplicates.  Otherwise SciPy's conversion is used.
 
-Symmetric matrices pass each off-diagonal entry once (``mirror=True``) and
-their diagonal as a vector (``diag=``): the mirrored copy shares the entry
-number of its original, so a symmetric matrix with ``m`` off-diagonal pairs
-needs only ``bit_length(m)`` index bits.
+* :func:`assemble` -- any COO input.
+* :func:`assemble_symmetric` -- symmetric matrices from entries listed once
+  (edge lists, element matrices' upper triangles), two ways:
+
+  - both copies of every entry and one slot per diagonal entry in one sort
+    (``(row << cbits | col) << ibits | entry``), then SciPy's linear
+    ``sum_duplicates``: best for scattered entries (random graphs), where a
+    transpose would be a random scatter;
+  - ``half=True`` (:func:`assemble_symmetric_keys`): only the upper triangle
+    with the diagonal slots, ``U``, is sorted, then ``U + U^T`` by SciPy's
+    linear CSR -> CSC transpose and canonical merge: best for finite elements,
+    whose entries come in duplicate pairs with local indices.
+
+  A diagonal that is minus the off-diagonal row sum (``row_sum_diag=-1``:
+  stiffness matrices, combinatorial Laplacians) is filled in after the sort,
+  with no pass over the unsorted entries.
 """
 
 from __future__ import annotations

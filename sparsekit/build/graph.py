@@ -358,9 +358,11 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
 
     Notes
     -----
-    From edge arrays the matrix is assembled in one COO pass: the mirrored
-    edges with ``-w`` and the diagonal from ``numpy.bincount`` degrees,
-    summed by SciPy's COO -> CSR conversion.
+    From edge arrays the matrix is assembled in one pass: the edges, their
+    mirrors and one diagonal slot per node are ordered by one sort of packed
+    integer keys and their duplicates summed by SciPy.  The combinatorial
+    diagonal is minus the off-diagonal row sum, read off the sorted entries
+    (no separate degree pass).
 
     See Also
     --------
