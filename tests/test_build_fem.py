@@ -1,5 +1,7 @@
 """Finite differences and P1 elements against dense numpy, SciPy's LaplacianNd, scikit-fem."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -229,6 +231,18 @@ def test_degenerate_cells():
         sk.fem.p1(points, cells)
     with pytest.raises(sk.InputValueError, match="degenerate"):
         sk.fem.p1(points, np.array([[0, 1, 1]]))  # repeated vertex
+
+
+def test_degenerate_cells_found_past_the_first_block():
+    """The triangle loop runs in blocks; the error still counts and names them all."""
+    points, cells = sk.fem.unit_square(200)  # 80,000 triangles, several blocks
+    cells = cells.copy()
+    cells[50_000, 2] = cells[50_000, 0]
+    cells[70_001, 1] = cells[70_001, 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # raised before any division by zero
+        with pytest.raises(sk.InputValueError, match=r"2 degenerate.*cell 50000"):
+            sk.fem.p1(points, cells)
 
 
 def test_other_bad_inputs():

@@ -271,10 +271,33 @@ def test_packed_key_assembly_matches_scipy_coo(mirror, with_diag):
     np.testing.assert_array_equal(A.indptr, B.indptr)
     np.testing.assert_array_equal(A.indices, B.indices)  # sorted, duplicates merged
     np.testing.assert_allclose(A.data, B.data, rtol=1e-12, atol=1e-12)
-    if mirror:  # the half-sort symmetric variant the FEM assembly uses
+    if mirror:  # the symmetric assemblies: both copies in one sort, or the upper half
         from sparsekit.build._assemble import assemble_symmetric
 
-        S = assemble_symmetric(r, c, w, n, diag=diag)
-        np.testing.assert_array_equal(S.indptr, B.indptr)
-        np.testing.assert_array_equal(S.indices, B.indices)
-        np.testing.assert_allclose(S.data, B.data, rtol=1e-12, atol=1e-12)
+        for half in (False, True):
+            S = assemble_symmetric(r, c, w, n, diag=diag, half=half)
+            np.testing.assert_array_equal(S.indptr, B.indptr)
+            np.testing.assert_array_equal(S.indices, B.indices)
+            np.testing.assert_allclose(S.data, B.data, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("half", [False, True])
+@pytest.mark.parametrize("m", [500, 200_000])
+def test_symmetric_assembly_row_sum_diagonal(half, m):
+    """row_sum_diag=-1 (the zero-row-sum diagonal, no degree pass) against its definition."""
+    from sparsekit.build._assemble import assemble_symmetric
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    r, c = rng.integers(0, n, m), rng.integers(0, n, m)
+    r[:50] = c[:50]  # self-loops sit on the diagonal, outside the row sums
+    w = rng.standard_normal(m)
+    extra = rng.standard_normal(n)
+    S = assemble_symmetric(r, c, w, n, diag=extra, row_sum_diag=-1.0, half=half)
+    off = r != c
+    W = sp.coo_array((np.r_[w[off], w[off]], (np.r_[r[off], c[off]], np.r_[c[off], r[off]])),
+                     shape=(n, n)).toarray()
+    loops = np.bincount(r[~off], w[~off], minlength=n)
+    expect = W + np.diag(extra + loops - W.sum(axis=1))
+    np.testing.assert_allclose(S.toarray(), expect, rtol=1e-12, atol=1e-12)
+    assert S.has_canonical_format

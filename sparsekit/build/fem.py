@@ -9,10 +9,11 @@
 * :func:`elasticity` -- 2-D plane-strain linear elasticity with P1 vector
   elements and its rigid-body modes (the near-null space AMG needs).
 
-Element matrices are computed for all cells at once (no loop over cells) and
-assembled in COO: each symmetric matrix is built from its strict
-upper-triangle entries (one sort of packed integer keys, duplicates summed),
-its transpose, and a diagonal from ``numpy.bincount``.
+Element matrices are computed for all cells at once (triangles in blocks of
+cells that fit in cache; no Python loop over cells) and assembled in COO:
+each symmetric matrix is built from its upper-triangle entries with the
+diagonal (one sort of packed integer keys, duplicates summed by SciPy), plus
+its transpose.  A stiffness diagonal is minus the off-diagonal row sum.
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ import scipy.sparse as sp
 
 from .._validate import check_choice, describe, grid_shape, positive_int, row_range
 from ..errors import InputValueError, ShapeError
-from ._assemble import assemble_symmetric
+from ._assemble import (
+    assemble_symmetric,
+    assemble_symmetric_keys,
+    pack_upper,
+    symmetric_key_bits,
+)
 
 __all__ = [
     "poisson",
@@ -336,41 +342,79 @@ def _degenerate(flat, T, d):
         )
 
 
-def _p1_triangles(P, T):
-    """Stiffness entries of all triangles from contiguous coordinate columns.
+#: cells per block of the triangle loop: its ~30 temporaries stay in cache
+_BLOCK = 1 << 14
 
-    With edges ``e1 = x1 - x0``, ``e2 = x2 - x0`` and ``det = e1 x e2``:
-    ``grad phi_1 = (e2y, -e2x) / det``, ``grad phi_2 = (-e1y, e1x) / det``,
-    ``grad phi_0 = -(grad phi_1 + grad phi_2)``; ``K_ab = area grad phi_a . grad phi_b``.
-    Returns the upper entries ``(01, 02, 12)``, the diagonal ones and the areas.
+
+def _p1_triangles(P, T, bits):
+    """Off-diagonal stiffness entries of all triangles, and their areas.
+
+    With the edges opposite each vertex, ``E0 = x2 - x1``, ``E1 = x0 - x2``,
+    ``E2 = x1 - x0 = -(E0 + E1)``, and ``det = E0 x E1`` (twice the signed
+    area), ``K_ab = E_a . E_b / (2 |det|)`` (cotangent formula), so
+    ``K_01 = E0.E1 s``, ``K_02 = -(|E0|^2 + E0.E1) s``,
+    ``K_12 = -(|E1|^2 + E0.E1) s`` with ``s = 1 / (2 |det|)``; the diagonal is
+    minus the off-diagonal row sum.  Cells are processed in blocks of
+    :data:`_BLOCK`, so the temporaries stay in cache.  Returns ``Koff`` of
+    shape ``(3, n_cells)`` (pairs 01, 02, 12), the areas, and with ``bits``
+    the packed upper-triangle keys of the ``3 n_cells`` entries (entry
+    ``p * n_cells + c``), followed by ``n_points`` free slots for the diagonal,
+    and ``Koff``'s buffer, which goes on with ``n_points`` zeros.
     """
     px, py = np.ascontiguousarray(P[:, 0]), np.ascontiguousarray(P[:, 1])
-    t0, t1, t2 = (np.ascontiguousarray(T[:, i]) for i in range(3))
-    x0, y0 = px[t0], py[t0]
-    e1x, e1y = px[t1] - x0, py[t1] - y0
-    e2x, e2y = px[t2] - x0, py[t2] - y0
-    del x0, y0, t0, t1, t2
-    det = e1x * e2y - e1y * e2x
-    # |det| <= |e1| |e2|: a tiny ratio is a flat triangle (squared to skip the roots)
-    flat = ~(det * det > 1e-24 * (e1x * e1x + e1y * e1y) * (e2x * e2x + e2y * e2y))
-    _degenerate(flat, T, 2)
-    # area * g_a . g_b = (rotated edges dotted) / (2 |det|): the 1/det^2 and det/2 cancel
-    s = 0.5 / np.abs(det)
-    g1x, g1y, g2x, g2y = e2y, -e2x, -e1y, e1x
-    g0x, g0y = -(g1x + g2x), -(g1y + g2y)
-    nc = det.size
-    off = np.empty((nc, 3))
-    dia = np.empty((nc, 3))
-    for k, (ax, ay, bx, by) in enumerate([(g0x, g0y, g1x, g1y), (g0x, g0y, g2x, g2y),
-                                          (g1x, g1y, g2x, g2y)]):
-        np.multiply(ax, bx, out=off[:, k])
-        off[:, k] += ay * by
-        off[:, k] *= s
-    for k, (ax, ay) in enumerate([(g0x, g0y), (g1x, g1y), (g2x, g2y)]):
-        np.multiply(ax, ax, out=dia[:, k])
-        dia[:, k] += ay * ay
-        dia[:, k] *= s
-    return off, dia, 0.5 * np.abs(det)
+    nc, n = T.shape[0], P.shape[0]
+    buf = np.empty(3 * nc + n)  # the diagonal's zeros after the entries: no copy later
+    buf[3 * nc:] = 0.0
+    Koff = buf[:3 * nc].reshape(3, nc)
+    area = np.empty(nc)
+    key = np.empty(3 * nc + n, dtype=np.int64) if bits is not None else None
+    pairs = ((0, 1), (0, 2), (1, 2))
+    for s in range(0, nc, _BLOCK):
+        e = min(s + _BLOCK, nc)
+        t = T[s:e]
+        t0, t1, t2 = t[:, 0], t[:, 1], t[:, 2]
+        x0, x1, x2 = px[t0], px[t1], px[t2]
+        ax, bx = x2 - x1, x0 - x2
+        del x0, x1, x2
+        y0, y1, y2 = py[t0], py[t1], py[t2]
+        ay, by = y2 - y1, y0 - y2
+        del y0, y1, y2
+        det = ax * by
+        det -= ay * bx
+        ab = ax * bx
+        ab += ay * by
+        aa = ax * ax
+        aa += ay * ay
+        bb = bx * bx
+        bb += by * by
+        # |det| <= |E0| |E1|: a tiny ratio is a flat triangle (squared to skip roots)
+        if not (det * det > 1e-24 * aa * bb).all():
+            _degenerate(_flat_triangles(px, py, T), T, 2)
+        a = area[s:e]
+        np.abs(det, out=a)
+        a *= 0.5
+        sc = np.divide(0.25, a, out=det)  # 1 / (2 |det|)
+        k = Koff[:, s:e]
+        np.multiply(ab, sc, out=k[0])
+        aa += ab
+        np.negative(aa, out=aa)
+        np.multiply(aa, sc, out=k[1])
+        bb += ab
+        np.negative(bb, out=bb)
+        np.multiply(bb, sc, out=k[2])
+        if key is not None:
+            for p, (i, j) in enumerate(pairs):
+                pack_upper(t[:, i], t[:, j], p * nc + s, *bits, key[p * nc + s:p * nc + e])
+    return Koff, area, key, buf
+
+
+def _flat_triangles(px, py, T):
+    """Which triangles are flat (the same test as the blocked loop, all cells at once)."""
+    x0, y0 = px[T[:, 0]], py[T[:, 0]]
+    ax, ay = px[T[:, 2]] - px[T[:, 1]], py[T[:, 2]] - py[T[:, 1]]
+    bx, by = x0 - px[T[:, 2]], y0 - py[T[:, 2]]
+    det = ax * by - ay * bx
+    return ~(det * det > 1e-24 * (ax * ax + ay * ay) * (bx * bx + by * by))
 
 
 def _gradients(P, T, d):
@@ -404,18 +448,9 @@ def _gradients(P, T, d):
 
 def _assemble_sym(T, local, diag_local, n):
     """Global matrix from upper-triangle local entries ``(nc, n_pairs)`` and diagonals."""
-    nl = T.shape[1]
-    a, b = np.triu_indices(nl, k=1)
-    rows = T[:, a].ravel()
-    cols = T[:, b].ravel()
-    diag = np.zeros(n, dtype=local.dtype)
-    for i in range(nl):  # d + 1 <= 4 local vertices
-        if local.dtype.kind == "c":
-            diag += np.bincount(T[:, i], diag_local[:, i].real, minlength=n)
-            diag += 1j * np.bincount(T[:, i], diag_local[:, i].imag, minlength=n)
-        else:
-            diag += np.bincount(T[:, i], diag_local[:, i], minlength=n)
-    return assemble_symmetric(rows, cols, local.ravel(), n, diag=diag)
+    a, b = np.triu_indices(T.shape[1], k=1)
+    diag = np.bincount(T.ravel(), diag_local.ravel(), minlength=n)
+    return assemble_symmetric(T[:, a], T[:, b], local, n, diag=diag, half=True)
 
 
 def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
@@ -466,31 +501,62 @@ def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
     check_choice(mass, MASS, "mass")
     check_choice(format, FORMATS, "format")
     P, T, d = _mesh(points, cells)
-    n = P.shape[0]
+    n, nc, nl = P.shape[0], T.shape[0], d + 1
+    a, b = np.triu_indices(nl, k=1)
+    # element entries by pair, shape (n_pairs, n_cells): entry p * n_cells + c
+    key, bits = None, None
     if d == 2:
-        Koff, Kdiag, vol = _p1_triangles(P, T)
+        bits = symmetric_key_bits(n, 3 * nc, full_diagonal=True)
+        Koff, vol, key, with_diag = _p1_triangles(P, T, bits)
     else:
         G, vol = _gradients(P, T, d)
-        a, b = np.triu_indices(d + 1, k=1)
-        Koff = vol[:, None] * np.einsum("cid,cid->ci", G[:, a, :], G[:, b, :])
-        Kdiag = vol[:, None] * np.einsum("cid,cid->ci", G, G)
+        Koff = (vol[:, None] * np.einsum("cid,cid->ci", G[:, a, :], G[:, b, :])).T
         del G
-    m = vol / ((d + 1) * (d + 2))
     if mass == "consistent":
         # one assembly for both: K + i M shares the pattern and the sort
-        Z = _assemble_sym(T, Koff + 1j * m[:, None], Kdiag + 2j * m[:, None], n)
-        K = sp.csr_array((Z.data.real.copy(), Z.indices, Z.indptr), shape=Z.shape)
-        M = sp.csr_array((Z.data.imag.copy(), Z.indices.copy(), Z.indptr.copy()),
-                         shape=Z.shape)
-        for A in (K, M):
-            A.has_sorted_indices = True
-            A.has_canonical_format = True
+        m = vol / (nl * (nl + 1))
+        Kd = _local_row_sums(Koff, nl)
+        Kd *= -1.0  # a row of an element stiffness sums to zero
+        diag = np.bincount(T.T.ravel(), Kd.ravel(), minlength=n) \
+            + 1j * np.bincount(T.ravel(), np.repeat(2 * m, nl), minlength=n)
+        del Kd
+        data, kw = Koff + 1j * m, {"diag": diag}
     else:
-        K = _assemble_sym(T, Koff, Kdiag, n)
-        lumped = np.bincount(T.ravel(), np.repeat(vol / (d + 1), d + 1), minlength=n)
-        M = sp.diags_array(lumped, format="csr")
+        data, kw = Koff, {"row_sum_diag": -1.0}
+        if key is not None:
+            data = with_diag
+    if key is not None:
+        K = assemble_symmetric_keys(key, data, n, *bits, **kw)
+    else:
+        K = assemble_symmetric(T.T[a], T.T[b], data, n, half=True, **kw)
+    del data, key
+    if mass == "consistent":
+        K, M = _split(K)
+    else:
+        M = sp.diags_array(np.bincount(T.ravel(), np.repeat(vol / nl, nl), minlength=n),
+                           format="csr")
     return K.astype(dtype, copy=False).asformat(format), \
         M.astype(dtype, copy=False).asformat(format)
+
+
+def _local_row_sums(Koff, nl):
+    """Per vertex, the sum of its off-diagonal element entries: ``(nl, n_cells)``."""
+    a, b = np.triu_indices(nl, k=1)
+    out = np.zeros((nl, Koff.shape[1]), dtype=Koff.dtype)
+    for k in range(a.size):
+        out[a[k]] += Koff[k]
+        out[b[k]] += Koff[k]
+    return out
+
+
+def _split(Z):
+    """``K + i M`` assembled together -> ``K, M`` (both keep the full pattern)."""
+    K = sp.csr_array((Z.data.real.copy(), Z.indices, Z.indptr), shape=Z.shape)
+    M = sp.csr_array((Z.data.imag.copy(), Z.indices.copy(), Z.indptr.copy()), shape=Z.shape)
+    for A in (K, M):
+        A.has_sorted_indices = True
+        A.has_canonical_format = True
+    return K, M
 
 
 def boundary_nodes(points, cells):

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from .._validate import check_choice, check_edge_array_options, describe, positive_int
 from ..errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
-from ._assemble import assemble
+from ._assemble import assemble, assemble_symmetric
 
 __all__ = ["laplacian", "adjacency"]
 
@@ -219,12 +219,13 @@ def _symmetrize(W, mode):
     return ((W + W.T) * 0.5).tocsr()
 
 
-def _parts(graph, *, weight, nodelist, n, symmetrize):
+def _parts(graph, *, weight, nodelist, n, symmetrize, degrees=True):
     """COO parts of the symmetric W, its degree vector, and whether to mirror.
 
     Edge arrays come back as given (``mirror=True``: the assembly adds each
     off-diagonal entry transposed too, a self-loop once); matrices come back
-    with both triangles (``mirror=False``).
+    with both triangles (``mirror=False``).  ``degrees=False`` skips the
+    degrees of edge arrays (``None`` comes back).
     """
     got = _graph_to_w(graph, weight=weight, nodelist=nodelist, n=n,
                       symmetrize=symmetrize, dtype=np.float64)
@@ -234,9 +235,10 @@ def _parts(graph, *, weight, nodelist, n, symmetrize):
             w = np.ones(r.shape, dtype=np.float64)
         else:
             w = w.astype(np.float64, copy=False)
-        loops = r == c
-        deg = np.bincount(r, weights=w, minlength=n)
-        deg += np.bincount(c, weights=np.where(loops, 0.0, w), minlength=n)
+        deg = None
+        if degrees:
+            deg = np.bincount(r, weights=w, minlength=n)
+            deg += np.bincount(c, weights=np.where(r == c, 0.0, w), minlength=n)
         return r, c, w, deg, n, True
     W = got[1]
     n = W.shape[0]
@@ -312,8 +314,9 @@ def adjacency(graph, *, weight="weight", nodelist=None, n=None, symmetrize=False
     dtype = _check_dtype(dtype)
     check_choice(format, FORMATS, "format")
     rows, cols, data, _deg, n, mirror = _parts(graph, weight=weight, nodelist=nodelist,
-                                               n=n, symmetrize=symmetrize)
-    return _finish(assemble(rows, cols, data, (n, n), mirror=mirror), format, dtype)
+                                               n=n, symmetrize=symmetrize, degrees=False)
+    A = assemble_symmetric(rows, cols, data, n) if mirror else assemble(rows, cols, data, (n, n))
+    return _finish(A, format, dtype)
 
 
 def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=None,
@@ -355,9 +358,11 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
 
     Notes
     -----
-    From edge arrays the matrix is assembled in one COO pass: the mirrored
-    edges with ``-w`` and the diagonal from ``numpy.bincount`` degrees,
-    summed by SciPy's COO -> CSR conversion.
+    From edge arrays the matrix is assembled in one pass: the edges, their
+    mirrors and one diagonal slot per node are ordered by one sort of packed
+    integer keys and their duplicates summed by SciPy.  The combinatorial
+    diagonal is minus the off-diagonal row sum, read off the sorted entries
+    (no separate degree pass).
 
     See Also
     --------
@@ -387,12 +392,21 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
     dtype = _check_dtype(dtype, kind)
     check_choice(format, FORMATS, "format")
     rows, cols, data, deg, n, mirror = _parts(graph, weight=weight, nodelist=nodelist, n=n,
-                                              symmetrize=symmetrize)
+                                              symmetrize=symmetrize,
+                                              degrees=not (kind == "combinatorial"
+                                                           and isinstance(graph, tuple)))
     if kind in _NONNEGATIVE_KINDS and data.size and data.min() < 0:
         raise InputValueError(
             f"kind={kind!r} needs nonnegative edge weights (got a weight "
             f"{data.min():g}); use kind='combinatorial' for a signed graph"
         )
+    if kind == "combinatorial" and deg is None:
+        # edge arrays: the diagonal is minus the off-diagonal row sum of -W (no degree
+        # pass); a self-loop's -w on the diagonal is cancelled by adding w back
+        loops = np.flatnonzero(rows == cols)
+        back = np.bincount(rows[loops], data[loops], minlength=n)
+        return _finish(assemble_symmetric(rows, cols, -data, n, diag=back, row_sum_diag=-1.0),
+                       format, dtype)
     if kind == "combinatorial":
         data, d = -data, deg
     elif kind == "signless":
@@ -411,4 +425,6 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
             s[pos] = 1.0 / deg[pos]
             data = -data * s[rows]
         d = pos.astype(np.float64)
-    return _finish(assemble(rows, cols, data, (n, n), mirror=mirror, diag=d), format, dtype)
+    A = assemble_symmetric(rows, cols, data, n, diag=d) if mirror \
+        else assemble(rows, cols, data, (n, n), diag=d)
+    return _finish(A, format, dtype)
