@@ -54,9 +54,13 @@ DENSE_MAX_N = 100
 #: Rectangular matrices with up to this many columns use dense least squares (gelsd, exact);
 #: LSQR/LSMR iteration counts grow with the condition number (not measured: a judgement).
 DENSE_LSTSQ_MAX_COLS = 2000
-#: 2-D-like SPD matrices up to this order use the sparse Cholesky.  Measured on 2-D Poisson:
-#: direct won at n = 9,216 (0.058 vs 0.112 s), CG + AMG at 25,600 (0.233 vs 0.284 s).
-DIRECT_MAX_N_2D = 90_000
+#: 2-D-like SPD matrices up to this order use the sparse Cholesky.  Measured on 2-D Poisson
+#: (sk.solve paths, cache cleared, four runs on the shared machine, scripts/crossover.py):
+#: direct won at n = 9,216 and 25,600; at 65,536 direct took 0.72x, 0.77x, 1.09x and 1.28x
+#: the time of CG + AMG; at 131,044 1.16x to 1.6x.  Within 30% the factorization is preferred:
+#: the cache makes every further solve with the matrix cost milliseconds, where CG + AMG
+#: costs ~10 V-cycles each time.
+DIRECT_MAX_N_2D = 70_000
 #: Nonsymmetric matrices up to this order use sparse LU (robust) rather than GMRES + ILU.
 #: (Judgement: every nonsymmetric test matrix, up to bayer10 with 13,436 rows, factorizes in
 #: under 0.2 s; GMRES + ILU stalls on several of them.)
