@@ -19,22 +19,18 @@ from ..._validate import (
     positive_int,
     row_range,
 )
+from ...build.cooccurrence import WEIGHTINGS
+from ...build.fem import BCS
+from ...build.graph import KINDS, SYMMETRIZE, _symmetrize_mode
 from ...errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
 from ._namespace import Namespace, resolve, to_device
 
 __all__ = ["laplacian", "adjacency", "poisson", "cooccurrence", "KINDS", "FORMATS", "BCS",
            "WEIGHTINGS", "SYMMETRIZE"]
 
-KINDS = {
-    "combinatorial": "D − W",
-    "normalized": "I − D^-1/2 W D^-1/2 (0 on the diagonal of isolated nodes)",
-    "random_walk": "I − D^-1 W (0 on the diagonal of isolated nodes)",
-    "signless": "D + W",
-}
+# KINDS, BCS, WEIGHTINGS and SYMMETRIZE are the CPU builders' registries: the same names
+# are accepted on both backends
 FORMATS = {"csr": "compressed rows", "csc": "compressed columns", "coo": "triplets"}
-BCS = {"dirichlet": "u = 0 outside the grid", "neumann": "zero normal derivative"}
-WEIGHTINGS = {"count": "every pair in the window counts 1",
-              "harmonic": "a pair at distance d counts 1/d (GloVe)"}
 
 
 def _dtype(dtype):
@@ -50,21 +46,6 @@ def _finish(ns: Namespace, C, format: str):
     if hasattr(C, "sort_indices"):
         C.sort_indices()
     return C if format == "csr" else ns.asformat(C, format)
-
-
-SYMMETRIZE = {
-    "sum": "W + Wᵀ (scipy.sparse.csgraph.laplacian(symmetrized=True))",
-    "max": "maximum(W, Wᵀ)",
-    "mean": "(W + Wᵀ) / 2",
-}
-
-
-def _symmetrize_mode(symmetrize):
-    if symmetrize is False or symmetrize is None:
-        return None
-    if symmetrize is True:
-        return "sum"
-    return check_choice(symmetrize, SYMMETRIZE, "symmetrize")
 
 
 def _edge_arrays(ns, graph, n, weight):
