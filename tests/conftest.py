@@ -1,6 +1,7 @@
 """Shared fixtures: the real SuiteSparse matrices, skipped with a reason where absent."""
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 import sparsekit as sk
 
@@ -16,3 +17,13 @@ def load_real(name):
 @pytest.fixture
 def real():
     return load_real
+
+
+@pytest.fixture
+def fresh_cache():
+    """An empty factorization/AMG cache before and after the test, BLAS on one thread
+    (the dense references then do not contend with the solver under test)."""
+    sk.clear_cache()
+    with threadpool_limits(1, user_api="blas"):
+        yield
+    sk.clear_cache()

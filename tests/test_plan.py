@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from threadpoolctl import threadpool_limits
 
 import sparsekit as sk
 from sparsekit.datasets import _poisson2d
@@ -12,12 +11,8 @@ from sparsekit.datasets import _poisson2d
 P = importlib.import_module("sparsekit.linalg.plan")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    sk.clear_cache()
-    with threadpool_limits(1, user_api="blas"):  # dense references: no thread contention
-        yield
-    sk.clear_cache()
+# every test starts and ends with an empty cache, dense references on one BLAS thread
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def _poisson3d(n):
