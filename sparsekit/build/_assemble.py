@@ -33,7 +33,10 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["assemble", "assemble_symmetric", "assemble_symmetric_keys", "pack_upper",
-           "symmetric_key_bits"]
+           "symmetric_key_bits", "FORMATS"]
+
+#: ``format=`` registry of every builder
+FORMATS = {"csr": "csr_array", "csc": "csc_array", "coo": "coo_array"}
 
 #: below this many entries SciPy's conversion is as fast and simpler
 _SMALL = 1 << 15

@@ -19,11 +19,11 @@ import scipy.sparse as sp
 
 from .._validate import check_choice, describe, positive_int
 from ..errors import InputValueError, ShapeError
+from ._assemble import FORMATS
 
 __all__ = ["cooccurrence", "document_cooccurrence", "ppmi"]
 
 WEIGHTINGS = {"count": "each pair counts 1", "harmonic": "a pair at distance d counts 1/d"}
-FORMATS = {"csr": "csr_array", "csc": "csc_array", "coo": "coo_array"}
 BACKENDS = {"auto": "cupy for cupy input, else scipy", "scipy": "CPU", "cupy": "GPU"}
 
 #: default tokens per chunk: with window 5 and uint32 keys, 2 * 5 * 1e6 * 4 B = 40 MB of keys

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from .._validate import check_choice, describe, grid_shape, positive_int, row_range
 from ..errors import InputValueError, ShapeError
 from ._assemble import (
+    FORMATS,
     assemble_symmetric,
     assemble_symmetric_keys,
     pack_upper,
@@ -53,7 +54,6 @@ DIRICHLET = {
     "eliminate": "zero the boundary rows and columns, 1 on the diagonal, move K g to b",
     "penalty": "add penalty * I on boundary nodes and penalty * g to b",
 }
-FORMATS = {"csr": "csr_array", "csc": "csc_array", "coo": "coo_array"}
 BACKENDS = {"auto": "cupy when backend='cupy'", "scipy": "CPU", "cupy": "GPU"}
 
 

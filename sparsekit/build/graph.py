@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from .._validate import check_choice, check_edge_array_options, describe, positive_int
 from ..errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
-from ._assemble import assemble, assemble_symmetric
+from ._assemble import FORMATS, assemble, assemble_symmetric
 
 __all__ = ["laplacian", "adjacency"]
 
@@ -46,7 +46,6 @@ SYMMETRIZE = {
     "max": "maximum(W, W^T)",
     "mean": "(W + W^T) / 2",
 }
-FORMATS = {"csr": "csr_array", "csc": "csc_array", "coo": "coo_array"}
 BACKENDS = {"auto": "cupy for cupy input, else scipy", "scipy": "CPU", "cupy": "GPU"}
 
 
