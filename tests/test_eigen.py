@@ -558,3 +558,44 @@ def test_auto_avoids_factorizing_a_small_world_graph():
     ref = np.sort(12.0 - spla.eigsh(shifted, k=5, which="LA", tol=1e-12)[0])
     np.testing.assert_allclose(r.values, ref, atol=1e-7 * 12)
     assert_pairs(r, L)
+
+
+# --------------------------------------------------------------------------- LOBPCG's cascade start
+
+
+def _shortcut_pencil(m=60, shortcuts=10):
+    from sparsekit.datasets import _grid_shortcuts
+
+    W = _grid_shortcuts(m, shortcuts)
+    d = np.asarray(W.sum(axis=1)).ravel()
+    return graph_laplacian(W), sp.diags_array(d, format="csr")
+
+
+def test_lobpcg_amg_cascade_start_against_dense():
+    # 8 clustered pairs of L u = λ D u (a grid with random shortcuts): LOBPCG starts from
+    # the AMG hierarchy's coarse eigenvectors and must still land on LAPACK's pairs
+    L, D = _shortcut_pencil()
+    ref = sla.eigh(L.toarray(), D.toarray(), eigvals_only=True, subset_by_index=[0, 8])
+    r = sk.eigsh(L, k=9, M=D, method="lobpcg", precond="amg")
+    assert any("cascade" in note for note in r.notes), r.notes
+    assert r.all_converged
+    np.testing.assert_allclose(r.values, ref, rtol=0, atol=1e-9 * ref[-1])
+    res = np.linalg.norm(L @ r.vectors - (D @ r.vectors) * r.values, axis=0)
+    np.testing.assert_allclose(res, r.residuals, rtol=1e-6, atol=1e-14)
+
+
+def test_lobpcg_loose_tol_may_stop_at_the_cascade_start_and_says_so():
+    # a loose tol the cascade's Ritz pairs already meet: no fine iteration, yet every pair's
+    # recomputed residual meets tol, and the Ritz values stay near LAPACK's (within 5%)
+    L, D = _shortcut_pencil()
+    ref = sla.eigh(L.toarray(), D.toarray(), eigvals_only=True, subset_by_index=[0, 8])
+    r = sk.eigsh(L, k=9, M=D, method="lobpcg", precond="amg", tol=1e-2)
+    assert r.iterations == 0 and any("already met tol" in note for note in r.notes)
+    res = np.linalg.norm(L @ r.vectors - (D @ r.vectors) * r.values, axis=0)
+    scale = sp.linalg.norm(L, 1) + np.abs(r.values) * sp.linalg.norm(D, 1)
+    assert np.all(res <= 1e-2 * scale) and r.all_converged
+    np.testing.assert_allclose(r.values[1:], ref[1:], rtol=0.05)
+    tight = sk.eigsh(L, k=9, M=D, method="lobpcg", precond="amg", tol=1e-3)
+    assert tight.iterations >= 1  # the start does not meet 1e-3: LOBPCG runs
+    assert np.max(np.abs(tight.values[1:] - ref[1:]) / ref[1:]) < np.max(
+        np.abs(r.values[1:] - ref[1:]) / ref[1:])

@@ -59,8 +59,11 @@ class Preconditioner:
     nbytes : int
         Memory held (hierarchy, factors or diagonal).
     stats : dict
-        What the setup reports: levels, operator and grid complexity and the
-        solver for AMG; fill, ``drop_tol`` and ``fill_factor`` for ILU.
+        What the setup reports: levels, operator and grid complexity, the
+        solver and, for smoothed aggregation, ``fine_weight`` (how the finest
+        prolongation smoother's ``ρ(D⁻¹A)`` was had: ``"gershgorin"`` row
+        bounds on a diagonally dominant matrix, else PyAMG's ``"estimate"``)
+        for AMG; fill, ``drop_tol`` and ``fill_factor`` for ILU.
     hierarchy : pyamg.MultilevelSolver or None
         The AMG hierarchy (AMG only).
     """
@@ -123,6 +126,34 @@ def _scalar_levels_to_csr(ml) -> None:
                 setattr(lv, name, M.tocsr())
 
 
+def _diagonally_dominant(A) -> bool:
+    """Every row has ``a_ii >= Σ_j≠i |a_ij|`` (graph Laplacians, most M-matrices)."""
+    d = A.diagonal()
+    if not A.nnz or not np.all(d > 0):
+        return False
+    row = np.add.reduceat(np.abs(A.data), A.indptr[:-1])
+    row[np.diff(A.indptr) == 0] = 0.0  # reduceat repeats a value for an empty row
+    return bool(np.all(row - d <= d * (1 + 1e-12)))  # off-diagonal sum <= diagonal
+
+
+def _fine_smooth(A):
+    """SA prolongation smoothing with a Gershgorin weight on the finest level, or None.
+
+    PyAMG's default Jacobi smoothing of the tentative prolongator divides
+    ``ω = 4/3`` by ``ρ(D⁻¹A)``, estimated by Arnoldi iterations written in
+    Python.  For a diagonally dominant matrix with a positive diagonal the
+    row-wise Gershgorin bound ("local" weighting, ``2 a_ii``) is that same
+    ρ ≈ 2 without the estimate.  Measured here on the 10⁶-node
+    ``grid_shortcuts_1000`` Laplacian: setup 1.45–1.93 s against 3.5–3.7 s, the
+    same hierarchy sizes and the same 17 AMG-CG iterations.  Coarse levels keep
+    PyAMG's default (their estimates are cheap).
+    """
+    if A.shape[0] < 10_000 or A.format != "csr" or not _diagonally_dominant(A):
+        return None
+    default = ("jacobi", {"omega": 4.0 / 3.0})
+    return [("jacobi", {"omega": 4.0 / 3.0, "weighting": "local"}), default]
+
+
 def _setup_amg(A, *, symmetric=None, B=None, solver=None, cycle="V", **options):
     pyamg = optional_import("pyamg", "amg", "algebraic multigrid preconditioning")
     if isinstance(A, np.ndarray):
@@ -147,6 +178,12 @@ def _setup_amg(A, *, symmetric=None, B=None, solver=None, cycle="V", **options):
         kw["B"] = B
     if solver != "air":
         kw.setdefault("symmetry", "hermitian" if symmetric else "nonsymmetric")
+    weighting = None
+    if solver == "smoothed_aggregation" and "smooth" not in kw:
+        smooth = _fine_smooth(A)
+        if smooth is not None:
+            kw["smooth"] = smooth
+        weighting = "estimate" if smooth is None else "gershgorin"
     # one BLAS thread: measured here (busy 2-core machine), SA setup on a 16,384-unknown
     # Poisson matrix took 2.0-3.6 s with two OpenBLAS threads against 0.14-0.16 s with one
     with single_thread_blas():
@@ -158,6 +195,8 @@ def _setup_amg(A, *, symmetric=None, B=None, solver=None, cycle="V", **options):
     stats = dict(solver=solver, levels=len(ml.levels),
                  operator_complexity=float(ml.operator_complexity()),
                  grid_complexity=float(ml.grid_complexity()), cycle=cycle)
+    if weighting is not None:
+        stats["fine_weight"] = weighting  # ρ(D⁻¹A) in the finest prolongation smoother
     return M.matvec, nbytes, stats, ml
 
 
