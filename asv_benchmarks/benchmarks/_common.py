@@ -16,6 +16,9 @@
 * ``track_*`` record iterations, the true residual and speed ratios, so a fast
   wrong answer cannot look good.  Give each a ``unit`` attribute that says
   which way a ratio reads (e.g. ``"x (anchor time / this time)"``).
+* Anchors that call BLAS run inside ``one_blas_thread()``, as sparsekit's own
+  loops do: on a shared machine two BLAS threads contend with the other jobs
+  and inflate the anchor's time, not sparsekit's.
 * Real matrices come from ``sparsekit.datasets``; when ``SPARSEKIT_DATA`` is not
   set, the shared SuiteSparse folder beside the checkout is used (as in the
   tests' ``conftest.py``), and ``real`` skips a combination whose file is absent.
@@ -27,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 QUICK = os.environ.get("SPARSEKIT_BENCH_QUICK", "") not in ("", "0")
 
@@ -87,3 +91,14 @@ def relres(A, x, b):
     """True relative residual ‖b − A x‖ / ‖b‖ (worst column)."""
     r = np.linalg.norm(b - A @ x, axis=0)
     return float(np.max(r / np.linalg.norm(b, axis=0)))
+
+
+def one_blas_thread():
+    """One BLAS thread for an anchor, as sparsekit's Krylov and LOBPCG loops use.
+
+    Measured on the shared 2-core machine beside one other job: scikit-learn's
+    AMG embedding of luxembourg_osm took 1.9–2.2 s with two BLAS threads against
+    0.92–1.1 s with one; PyAMG's setup on a 16,384-unknown Poisson matrix
+    2.0–3.6 s against 0.14–0.16 s (docs/solvers.md).
+    """
+    return threadpool_limits(1, user_api="blas")

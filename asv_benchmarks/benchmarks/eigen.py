@@ -15,7 +15,7 @@ import scipy.sparse.linalg as spla
 
 import sparsekit as sk
 
-from ._common import QUICK, real, sizes, speedup
+from ._common import QUICK, one_blas_thread, real, sizes, speedup
 
 K = 8
 
@@ -64,8 +64,9 @@ class _Solvers:
     def sklearn_amg(self):
         from sklearn.manifold import spectral_embedding
 
-        E = spectral_embedding(sp.csr_matrix(self.W), n_components=K, eigen_solver="amg",
-                               norm_laplacian=False, drop_first=False, random_state=0)
+        with one_blas_thread():
+            E = spectral_embedding(sp.csr_matrix(self.W), n_components=K, eigen_solver="amg",
+                                   norm_laplacian=False, drop_first=False, random_state=0)
         return E
 
     def scipy_shift_invert(self):

@@ -11,11 +11,10 @@ import numpy as np
 import pyamg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from threadpoolctl import threadpool_limits
 
 import sparsekit as sk
 
-from ._common import relres, sizes, speedup
+from ._common import one_blas_thread, relres, sizes, speedup
 
 
 def _run(method, A, b, rtol=1e-8):
@@ -24,10 +23,11 @@ def _run(method, A, b, rtol=1e-8):
         sk.clear_cache()  # end to end: no hierarchy or factorization left from a previous call
         return sk.solve(A, b, rtol=rtol).x
     if method == "pyamg-sa-cg":
-        ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A))
-        return ml.solve(b, tol=rtol, accel="cg", maxiter=500)
+        with one_blas_thread():
+            ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A))
+            return ml.solve(b, tol=rtol, accel="cg", maxiter=500)
     if method == "scipy-cg":
-        with threadpool_limits(1, user_api="blas"):
+        with one_blas_thread():
             return spla.cg(A, b, rtol=rtol, maxiter=20000)[0]
     if method == "spsolve":
         return spla.spsolve(sp.csc_array(A), b)

@@ -31,6 +31,7 @@ as easy as an SPD matrix.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
@@ -113,6 +114,9 @@ DIRECT_MAX_BYTES = 2 * 1024**3
 #: 6-regular graph with 4,200 nodes, k=5, block of 8, Jacobi: 433 iterations in one
 #: call, 155 in chunks of 20, 159 in chunks of 40, no convergence in 500 with 10.
 LOBPCG_CHUNK = 20
+
+#: Extra LOBPCG block vectors beyond the k wanted (at most k of them).
+LOBPCG_EXTRA = 4
 
 #: Above this order "auto" prefers LOBPCG + AMG to shift-invert for the smallest
 #: pairs of a sparse positive semidefinite matrix, whatever the fill estimate: a
@@ -678,8 +682,6 @@ def _multilevel_start(prob: _Problem, ml, m: int, Y):
     the start.  Only a start: the caller checks every wanted residual, and
     runs the fine-level LOBPCG unless they already meet ``tol``.
     """
-    import copy
-
     levels = getattr(ml, "levels", None)
     c = 0 if Y is None else Y.shape[1]
     want = m + c
@@ -766,7 +768,7 @@ def _run_lobpcg(prob: _Problem) -> _Raw:
         return _Raw(*_with_null(prob, np.zeros(0), np.zeros((n, 0))), 0, t1 - t0, 0.0,
                     precond=kind, notes=(f"all {prob.k} smallest are null vectors",))
     # a few extra block vectors speed up convergence of the last wanted pair
-    m = min(k + min(k, 4), max(1, (n - (0 if Y is None else Y.shape[1])) // 5))
+    m = min(k + min(k, LOBPCG_EXTRA), max(1, (n - (0 if Y is None else Y.shape[1])) // 5))
     m = max(m, k)
     largest = prob.which == "largest"
     maxiter = prob.maxiter if prob.maxiter is not None else 500
