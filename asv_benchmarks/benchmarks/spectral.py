@@ -10,7 +10,7 @@ pairs on the 1e6-node graph on one factorization or AMG hierarchy (time and
 peak memory).  ``track_*`` record each answer's residual so that a fast wrong
 answer cannot look good.  networkx is not run on the 1e6-node graph: its
 ``fiedler_vector`` there did not finish in 45 minutes (measured once by hand,
-docs/spectral.md), where sparsekit takes about 36 s.
+docs/spectral.md), where sparsekit takes about 26 s.
 """
 
 import numpy as np
