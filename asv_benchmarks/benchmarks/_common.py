@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 QUICK = os.environ.get("SPARSEKIT_BENCH_QUICK", "") not in ("", "0")
 
@@ -96,9 +95,13 @@ def relres(A, x, b):
 def one_blas_thread():
     """One BLAS thread for an anchor, as sparsekit's Krylov and LOBPCG loops use.
 
+    sparsekit's own ``single_thread_blas`` (one reused threadpool controller, so
+    the ~3 ms library scan of a new one does not land in the anchor's time).
     Measured on the shared 2-core machine beside one other job: scikit-learn's
     AMG embedding of luxembourg_osm took 1.9–2.2 s with two BLAS threads against
     0.92–1.1 s with one; PyAMG's setup on a 16,384-unknown Poisson matrix
     2.0–3.6 s against 0.14–0.16 s (docs/solvers.md).
     """
-    return threadpool_limits(1, user_api="blas")
+    from sparsekit.linalg._threads import single_thread_blas
+
+    return single_thread_blas()

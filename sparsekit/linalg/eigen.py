@@ -450,9 +450,19 @@ def _with_null(prob: _Problem, raw_values, raw_vectors):
     return values, vectors
 
 
+def _times_m(prob, V):
+    """``M V`` (``V`` itself for the standard problem)."""
+    return V if prob.M is None else prob.M @ V
+
+
+def _ritz_residuals(prob, w, X):
+    """``‖A x − w M x‖`` of every column of ``X``."""
+    return np.linalg.norm(prob.A @ X - _times_m(prob, X) * w, axis=0)
+
+
 def _m_orthonormal(prob, V):
     """Normalise columns to vᵀ M v = 1 (raise NotSPDError if M is indefinite on them)."""
-    MV = V if prob.M is None else prob.M @ V
+    MV = _times_m(prob, V)
     nrm2 = np.einsum("ij,ij->j", V.conj(), MV).real
     if prob.M is not None and np.any(nrm2 <= 0):
         raise NotSPDError("M is not positive definite: vᵀ M v <= 0 for a computed vector; "
@@ -713,16 +723,14 @@ def _multilevel_start(prob: _Problem, ml, m: int, Y):
         dinv = np.divide(2.0 / 3.0, diag, out=np.zeros_like(diag), where=diag > 0)[:, None]
         for _ in range(CASCADE_FINE_SWEEPS):
             AX = prob.A @ X
-            MX = X if prob.M is None else prob.M @ X
+            MX = _times_m(prob, X)
             lam = np.einsum("ij,ij->j", X, AX) / np.einsum("ij,ij->j", X, MX)
             AX -= MX * lam
             AX *= dinv
             X -= AX
         if Y is not None:
-            MX = X if prob.M is None else prob.M @ X
-            X = X - Y @ (Y.T @ MX)
-        MX = X if prob.M is None else prob.M @ X
-        G = X.T @ MX
+            X = X - Y @ (Y.T @ _times_m(prob, X))
+        G = X.T @ _times_m(prob, X)
         H = X.T @ (prob.A @ X)
         w, C = la.eigh(0.5 * (H + H.T), 0.5 * (G + G.T), subset_by_index=[0, m - 1])
     except (np.linalg.LinAlgError, ValueError):
@@ -775,26 +783,23 @@ def _run_lobpcg(prob: _Problem) -> _Raw:
     tol = 0.5 * prob.tol * prob.scale
     its = 0
     chunk = LOBPCG_CHUNK
-    start = None
-    if kind == "amg" and not largest and prob.v0 is None:
-        tc = time.perf_counter()
-        with single_thread_blas(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            start = _multilevel_start(prob, hierarchy, m, Y)
-        if start is not None:
-            notes.append("LOBPCG started from eigenvectors of the AMG hierarchy's coarse "
-                         f"levels (cascade, {time.perf_counter() - tc:.3g}s)")
-    if start is None:
-        X = np.random.default_rng(0).standard_normal((n, m))
-        if prob.v0 is not None:
-            X[:, 0] = prob.v0
-        done = False
-    else:
-        w, X = start
-        MX = X[:, :k] if prob.M is None else prob.M @ X[:, :k]
-        done = bool(np.all(np.linalg.norm(prob.A @ X[:, :k] - MX * w[:k], axis=0) <= tol))
     with single_thread_blas(), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
+        start = None
+        if kind == "amg" and not largest and prob.v0 is None:
+            tc = time.perf_counter()
+            start = _multilevel_start(prob, hierarchy, m, Y)
+            if start is not None:
+                notes.append("LOBPCG started from eigenvectors of the AMG hierarchy's coarse "
+                             f"levels (cascade, {time.perf_counter() - tc:.3g}s)")
+        if start is None:
+            X = np.random.default_rng(0).standard_normal((n, m))
+            if prob.v0 is not None:
+                X[:, 0] = prob.v0
+            done = False
+        else:
+            w, X = start
+            done = bool(np.all(_ritz_residuals(prob, w[:k], X[:, :k]) <= tol))
         while not done:
             # SciPy's LOBPCG stops only when every block vector has converged; the extra
             # ones need not, so it runs in chunks and stops when the k wanted pairs have
@@ -813,8 +818,7 @@ def _run_lobpcg(prob: _Problem) -> _Raw:
             w, X = w[order], X[:, order]
             if its >= maxiter or m == k:
                 break
-            MX = X[:, :k] if prob.M is None else prob.M @ X[:, :k]
-            res = np.linalg.norm(prob.A @ X[:, :k] - MX * w[:k], axis=0)
+            res = _ritz_residuals(prob, w[:k], X[:, :k])
             if np.all(res <= tol):
                 break
             chunk = _next_chunk(hist, k, float(res.max()), tol)
