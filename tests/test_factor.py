@@ -173,3 +173,72 @@ def test_bad_inputs():
         sk.factorize(A, shift=1.0, M=sp.eye_array(3))
     with pytest.raises(sk.ShapeError):
         sk.factorize(A).solve(np.ones(7))
+
+
+def _tree_laplacian(n, shift, seed=0):
+    import networkx as nx
+
+    L = nx.laplacian_matrix(nx.random_labeled_tree(n, seed=seed)).astype(float)
+    return sp.csr_array(L + shift * sp.eye_array(n))
+
+
+def test_ldl_engine_on_a_tree_matches_dense_and_superlu():
+    # a tree's shifted Laplacian stores 3 entries per row: QDLDL's territory
+    A = _tree_laplacian(400, 0.05)
+    F = sk.factorize(A, cache=False)
+    assert (F.kind, F.engine, F.ordering) == ("cholesky", "qdldl", "AMD")
+    B = np.random.default_rng(3).standard_normal((400, 3))
+    X = F.solve(B)
+    assert X.shape == B.shape
+    np.testing.assert_allclose(X, np.linalg.solve(A.toarray(), B), rtol=1e-9,
+                               atol=1e-12 * np.abs(X).max())
+    S = sk.factorize(A, "cholesky", ordering="MMD_AT_PLUS_A", cache=False)
+    assert S.engine == "superlu"  # an explicit ordering is SuperLU's
+    np.testing.assert_allclose(F.solve(B[:, 0]), S.solve(B[:, 0]), rtol=1e-10)
+    # a tree eliminates leaf-first without fill: L has n - 1 entries below its unit diagonal
+    assert F.fill_ratio == pytest.approx((2 * 400 - 1) / A.nnz)
+    assert "engine='qdldl'" in repr(F)
+
+
+def test_ldl_engine_on_a_road_network(real):
+    W = real("luxembourg_osm")
+    W = sp.csr_array(abs(W))
+    W.setdiag(0)
+    W.eliminate_zeros()
+    d = np.asarray(W.sum(axis=1)).ravel()
+    A = sp.csr_array(sp.diags_array(d * (1 + 1e-6)) - W)
+    F = sk.factorize(A, cache=False)
+    assert F.engine == "qdldl"
+    b = np.random.default_rng(4).standard_normal(A.shape[0])
+    x = F.solve(b)
+    assert np.linalg.norm(A @ x - b) <= 1e-12 * np.abs(A).sum(axis=0).max() * np.linalg.norm(x)
+    lu = spla.splu(sp.csc_array(A), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                   options=dict(SymmetricMode=True))
+    np.testing.assert_allclose(x, lu.solve(b), rtol=1e-7, atol=1e-9 * np.abs(x).max())
+
+
+def test_ldl_engine_indefinite_and_singular():
+    A = _tree_laplacian(200, -0.5)  # eigenvalues below 0.5 turn negative: indefinite
+    with pytest.raises(sk.NotSPDError, match="non-positive pivot"):
+        sk.factorize(A, "cholesky", cache=False)
+    F = sk.factorize(A, cache=False)  # auto falls back to LU (SuperLU)
+    assert (F.kind, F.engine) == ("lu", "superlu")
+    b = np.ones(200)
+    np.testing.assert_allclose(A @ F.solve(b), b, atol=1e-8)
+    # a path's Laplacian is exactly singular: QDLDL's zero pivot hands it to SuperLU's check
+    import networkx as nx
+
+    P = sp.csr_array(nx.laplacian_matrix(nx.path_graph(50)).astype(float))
+    with pytest.raises(sk.SingularMatrixError):
+        sk.factorize(P, "cholesky", cache=False)
+
+
+def test_ldl_engine_missing_falls_back(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "qdldl", None)  # import qdldl now raises ImportError
+    A = _tree_laplacian(100, 0.1)
+    F = sk.factorize(A, cache=False)
+    assert (F.kind, F.engine) == ("cholesky", "superlu")
+    b = np.arange(100.0)
+    np.testing.assert_allclose(F.solve(b), np.linalg.solve(A.toarray(), b), rtol=1e-9)

@@ -655,7 +655,7 @@ def _run_shift_invert(prob: _Problem) -> _Raw:
                 raise _MethodFailed("shift-invert ARPACK converged no eigenpair") from exc
     t2 = time.perf_counter()
     reused = CACHE.info().hits > hits
-    notes.append(f"factorization of A - ({sigma:.6g})M "
+    notes.append(f"factorization of A - ({sigma:.6g})M ({F.engine}) "
                  + ("reused from the cache" if reused else f"computed ({t1 - t0:.3g}s)")
                  + "; left in the cache")
     if deflate:

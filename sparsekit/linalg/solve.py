@@ -77,7 +77,8 @@ METHODS = {
     "bicgstab": "BiCGSTAB (general square)",
     "lsqr": "LSQR least squares (any shape)",
     "lsmr": "LSMR least squares (any shape)",
-    "direct": "sparse LU / Cholesky (SuperLU), factorization cached",
+    "direct": "sparse LU / Cholesky (SuperLU; QDLDL on the sparsest SPD), factorization "
+              "cached",
     "dense": "dense LAPACK (numpy/scipy.linalg)",
 }
 _METHODS_AUTO = {"auto": "let sk.plan choose", **METHODS}
@@ -493,7 +494,7 @@ def _run(method, A, b, x0, rtol, atol, maxiter, M, precond, callback, history, o
             F = _factorize(A, "auto", fp=fp)
             t1 = time.perf_counter()
             x = F.solve(b)
-        notes.append(f"{F.kind} factorization (fill ratio {F.fill_ratio:.2f}, "
+        notes.append(f"{F.kind} factorization ({F.engine}, fill ratio {F.fill_ratio:.2f}, "
                      f"{'reused from the cache' if hit else f'{F.setup_time:.3g}s'})")
         return x, 0, np.array([]), t1 - t0, time.perf_counter() - t1, []
     # dense: LAPACK, all BLAS threads
