@@ -599,3 +599,27 @@ def test_lobpcg_loose_tol_may_stop_at_the_cascade_start_and_says_so():
     assert tight.iterations >= 1  # the start does not meet 1e-3: LOBPCG runs
     assert np.max(np.abs(tight.values[1:] - ref[1:]) / ref[1:]) < np.max(
         np.abs(r.values[1:] - ref[1:]) / ref[1:])
+
+
+def test_shift_invert_loose_first_run_and_rerun(monkeypatch):
+    # 60 eigenvalues 1e-3 apart at the bottom: a loose ARPACK run leaves visible residuals
+    rng = np.random.default_rng(0)
+    n = 400
+    d = np.concatenate([1 + 1e-3 * np.arange(60), np.linspace(2, 100, n - 60)])
+    R = sp.random_array((n, n), density=0.01, rng=rng)
+    A = sp.csr_array(sp.diags_array(d) + 0.01 * (R + R.T))
+    w_ref = np.linalg.eigvalsh(A.toarray())[:6]
+    from sparsekit.linalg import eigen
+
+    r = sk.eigsh(A, k=6, which="smallest", method="shift_invert")
+    assert r.all_converged
+    assert any("ARPACK at tol=1e-04" in note for note in r.notes)
+    np.testing.assert_allclose(r.values, w_ref, rtol=1e-9)
+    sk.clear_cache()
+    monkeypatch.setattr(eigen, "SHIFT_INVERT_FIRST_TOL", 0.1)
+    r = sk.eigsh(A, k=6, which="smallest", method="shift_invert")
+    assert any("rerun at tol=" in note for note in r.notes)  # 0.1 is too loose: rerun
+    assert r.all_converged
+    np.testing.assert_allclose(r.values, w_ref, rtol=1e-11)
+    res = np.linalg.norm(A @ r.vectors - r.vectors * r.values, axis=0)
+    assert np.all(res <= 1e-8 * abs(A).sum(axis=0).max())
