@@ -656,7 +656,8 @@ def _run_shift_invert(prob: _Problem) -> _Raw:
     k = _buffered(k, n - (Y.shape[1] if deflate else 0))
     ncv = _ncv(k, n)
     tight = _arpack_tol(prob)
-    for tol in dict.fromkeys((max(tight, SHIFT_INVERT_FIRST_TOL), tight)):
+    tols = (tight,) if tight >= SHIFT_INVERT_FIRST_TOL else (SHIFT_INVERT_FIRST_TOL, tight)
+    for tol in tols:
         with single_thread_blas():
             try:
                 w, V = spla.eigsh(prob.A, k=k, M=M, sigma=sigma, OPinv=OPinv, which="LM",
