@@ -16,9 +16,9 @@ True
 from . import (
     datasets,
     io,
-    spectral,  # noqa: E402,I001  (uses build and linalg)
+    spectral,  # noqa: E402,I001  (uses builders and linalg)
 )
-from .build import adjacency, cooccurrence, document_cooccurrence, fem, laplacian, poisson, ppmi
+from .builders import adjacency, cooccurrence, document_cooccurrence, fem, laplacian, poisson, ppmi
 from .errors import (
     BackendError,
     ConvergenceWarning,

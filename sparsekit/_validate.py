@@ -42,8 +42,49 @@ __all__ = [
     "describe",
     "grid_shape",
     "check_edge_array_options",
-    "row_range",
+    "check_row_range",
+    "is_device",
+    "is_networkx",
 ]
+
+
+def _from_package(obj: Any, packages: tuple[str, ...]) -> bool:
+    """Whether ``obj``'s class, or a class it derives from, is defined in one of ``packages``."""
+    return any((getattr(c, "__module__", None) or "").split(".")[0] in packages
+               for c in type(obj).__mro__)
+
+
+def is_device(obj: Any) -> bool:
+    """Whether ``obj`` is a CuPy array or a cupyx sparse matrix (without importing cupy).
+
+    A tuple (edge arrays) is a device object when any of its members is.  This
+    is the one test of "is this a GPU object" in sparsekit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit._validate import is_device
+    >>> is_device(np.ones(3)), is_device((np.ones(2), np.ones(2)))
+    (False, False)
+    """
+    if isinstance(obj, tuple):
+        return any(is_device(a) for a in obj)
+    return _from_package(obj, ("cupy", "cupyx"))
+
+
+def is_networkx(obj: Any) -> bool:
+    """Whether ``obj`` is a networkx graph, or derives from one (without importing networkx).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from sparsekit._validate import is_networkx
+    >>> class Roads(nx.Graph):
+    ...     pass
+    >>> is_networkx(Roads()), is_networkx({0: [1]})
+    (True, False)
+    """
+    return _from_package(obj, ("networkx",))
 
 
 def describe(obj: Any) -> str:
@@ -285,7 +326,7 @@ def check_edge_array_options(nodelist, symmetrize_mode, symmetrize) -> None:
         )
 
 
-def row_range(rows, N: int) -> tuple[int, int]:
+def check_row_range(rows, N: int) -> tuple[int, int]:
     """Validate ``rows=(start, stop)`` of an N-row matrix (``None``: all rows)."""
     if rows is None:
         return 0, N

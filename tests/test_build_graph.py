@@ -253,7 +253,7 @@ def test_other_bad_inputs():
 @pytest.mark.parametrize("with_diag", [False, True])
 def test_packed_key_assembly_matches_scipy_coo(mirror, with_diag):
     """The private sort-based COO -> CSR path (used above 2**15 entries) against SciPy."""
-    from sparsekit.build._assemble import assemble
+    from sparsekit.builders._assemble import assemble
 
     rng = np.random.default_rng(11)
     n, m = 3000, 200_000  # many duplicates and self-loops
@@ -272,7 +272,7 @@ def test_packed_key_assembly_matches_scipy_coo(mirror, with_diag):
     np.testing.assert_array_equal(A.indices, B.indices)  # sorted, duplicates merged
     np.testing.assert_allclose(A.data, B.data, rtol=1e-12, atol=1e-12)
     if mirror:  # the symmetric assemblies: both copies in one sort, or the upper half
-        from sparsekit.build._assemble import assemble_symmetric
+        from sparsekit.builders._assemble import assemble_symmetric
 
         for half in (False, True):
             S = assemble_symmetric(r, c, w, n, diag=diag, half=half)
@@ -285,7 +285,7 @@ def test_packed_key_assembly_matches_scipy_coo(mirror, with_diag):
 @pytest.mark.parametrize("m", [500, 200_000])
 def test_symmetric_assembly_row_sum_diagonal(half, m):
     """row_sum_diag=-1 (the zero-row-sum diagonal, no degree pass) against its definition."""
-    from sparsekit.build._assemble import assemble_symmetric
+    from sparsekit.builders._assemble import assemble_symmetric
 
     rng = np.random.default_rng(5)
     n = 3000

@@ -22,8 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 
-from .. import build, io
-from .._validate import check_choice, check_finite, describe
+from .. import builders, io
+from .._validate import check_choice, check_finite, describe, is_networkx
 from ..errors import DisconnectedGraphError, InputValueError, NotSquareError
 
 __all__ = ["Graph", "as_graph", "node_pairs", "node_vector", "check_disconnected", "DISCONNECTED"]
@@ -37,10 +37,6 @@ DISCONNECTED = {
 
 #: Most components whose null vectors are carried explicitly (n x MAX_NULL floats).
 MAX_NULL = 64
-
-
-def _is_networkx(graph) -> bool:
-    return hasattr(graph, "adj") and hasattr(graph, "is_directed") and hasattr(graph, "nodes")
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,7 +91,7 @@ class Graph:
     def laplacian(self, kind: str = "combinatorial") -> sp.csr_array:
         """``sparsekit.laplacian`` of the loop-free adjacency (cached per kind)."""
         if kind not in self._cache:
-            self._cache[kind] = sp.csr_array(build.laplacian(self.W, kind=kind))
+            self._cache[kind] = sp.csr_array(builders.laplacian(self.W, kind=kind))
         return self._cache[kind]
 
     def null_space(self, kind: str, idx: np.ndarray | None = None) -> np.ndarray | None:
@@ -172,7 +168,7 @@ def as_graph(graph, *, weight="weight", nodelist=None, n=None, symmetrize=False)
         graph = io.read(graph)
     nodes = None
     kwargs = {}
-    if _is_networkx(graph):
+    if is_networkx(graph):
         nodes = list(graph) if nodelist is None else list(nodelist)
         if not nodes:
             raise InputValueError("graph is empty (a networkx graph with no nodes); spectral "
@@ -184,7 +180,7 @@ def as_graph(graph, *, weight="weight", nodelist=None, n=None, symmetrize=False)
         kwargs["n"] = n
     if symmetrize:
         kwargs["symmetrize"] = symmetrize
-    A = build.adjacency(graph, **kwargs)
+    A = builders.adjacency(graph, **kwargs)
     if not sp.issparse(A):
         A = sp.csr_array(np.asarray(A))
     A = sp.csr_array(A, dtype=np.float64)

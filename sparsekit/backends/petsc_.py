@@ -1190,3 +1190,36 @@ def eigsh(
             strict,
         )
     return result
+
+
+# ---- the backend contract (sparsekit.backends._registry) ----------------------------------
+SOLVE_METHODS = KSP_METHODS
+SOLVE_PRECONDS = PC_TYPES
+#: Expert keyword options of ``sk.solve(..., backend="petsc")``.
+SOLVE_OPTIONS = {
+    "options": "PETSc options database entries for this solve, without prefix "
+               "({'ksp_gmres_restart': 100})",
+    "gather": "return the full x on every rank (default True), or only this rank's rows",
+}
+EIGEN_METHODS = EPS_METHODS
+EIGEN_PRECONDS = EIG_PRECONDS
+#: Expert keyword options of ``sk.eigsh(..., backend="petsc")``.
+EIGEN_OPTIONS = {
+    "options": "SLEPc/PETSc options database entries, without prefix ({'eps_ncv': 40})",
+}
+
+
+def run_solve(A, b, request):
+    """``sk.solve`` on this backend, from a validated :class:`~sparsekit._requests.SolveRequest`."""
+    r = request
+    return solve(A, b, method=r.method, precond=r.precond, rtol=r.rtol, atol=r.atol,
+                 maxiter=r.maxiter, x0=r.x0, M=r.M, callback=r.callback, strict=r.strict,
+                 **r.options)
+
+
+def run_eigsh(A, request):
+    """``sk.eigsh`` on this backend, from a validated :class:`~sparsekit._requests.EigenRequest`."""
+    r = request
+    return eigsh(A, k=r.k, which=r.which, sigma=r.sigma, M=r.M, method=r.method,
+                 precond=r.precond, tol=r.tol, maxiter=r.maxiter, v0=r.v0, strict=r.strict,
+                 **r.options)

@@ -45,6 +45,8 @@ import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
+from .._choices import BACKENDS
+from .._requests import check_which, eigen_request, shape_of
 from .._validate import (
     as_matrix,
     check_choice,
@@ -52,8 +54,8 @@ from .._validate import (
     nonnegative_float,
     positive_int,
 )
+from ..backends import _registry
 from ..errors import (
-    BackendError,
     DenseTooLargeError,
     InputValueError,
     NoConvergence,
@@ -169,48 +171,9 @@ PRECONDS = {
     "none": "no preconditioner",
 }
 
-BACKENDS = {
-    "auto": "the backend of the input (cupy arrays -> cupy), else scipy",
-    "scipy": "CPU: scipy.sparse.linalg and pyamg",
-    "cupy": "GPU: cupyx.scipy.sparse.linalg",
-    "petsc": "MPI: SLEPc through petsc4py/slepc4py",
-}
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_which(which, sigma):
-    """Resolve ``which`` (None means "smallest", or "nearest" when sigma is given)."""
-    if which is None:
-        which = "nearest" if sigma is not None else "smallest"
-    check_choice(which, _dense_eigh.WHICH, "which")
-    if which == "nearest":
-        if sigma is None:
-            raise InputValueError("which='nearest' needs sigma= (the target eigenvalue)")
-    elif sigma is not None:
-        raise InputValueError(
-            f"sigma={sigma!r} is only used with which='nearest' (got which={which!r}); "
-            "drop sigma, or ask for which='nearest'"
-        )
-    if sigma is not None:
-        try:
-            sigma = float(sigma)
-        except (TypeError, ValueError):
-            raise InputValueError(f"sigma must be a real number (got {sigma!r})") from None
-        if not math.isfinite(sigma):
-            raise InputValueError(f"sigma must be finite (got {sigma!r})")
-    return which, sigma
-
-
-def _check_k(k, n):
-    k = positive_int(k, "k")
-    if k >= n:
-        raise InputValueError(
-            f"k must be < n for sparse eigensolvers (got k={k}, n={n}); for all n "
-            "eigenpairs use sk.dense.eigh(A)"
-        )
-    return k
 
 
 def _check_v0(v0, n):
@@ -326,18 +289,11 @@ def plan_eigsh(A, k=6, which=None, sigma=None, M=None, *, backend="auto") -> Pla
     'dense'
     """
     A = as_matrix(A, "A", square=True, allow_operator=True)
-    which, sigma = _check_which(which, sigma)
+    which, sigma = check_which(which, sigma)
     k = positive_int(k, "k")
-    backend = check_choice(backend, BACKENDS, "backend")
+    backend = _registry.resolve(A, backend)
     props = inspect_matrix(A)
-    return _plan(A, k, which, sigma, M, props, _resolve_backend(A, backend))
-
-
-def _resolve_backend(A, backend):
-    if backend != "auto":
-        return backend
-    mod = type(A).__module__ or ""
-    return "cupy" if mod.startswith("cupy") else "scipy"
+    return _plan(A, k, which, sigma, M, props, backend)
 
 
 def _plan(A, k, which, sigma, M, props, backend) -> Plan:
@@ -910,7 +866,7 @@ def _ok(result: EigenResult, k: int) -> bool:
 
 def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
           backend="auto", tol=None, maxiter=None, v0=None, strict=False, check=True,
-          options=None):
+          **options):
     """Eigenpairs of a large sparse symmetric matrix (or pencil ``A, M``) that just work.
 
     Parameters
@@ -945,8 +901,10 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
         of warning when a pair misses the tolerance.
     check : bool, default=True
         Check that ``A`` (and ``M``) is symmetric (O(nnz)).
-    options : dict, optional
-        Expert options for PETSc/SLEPc's options database (``backend="petsc"`` only).
+    **options
+        Expert options of the backend, refused by name where the backend has none:
+        ``options={...}`` (SLEPc/PETSc's options database) with ``backend="petsc"``,
+        ``xp_name``, ``smoother``, ``sweeps`` with ``backend="cupy"``.  The CPU takes none.
 
     Returns
     -------
@@ -993,25 +951,24 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
     >>> bool(r.all_converged)
     True
     """
-    check_choice(method, METHODS, "method")
-    check_choice(precond, PRECONDS, "precond")
-    check_choice(backend, BACKENDS, "backend")
-    backend = _resolve_backend(A, backend)
-    if options is not None and backend != "petsc":
-        raise InputValueError(f"options= is for backend='petsc' (got backend={backend!r}); "
-                              "drop it or choose backend='petsc'")
-    if backend != "scipy":
-        extra = {"options": options} if backend == "petsc" else {}
-        return _dispatch_backend(backend, A, k=k, which=which, sigma=sigma, M=M, method=method,
-                                 precond=precond, tol=tol, maxiter=maxiter, v0=v0,
-                                 strict=strict, **extra)
-    A = as_matrix(A, "A", square=True, allow_operator=True)
-    n = A.shape[0]
-    which, sigma = _check_which(which, sigma)
-    k = _check_k(k, n)
-    tol = DEFAULT_TOL if tol is None else nonnegative_float(tol, "tol")
-    if maxiter is not None:
-        maxiter = positive_int(maxiter, "maxiter")
+    backend = _registry.resolve(A, backend)
+    if backend == "scipy":
+        A = as_matrix(A, "A", square=True, allow_operator=True)
+        methods, preconds, option_names, mod = METHODS, PRECONDS, {}, None
+    else:
+        mod = _registry.load(backend)
+        methods, preconds, option_names = (mod.EIGEN_METHODS, mod.EIGEN_PRECONDS,
+                                           mod.EIGEN_OPTIONS)
+    req = eigen_request(shape_of(A), backend=backend, k=k, which=which, sigma=sigma, M=M,
+                        method=method, precond=precond, tol=tol, maxiter=maxiter, v0=v0,
+                        strict=strict, check=check, options=options, methods=methods,
+                        preconds=preconds, option_names=option_names,
+                        elsewhere=_registry.options_elsewhere("EIGEN", backend, options))
+    if mod is not None:
+        return mod.run_eigsh(A, req)
+    n, k, which, sigma = req.n, req.k, req.which, req.sigma
+    tol = DEFAULT_TOL if req.tol is None else req.tol
+    maxiter = req.maxiter
     v0 = _check_v0(v0, n)
     operator = isinstance(A, spla.LinearOperator)
     if np.dtype(A.dtype).kind == "c":
@@ -1096,23 +1053,6 @@ def _operator_scale(A) -> float:
         est = float(np.linalg.norm(y) / np.linalg.norm(x))
         x = y / max(np.linalg.norm(y), 1e-300)
     return est
-
-
-def _dispatch_backend(backend, A, **kwargs):
-    """Hand the problem to ``sparsekit.backends.<backend>_.eigsh`` (imported lazily)."""
-    import importlib
-
-    try:
-        mod = importlib.import_module(f"sparsekit.backends.{backend}_")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("sparsekit"):
-            raise BackendError(f"backend {backend!r} is not available in this build "
-                               f"(no sparsekit.backends.{backend}_)") from None
-        raise
-    fn = getattr(mod, "eigsh", None)
-    if fn is None:
-        raise BackendError(f"backend {backend!r} has no eigsh yet; use backend='scipy'")
-    return fn(A, **kwargs)
 
 
 # --------------------------------------------------------------------------- svds

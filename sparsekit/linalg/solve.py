@@ -31,29 +31,27 @@ import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
+from .._choices import BACKENDS
+from .._requests import shape_of, solve_request
 from .._validate import (
     as_matrix,
     as_rhs,
-    check_choice,
     check_square,
     describe,
     is_converged,
-    nonnegative_float,
-    positive_int,
 )
-from ..backends import scipy_
+from ..backends import _registry
 from ..errors import (
-    BackendError,
     IllConditionedWarning,
     InconsistentSystemError,
     InputValueError,
-    MissingDependencyError,
     NotSPDError,
     NotSymmetricError,
     ShapeError,
     report_nonconvergence,
 )
 from ..results import SolveResult
+from . import _krylov
 from . import dense as _dense
 from ._cache import CACHE, fingerprint
 from ._inspect import inspect_matrix
@@ -92,34 +90,32 @@ PRECONDS = {
     "amg": "PyAMG algebraic multigrid, one V-cycle",
 }
 
-#: ``backend=`` registry.
-BACKENDS = {
-    "auto": "cupy for CuPy input, else scipy",
-    "scipy": "CPU: scipy.sparse.linalg, pyamg",
-    "cupy": "GPU: cupyx.scipy.sparse.linalg",
-    "petsc": "MPI: petsc4py KSP/PC",
+#: The preconditioners' options (:func:`sparsekit.preconditioner`), passed through by solve.
+_PRECOND_OPTIONS = {
+    "drop_tol": "ILU drop tolerance (spilu)",
+    "fill_factor": "ILU fill factor (spilu)",
+    "permc_spec": "ILU column ordering (spilu)",
+    "diag_pivot_thresh": "ILU pivoting threshold (spilu)",
+    "relax": "ILU supernode relaxation (spilu)",
+    "panel_size": "ILU panel size (spilu)",
+    "B": "AMG near-null-space vectors",
+    "symmetric": "AMG: treat A as symmetric (default: checked)",
+    "solver": "AMG solver: smoothed_aggregation, rootnode or air",
+    "cycle": "AMG cycle: V, W or F",
+}
+
+#: Expert keyword options of ``sk.solve`` on the CPU (``backend="scipy"``): name -> meaning.
+OPTIONS = {
+    "history": "record the true residual ‖b − A x‖ every iteration (one extra mat-vec each)",
+    "max_bytes": "memory limit of the dense path (sk.dense)",
+    "restart": "GMRES restart length (default 50)",
+    **_PRECOND_OPTIONS,
 }
 
 #: ``auto`` falls back to a factorization after a failed iterative solve only when the
 #: estimated factor is below this many bytes and the mesh is not 3-D (measured: SuperLU on a
 #: 48^3 Poisson took 100 s with fill 138).
 FALLBACK_MAX_BYTES = 1024**3
-
-_PRECOND_OPTIONS = {"drop_tol", "fill_factor", "B", "symmetric", "solver", "cycle",
-                    "permc_spec", "diag_pivot_thresh", "relax", "panel_size"}
-
-
-def _other_backend(name, A, b, **kw):
-    try:
-        if name == "cupy":
-            from ..backends import cupy_ as mod
-        else:
-            from ..backends import petsc_ as mod
-    except MissingDependencyError:
-        raise
-    except ImportError as exc:
-        raise BackendError(f"backend={name!r} is not available in this build ({exc})") from None
-    return mod.solve(A, b, **kw)
 
 
 def _default_precond(method, props, n):
@@ -181,7 +177,7 @@ def _run_krylov(method, A, b, x0, rtol, atol, maxiter, Mop, callback, history, o
     xs, its, hist, infos, msgs = [], 0, [], [], []
     x0s = [None] * (1 if b.ndim == 1 else b.shape[1]) if x0 is None else _columns(x0)
     for bj, x0j in zip(_columns(b), x0s, strict=True):
-        out = scipy_.krylov(method, A, bj, rtol=rtol, atol=atol, maxiter=maxiter, x0=x0j,
+        out = _krylov.krylov(method, A, bj, rtol=rtol, atol=atol, maxiter=maxiter, x0=x0j,
                             M=Mop, callback=callback, history=history, **options)
         xs.append(out.x)
         its = max(its, out.iterations)
@@ -197,7 +193,7 @@ def _run_lsq(method, A, b, x0, rtol, atol, maxiter, options):
     xs, its, hist, bad = [], 0, [], []
     x0s = [None] * (1 if b.ndim == 1 else b.shape[1]) if x0 is None else _columns(x0)
     for bj, x0j in zip(_columns(b), x0s, strict=True):
-        out = scipy_.least_squares(method, A, bj, rtol=rtol, atol=atol, maxiter=maxiter,
+        out = _krylov.least_squares(method, A, bj, rtol=rtol, atol=atol, maxiter=maxiter,
                                    x0=x0j, **options)
         xs.append(out.x)
         its = max(its, out.iterations)
@@ -308,24 +304,22 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
     >>> sk.solve(A, b, method="cg", precond="amg").iterations < 20
     True
     """
-    check_choice(method, _METHODS_AUTO, "method")
-    check_choice(precond, PRECONDS, "precond")
-    check_choice(backend, BACKENDS, "backend")
-    if backend == "auto":
-        backend = "cupy" if type(A).__module__.split(".")[0] in ("cupy", "cupyx") else "scipy"
-    if backend != "scipy":
-        # PETSc takes expert options (options=, gather=); the GPU backend takes none.
-        if backend == "cupy" and options:
-            raise InputValueError(f"backend='cupy' takes no options {sorted(options)}")
-        return _other_backend(backend, A, b, method=method, precond=precond, rtol=rtol,
-                              atol=atol, maxiter=maxiter, x0=x0, M=M, callback=callback,
-                              strict=strict, **options)
-    if M is not None and precond not in ("auto", "none"):
-        raise InputValueError(f"pass either M= or precond={precond!r}, not both")
-    rtol = nonnegative_float(rtol, "rtol")
-    atol = nonnegative_float(atol, "atol")
-    if maxiter is not None:
-        maxiter = positive_int(maxiter, "maxiter")
+    backend = _registry.resolve(A, backend)
+    if backend == "scipy":
+        methods, preconds, option_names, mod = _METHODS_AUTO, PRECONDS, OPTIONS, None
+    else:
+        mod = _registry.load(backend)
+        methods, preconds, option_names = (mod.SOLVE_METHODS, mod.SOLVE_PRECONDS,
+                                           mod.SOLVE_OPTIONS)
+    req = solve_request(shape_of(A), shape_of(b), backend=backend, method=method,
+                        precond=precond, rtol=rtol, atol=atol, maxiter=maxiter, x0=x0, M=M,
+                        callback=callback, strict=strict, check=check, options=options,
+                        methods=methods, preconds=preconds, option_names=option_names,
+                        elsewhere=_registry.options_elsewhere("SOLVE", backend, options))
+    if mod is not None:
+        return mod.run_solve(A, b, req)
+    rtol, atol, maxiter = req.rtol, req.atol, req.maxiter
+    options = dict(req.options)
     history = bool(options.pop("history", False))
     max_bytes = options.pop("max_bytes", None)
     pre_opts = {k: options.pop(k) for k in list(options) if k in _PRECOND_OPTIONS}

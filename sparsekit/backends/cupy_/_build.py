@@ -12,25 +12,23 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..._choices import BOUNDARY_CONDITIONS, FORMATS, LAPLACIAN_KINDS, SYMMETRIZE, WEIGHTINGS
+from ..._choices import symmetrize_mode as _symmetrize_mode
 from ..._validate import (
     check_choice,
     check_edge_array_options,
+    check_row_range,
     grid_shape,
+    is_networkx,
     positive_int,
-    row_range,
 )
-from ...build.cooccurrence import WEIGHTINGS
-from ...build.fem import BCS
-from ...build.graph import KINDS, SYMMETRIZE, _symmetrize_mode
 from ...errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
 from ._namespace import Namespace, resolve, to_device
 
-__all__ = ["laplacian", "adjacency", "poisson", "cooccurrence", "KINDS", "FORMATS", "BCS",
-           "WEIGHTINGS", "SYMMETRIZE"]
+__all__ = ["laplacian", "adjacency", "poisson", "cooccurrence"]
 
-# KINDS, BCS, WEIGHTINGS and SYMMETRIZE are the CPU builders' registries: the same names
-# are accepted on both backends
-FORMATS = {"csr": "compressed rows", "csc": "compressed columns", "coo": "triplets"}
+# The vocabularies (FORMATS, LAPLACIAN_KINDS, BOUNDARY_CONDITIONS, WEIGHTINGS, SYMMETRIZE)
+# come from sparsekit._choices: the same names are accepted on both backends.
 
 
 def _dtype(dtype):
@@ -86,7 +84,7 @@ def _graph_parts(ns, graph, *, weight, nodelist, n, symmetrize, dt):
     """COO parts ``(r, c, w)`` of the symmetric ``W`` (both triangles, self-loops once) and n."""
     xp = ns.xp
     mode = _symmetrize_mode(symmetrize)
-    if type(graph).__module__.split(".")[0] == "networkx":
+    if is_networkx(graph):
         raise InputValueError("the GPU builders take edge arrays or a sparse adjacency, "
                               "not a networkx graph; build it with backend='scipy' and "
                               "move it with sparsekit.backends.cupy_.to_device")
@@ -222,7 +220,7 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
            [ 0., -1.,  1.]])
     """
     ns = resolve(xp_name, *(graph if isinstance(graph, tuple) else (graph,)))
-    check_choice(kind, KINDS, "kind")
+    check_choice(kind, LAPLACIAN_KINDS, "kind")
     check_choice(format, FORMATS, "format")
     dt = _dtype(dtype)
     xp = ns.xp
@@ -320,7 +318,7 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
            [ 0., -1.,  2.]])
     """
     ns = resolve(xp_name)
-    check_choice(bc, BCS, "bc")
+    check_choice(bc, BOUNDARY_CONDITIONS, "bc")
     check_choice(format, FORMATS, "format")
     dt = _dtype(dtype)
     dims = grid_shape(shape)
@@ -338,7 +336,7 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
 
     hs, cs = per_axis(h, "h"), per_axis(coeffs, "coeffs")
     N = int(np.prod(dims))
-    start, stop = row_range(rows, N)
+    start, stop = check_row_range(rows, N)
     A = None
     # Kronecker sum: Σ_d a_d · I ⊗ … ⊗ T_d ⊗ … ⊗ I
     for d in range(nd):

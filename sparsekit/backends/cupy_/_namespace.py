@@ -23,6 +23,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..._validate import check_choice, optional_import
+from ..._validate import is_device as _is_device
 from ...errors import BackendError
 
 __all__ = [
@@ -227,7 +228,7 @@ def is_device(obj: Any) -> bool:
     >>> is_device(np.ones(3))
     False
     """
-    return type(obj).__module__.split(".")[0] in ("cupy", "cupyx")
+    return _is_device(obj)
 
 
 def resolve(xp_name: str | None, *objs) -> Namespace:

@@ -33,10 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["assemble", "assemble_symmetric", "assemble_symmetric_keys", "pack_upper",
-           "symmetric_key_bits", "FORMATS"]
-
-#: ``format=`` registry of every builder
-FORMATS = {"csr": "csr_array", "csc": "csc_array", "coo": "coo_array"}
+           "symmetric_key_bits"]
 
 #: below this many entries SciPy's conversion is as fast and simpler
 _SMALL = 1 << 15
@@ -84,7 +81,7 @@ def assemble(rows, cols, data, shape, *, mirror=False, mirror_diagonal=False, di
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsekit.build._assemble import assemble
+    >>> from sparsekit.builders._assemble import assemble
     >>> assemble(np.array([1, 0, 1]), np.array([0, 1, 0]), np.array([1., 2., 3.]),
     ...          (2, 2)).toarray()
     array([[0., 2.],
@@ -234,7 +231,7 @@ def assemble_symmetric(rows, cols, data, n, *, diag=None, row_sum_diag=None, hal
     Examples
     --------
     >>> import numpy as np
-    >>> from sparsekit.build._assemble import assemble_symmetric
+    >>> from sparsekit.builders._assemble import assemble_symmetric
     >>> assemble_symmetric(np.array([1, 0]), np.array([0, 0]), np.array([2., 5.]), 2,
     ...                    diag=np.ones(2)).toarray()
     array([[6., 2.],

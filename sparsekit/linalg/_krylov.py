@@ -1,8 +1,8 @@
-"""CPU backend: the Krylov and least-squares methods of :mod:`scipy.sparse.linalg`.
+"""The CPU Krylov and least-squares methods: :mod:`scipy.sparse.linalg`, translated once.
 
 This is the one place where SciPy's ``(x, info)`` pairs and ``lsqr``'s
 10-tuple are translated, into a :class:`KrylovOutcome`.  Krylov loops run
-with one BLAS thread (:func:`sparsekit.linalg._threads.single_thread_blas`).
+with one BLAS thread (:func:`._threads.single_thread_blas`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from ..linalg._threads import single_thread_blas
+from ._threads import single_thread_blas
 
 __all__ = ["KRYLOV", "LEAST_SQUARES", "KrylovOutcome", "krylov", "least_squares"]
 

@@ -25,59 +25,33 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._validate import check_choice, check_edge_array_options, describe, positive_int
+from .._choices import BUILDER_BACKENDS, FORMATS, LAPLACIAN_KINDS, NONNEGATIVE_KINDS, SYMMETRIZE
+from .._choices import symmetrize_mode as _symmetrize_mode
+from .._validate import (
+    check_choice,
+    check_edge_array_options,
+    describe,
+    is_networkx,
+    positive_int,
+)
+from ..backends import _registry
 from ..errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
-from ._assemble import FORMATS, assemble, assemble_symmetric
+from ._assemble import assemble, assemble_symmetric
 
 __all__ = ["laplacian", "adjacency"]
 
-#: kind -> the matrix it builds
-KINDS = {
-    "combinatorial": "L = D - W",
-    "normalized": "L = I - D^-1/2 W D^-1/2 (D^+ for isolated nodes)",
-    "random_walk": "L = I - D^-1 W (D^+ for isolated nodes)",
-    "signless": "Q = D + W",
-}
-_NONNEGATIVE_KINDS = {"normalized", "random_walk"}
-
-#: symmetrize= value -> how W and W^T are combined for directed input
-SYMMETRIZE = {
-    "sum": "W + W^T (scipy.sparse.csgraph.laplacian(symmetrized=True))",
-    "max": "maximum(W, W^T)",
-    "mean": "(W + W^T) / 2",
-}
-BACKENDS = {"auto": "cupy for cupy input, else scipy", "scipy": "CPU", "cupy": "GPU"}
-
-
-def _is_cupy(x) -> bool:
-    """Whether ``x`` is a cupy/cupyx object, detected without importing cupy."""
-    if isinstance(x, tuple):
-        return any(_is_cupy(a) for a in x)
-    return type(x).__module__.split(".")[0] in ("cupy", "cupyx")
-
-
-def _use_cupy(graph, backend: str) -> bool:
-    check_choice(backend, BACKENDS, "backend")
-    return backend == "cupy" or (backend == "auto" and _is_cupy(graph))
-
-
-def _is_networkx(graph) -> bool:
-    return type(graph).__module__.split(".")[0] == "networkx"
-
-
-def _symmetrize_mode(symmetrize):
-    if symmetrize is False or symmetrize is None:
-        return None
-    if symmetrize is True:
-        return "sum"
-    return check_choice(symmetrize, SYMMETRIZE, "symmetrize")
+def _cupy_builders(graph, backend: str):
+    """The GPU builders when the call runs there, else None (decided once, by type)."""
+    if _registry.resolve(graph, backend, allowed=BUILDER_BACKENDS) == "cupy":
+        return _registry.load("cupy")
+    return None
 
 
 def _check_dtype(dtype, kind=None):
     dt = np.dtype(dtype)
     if dt.kind not in "biufc":
         raise InputValueError(f"dtype must be a numeric dtype (got {dt})")
-    if kind in _NONNEGATIVE_KINDS and dt.kind not in "fc":
+    if kind in NONNEGATIVE_KINDS and dt.kind not in "fc":
         raise InputValueError(
             f"kind={kind!r} has non-integer entries; pass a floating dtype (got dtype={dt})"
         )
@@ -154,7 +128,7 @@ def _graph_to_w(graph, *, weight, nodelist, n, symmetrize, dtype):
         check_edge_array_options(nodelist, mode, symmetrize)
         rows, cols, w, n = _edge_arrays(graph, n, weight)
         return ("edges", rows, cols, w, n)
-    if _is_networkx(graph):
+    if is_networkx(graph):
         import networkx as nx
 
         if n is not None:
@@ -305,9 +279,8 @@ def adjacency(graph, *, weight="weight", nodelist=None, n=None, symmetrize=False
            [1., 0., 1.],
            [0., 1., 0.]])
     """
-    if _use_cupy(graph, backend):
-        from ..backends import cupy_
-
+    cupy_ = _cupy_builders(graph, backend)
+    if cupy_ is not None:
         return cupy_.adjacency(graph, weight=weight, nodelist=nodelist, n=n,
                                symmetrize=symmetrize, format=format, dtype=dtype)
     dtype = _check_dtype(dtype)
@@ -382,10 +355,9 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
     >>> bool(abs(L.sum(axis=1)).max() == 0)
     True
     """
-    check_choice(kind, KINDS, "kind")
-    if _use_cupy(graph, backend):
-        from ..backends import cupy_
-
+    check_choice(kind, LAPLACIAN_KINDS, "kind")
+    cupy_ = _cupy_builders(graph, backend)
+    if cupy_ is not None:
         return cupy_.laplacian(graph, kind=kind, weight=weight, nodelist=nodelist, n=n,
                                symmetrize=symmetrize, format=format, dtype=dtype)
     dtype = _check_dtype(dtype, kind)
@@ -394,7 +366,7 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
                                               symmetrize=symmetrize,
                                               degrees=not (kind == "combinatorial"
                                                            and isinstance(graph, tuple)))
-    if kind in _NONNEGATIVE_KINDS and data.size and data.min() < 0:
+    if kind in NONNEGATIVE_KINDS and data.size and data.min() < 0:
         raise InputValueError(
             f"kind={kind!r} needs nonnegative edge weights (got a weight "
             f"{data.min():g}); use kind='combinatorial' for a signed graph"

@@ -17,21 +17,16 @@ from collections.abc import Iterable
 import numpy as np
 import scipy.sparse as sp
 
+from .._choices import BUILDER_BACKENDS, FORMATS, WEIGHTINGS
 from .._validate import check_choice, describe, positive_int
+from ..backends import _registry
 from ..errors import InputValueError, ShapeError
-from ._assemble import FORMATS
 
 __all__ = ["cooccurrence", "document_cooccurrence", "ppmi"]
 
-WEIGHTINGS = {"count": "each pair counts 1", "harmonic": "a pair at distance d counts 1/d"}
-BACKENDS = {"auto": "cupy for cupy input, else scipy", "scipy": "CPU", "cupy": "GPU"}
 
 #: default tokens per chunk: with window 5 and uint32 keys, 2 * 5 * 1e6 * 4 B = 40 MB of keys
 CHUNK_SIZE = 1_000_000
-
-
-def _is_cupy(x) -> bool:
-    return type(x).__module__.split(".")[0] in ("cupy", "cupyx")
 
 
 def _documents(tokens):
@@ -286,13 +281,10 @@ def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting
     chunk_size = positive_int(chunk_size, "chunk_size")
     check_choice(weighting, WEIGHTINGS, "weighting")
     check_choice(format, FORMATS, "format")
-    check_choice(backend, BACKENDS, "backend")
-    if backend == "cupy" or (backend == "auto" and _is_cupy(tokens)):
-        from ..backends import cupy_
-
-        return cupy_.cooccurrence(tokens, window, vocab_size=vocab_size, symmetric=symmetric,
-                                  weighting=weighting, min_count=min_count,
-                                  chunk_size=chunk_size, format=format, dtype=dtype)
+    if _registry.resolve(tokens, backend, allowed=BUILDER_BACKENDS) == "cupy":
+        return _registry.load("cupy").cooccurrence(
+            tokens, window, vocab_size=vocab_size, symmetric=symmetric, weighting=weighting,
+            min_count=min_count, chunk_size=chunk_size, format=format, dtype=dtype)
     if min_count is not None:
         min_count = positive_int(min_count, "min_count")
     docs, reusable = _documents(tokens)

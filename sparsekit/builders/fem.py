@@ -24,10 +24,11 @@ from itertools import permutations
 import numpy as np
 import scipy.sparse as sp
 
-from .._validate import check_choice, describe, grid_shape, positive_int, row_range
+from .._choices import BOUNDARY_CONDITIONS, BUILDER_BACKENDS, FORMATS
+from .._validate import check_choice, check_row_range, describe, grid_shape, positive_int
+from ..backends import _registry
 from ..errors import InputValueError, ShapeError
 from ._assemble import (
-    FORMATS,
     assemble_symmetric,
     assemble_symmetric_keys,
     pack_upper,
@@ -45,16 +46,11 @@ __all__ = [
     "elasticity",
 ]
 
-BCS = {
-    "dirichlet": "u = 0 on the boundary (ghost nodes one spacing outside)",
-    "neumann": "du/dn = 0 (cell-centred: boundary rows have zero sum)",
-}
 MASS = {"consistent": "the exact P1 mass matrix", "lumped": "its row sums, diagonal"}
 DIRICHLET = {
     "eliminate": "zero the boundary rows and columns, 1 on the diagonal, move K g to b",
     "penalty": "add penalty * I on boundary nodes and penalty * g to b",
 }
-BACKENDS = {"auto": "cupy when backend='cupy'", "scipy": "CPU", "cupy": "GPU"}
 
 
 # --------------------------------------------------------------------------
@@ -130,20 +126,17 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
     >>> A.shape, float(abs(A.sum(axis=1)).max())
     ((20, 20), 0.0)
     """
-    check_choice(bc, BCS, "bc")
+    check_choice(bc, BOUNDARY_CONDITIONS, "bc")
     check_choice(format, FORMATS, "format")
-    check_choice(backend, BACKENDS, "backend")
-    if backend == "cupy":
-        from ..backends import cupy_
-
-        return cupy_.poisson(shape, bc=bc, h=h, coeffs=coeffs, format=format, dtype=dtype,
-                             rows=rows)
+    if _registry.resolve(None, backend, allowed=BUILDER_BACKENDS) == "cupy":
+        return _registry.load("cupy").poisson(shape, bc=bc, h=h, coeffs=coeffs, format=format,
+                                              dtype=dtype, rows=rows)
     dims = grid_shape(shape)
     nd = len(dims)
     hh = _per_axis(h, nd, "h", 1.0)
     aa = _per_axis(coeffs, nd, "coeffs", 1.0)
     N = math.prod(dims)
-    start, stop = row_range(rows, N)
+    start, stop = check_row_range(rows, N)
     strides = [math.prod(dims[d + 1:]) for d in range(nd)]
     g = np.arange(start, stop, dtype=np.int64)
     m = g.size
@@ -207,7 +200,7 @@ def poisson_eigenvalues(shape, k=None, bc="dirichlet", *, h=None, coeffs=None):
     >>> bool(np.allclose(lam, ref))
     True
     """
-    check_choice(bc, BCS, "bc")
+    check_choice(bc, BOUNDARY_CONDITIONS, "bc")
     dims = grid_shape(shape)
     hh = _per_axis(h, len(dims), "h", 1.0)
     aa = _per_axis(coeffs, len(dims), "coeffs", 1.0)
