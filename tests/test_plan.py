@@ -9,6 +9,7 @@ import sparsekit as sk
 from sparsekit.datasets import _poisson2d
 
 P = importlib.import_module("sparsekit.linalg.plan")
+INSPECT = importlib.import_module("sparsekit.linalg._inspect")
 
 
 # every test starts and ends with an empty cache, dense references on one BLAS thread
@@ -23,11 +24,11 @@ def _poisson3d(n):
 
 
 def test_mesh_dimension_of_lattices():
-    assert P.mesh_dimension(_poisson2d(60)) == 2
-    assert P.mesh_dimension(_poisson3d(30)) == 3
+    assert INSPECT.mesh_dimension(_poisson2d(60)) == 2
+    assert INSPECT.mesh_dimension(_poisson3d(30)) == 3
     path = sp.diags_array([-np.ones(999), 2 * np.ones(1000), -np.ones(999)], offsets=[-1, 0, 1])
-    assert P.mesh_dimension(path) == 1
-    assert P.mesh_dimension(_poisson2d(5)) is None  # too small to tell
+    assert INSPECT.mesh_dimension(path) == 1
+    assert INSPECT.mesh_dimension(_poisson2d(5)) is None  # too small to tell
 
 
 def test_small_goes_dense_with_reasons_and_memory():

@@ -67,9 +67,8 @@ from ..results import EigenResult, Plan, _fmt_bytes
 from . import _dense_eigh
 from ._cache import CACHE, fingerprint
 from ._dense_eigh import DEFAULT_TOL, check_mass, matrix_scale, pair_residuals
-from ._inspect import inspect_matrix
+from ._inspect import ball_sizes, factor_memory, inspect_matrix
 from ._threads import single_thread_blas
-from .plan import ball_sizes
 
 __all__ = ["eigsh", "svds", "plan_eigsh", "METHODS", "PRECONDS", "BACKENDS", "SVDSResult",
            "DENSE_CROSSOVER"]
@@ -246,12 +245,6 @@ def _psd_evidence(A, props):
     return None
 
 
-def _factor_bytes_estimate(n: int, nnz: int) -> float:
-    """Rough bytes of a sparse LU of a 2-D-like pattern: fill ~ log2(n) times nnz."""
-    fill = max(2.0, math.log2(max(n, 2)))
-    return 12.0 * fill * max(nnz, n)
-
-
 # --------------------------------------------------------------------------- the plan
 
 
@@ -304,7 +297,7 @@ def _plan(A, k, which, sigma, M, props, backend) -> Plan:
     dense_bytes = _dense_eigh.dense_eigh_bytes(n, k, M is not None)
     memory["dense"] = float(dense_bytes)
     if not props.operator:
-        memory["direct"] = _factor_bytes_estimate(n, nnz)
+        memory["direct"] = factor_memory(n, nnz)
     memory["iterative"] = float(12 * max(nnz, n) * 3 + 8 * n * 3 * (k + 2))
     properties = {
         "n": n, "nnz": nnz, "symmetric": props.symmetric, "diag_sign": props.diag_sign,

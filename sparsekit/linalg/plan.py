@@ -29,17 +29,17 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
+from .._components import n_components
 from .._validate import as_matrix, check_choice
 from ..results import Plan
 from . import factor as _factor
 from . import precond as _precond
 from ._cache import CACHE, fingerprint
-from ._inspect import inspect_matrix
+from ._inspect import factor_memory, inspect_matrix, mesh_dimension
 
-__all__ = ["plan", "plan_solve", "mesh_dimension", "ball_sizes", "TASKS", "DENSE_MAX_N",
+__all__ = ["plan", "plan_solve", "TASKS", "DENSE_MAX_N",
            "DENSE_LSTSQ_MAX_COLS", "DIRECT_MAX_N_2D", "DIRECT_MAX_N_NONSYM",
            "MANY_RHS", "REPEAT_DIRECT_MAX_N", "C_CG", "AMG_CG_EQUIV"]
 
@@ -84,65 +84,6 @@ AMG_CG_EQUIV = 463
 _BYTES_PER_ENTRY = 12  # float64 value + int32 index
 
 
-def ball_sizes(A, radius: int) -> list[int]:
-    """Sizes of the breadth-first balls of radius 0..radius around the middle node.
-
-    Stops early when the ball stops growing (a component exhausted).  Each BFS
-    level is vectorised over its frontier.
-    """
-    C = sp.csr_array(A)
-    n = C.shape[0]
-    visited = np.zeros(n, dtype=bool)
-    frontier = np.array([n // 2])
-    visited[frontier] = True
-    sizes = [1]
-    indptr, indices = C.indptr, C.indices
-    for _ in range(radius):
-        starts = indptr[frontier]
-        lens = indptr[frontier + 1] - starts
-        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens)
-        nb = indices[offsets + np.arange(lens.sum())]
-        nb = np.unique(nb[~visited[nb]])
-        if nb.size == 0:
-            break
-        visited[nb] = True
-        frontier = nb
-        sizes.append(sizes[-1] + nb.size)
-    return sizes
-
-
-def mesh_dimension(A, radius: int = 10) -> float | None:
-    """Estimate the dimension ``d`` of the mesh behind ``A`` from breadth-first ball growth.
-
-    ``|ball(r)| ~ r**d``; returns ``log2(|ball(R)| / |ball(R/2)|)`` rounded up
-    from the lattice's lower-order terms (5-point: 1.86 -> 2, 7-point: 2.76 -> 3),
-    or None when the graph is too small to tell.
-
-    Examples
-    --------
-    >>> from sparsekit.datasets import _poisson2d
-    >>> from sparsekit.linalg.plan import mesh_dimension
-    >>> mesh_dimension(_poisson2d(100))
-    2.0
-    """
-    n = A.shape[0]
-    sizes = ball_sizes(A, radius)
-    if len(sizes) <= radius or sizes[-1] >= n // 2:
-        return None
-    d = math.log2(sizes[radius] / sizes[radius // 2])
-    return float(round(d + 0.2))
-
-
-def _direct_memory(n: int, nnz: int, d: float | None, symmetric: bool) -> float:
-    """Rough bytes of a sparse LU: nested-dissection-like growth measured on Poisson."""
-    if d is None or d <= 2:
-        entries = 3.2 * n * max(math.log2(max(n, 2)), 1.0)
-    else:
-        entries = 0.9 * n ** (5 / 3)  # 3-D: measured fill 70 at 32^3, 138 at 48^3
-    entries = max(entries, nnz)
-    return entries * _BYTES_PER_ENTRY * (1 if symmetric else 1.5)
-
-
 def _cached(fp: str) -> dict:
     keys = {
         "factorization": [_factor.cache_key(fp, k) for k in ("auto", "lu", "cholesky")],
@@ -166,8 +107,7 @@ def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> 
     dense_bytes = float(m) * n * itemsize
     ncomp = props.n_components
     if props.laplacian and ncomp is None:
-        ncomp = int(csgraph.connected_components(sp.csr_array(A), directed=False,
-                                                 return_labels=False))
+        ncomp = n_components(A)
     properties = {"shape": (m, n), "nnz": nnz, "density": props.density,
                   "symmetric": props.symmetric, "diagonal": props.diag_sign,
                   "positive_diagonal": props.diag_sign == "positive",
@@ -194,7 +134,7 @@ def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> 
     properties["cached"] = cached
     d = mesh_dimension(A) if sp.issparse(A) and n > 4 * DENSE_MAX_N else None
     properties["mesh_dimension"] = d
-    direct_bytes = _direct_memory(n, nnz, d, sym)
+    direct_bytes = factor_memory(n, nnz, d, sym)
     memory["direct"] = direct_bytes
     memory["iterative"] = float(nnz * _BYTES_PER_ENTRY * (2.5 if spd_like else 4) + 8 * n * 30)
     if props.laplacian:

@@ -54,10 +54,10 @@ from ..results import SolveResult
 from . import _krylov
 from . import dense as _dense
 from ._cache import CACHE, fingerprint
-from ._inspect import inspect_matrix
+from ._inspect import factor_memory, inspect_matrix
 from .factor import SIGNATURES, _factorize, signature
 from .factor import cache_key as factor_key
-from .plan import _direct_memory, plan_solve
+from .plan import plan_solve
 from .precond import Preconditioner, _preconditioner
 
 __all__ = ["solve", "METHODS", "PRECONDS", "BACKENDS"]
@@ -432,7 +432,7 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
     d = the_plan.properties.get("mesh_dimension") if the_plan is not None else None
     if (not conv and auto and method in _KRYLOV and sp.issparse(A) and square
             and (d is None or d <= 2)
-            and _direct_memory(A.shape[0], A.nnz, d, bool(props and props.symmetric))
+            and factor_memory(A.shape[0], A.nnz, d, bool(props and props.symmetric))
             < FALLBACK_MAX_BYTES):
         notes.append(f"{method} + {precond} did not converge "
                      f"({bad[0] if bad else 'tolerance not met'}); fell back to the direct "
