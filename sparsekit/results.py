@@ -2,7 +2,8 @@
 
 Solvers never return tuples whose length depends on flags; they return one of
 these.  SciPy's ``(x, info)`` pairs are translated once, at the backend
-boundary.
+boundary.  ``SVDSResult`` is :func:`sparsekit.svds`'s; ``CholeskyResult`` and
+``SVDResult`` are the dense path's (``sparsekit.dense.cholesky``/``svd``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.linalg as sla
 
-__all__ = ["SolveResult", "EigenResult", "Plan"]
+from ._validate import check_finite, describe
+from .errors import InputValueError, ShapeError
+
+__all__ = ["SolveResult", "EigenResult", "Plan", "SVDSResult", "SVDResult", "CholeskyResult"]
 
 
 def _fmt_seconds(timings: Mapping[str, float]) -> str:
@@ -186,3 +191,146 @@ class EigenResult:
             lines.append(f"  timings: {_fmt_seconds(self.timings)}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class SVDSResult:
+    """The outcome of :func:`sparsekit.svds`: the largest singular triplets.
+
+    Attributes
+    ----------
+    U : ndarray, shape (m, k)
+        Left singular vectors (orthonormal columns).
+    s : ndarray, shape (k,)
+        Singular values, descending (largest first, as numpy's ``svd``).
+    Vh : ndarray, shape (k, n)
+        Right singular vectors as rows (the names of ``sk.dense.svd``'s
+        ``SVDResult``, which this extends with residuals and flags).
+    residuals : ndarray, shape (k,)
+        ``sqrt(‖A v − s u‖² + ‖Aᵀ u − s v‖²)`` of every triplet, recomputed.
+    converged : ndarray of bool
+        Per triplet: residual <= ``tol · sqrt(‖A‖₁ ‖A‖∞)``.
+    method, backend : str
+        What ran.
+    timings : mapping
+        ``{"setup": s, "solve": s}``.
+    tol : float
+        The relative tolerance.
+    notes : tuple of str
+        Reasons and fallbacks.
+    """
+
+    U: np.ndarray
+    s: np.ndarray
+    Vh: np.ndarray
+    residuals: np.ndarray
+    converged: np.ndarray
+    method: str
+    backend: str = "scipy"
+    timings: dict = field(default_factory=dict)
+    tol: float = 0.0
+    notes: tuple = ()
+
+    @property
+    def all_converged(self) -> bool:
+        """True when every triplet met its tolerance."""
+        return bool(np.all(self.converged))
+
+    def __repr__(self) -> str:
+        k = len(self.s)
+        vals = np.array2string(np.asarray(self.s)[:8], precision=6, separator=", ")
+        lines = [f"SVDSResult({int(np.sum(self.converged))}/{k} converged: "
+                 f"method={self.method!r}, backend={self.backend!r})",
+                 f"  s: {vals}{' ...' if k > 8 else ''}",
+                 f"  max residual: {float(np.max(self.residuals)) if k else 0.0:.3e} "
+                 f"(tol {self.tol:.1e})"]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def _stacked_rhs(b, A, name="b"):
+    """``b`` as ``(..., n, k)`` for the dense matrix (or stack) ``A``, and whether it was a vector.
+
+    The right-hand-side check of the dense path (``sparsekit.dense.solve``,
+    ``lstsq`` and :meth:`CholeskyResult.solve`); it lives here, below
+    ``linalg``, so that the result object needs nothing above it.
+    """
+    b = np.asarray(b)
+    if b.dtype == object or b.dtype.kind not in "biufc":
+        raise InputValueError(f"{name} must hold numbers (got {describe(b)})")
+    m = A.shape[-2]
+    batch = A.shape[:-2]
+    if b.shape == batch + (m,):
+        vec = True
+        B = b[..., None]
+    elif b.ndim >= 2 and b.shape[:-1] == batch + (m,):
+        vec = False
+        B = b
+    else:
+        raise ShapeError(
+            f"{name} must have shape {batch + (m,)} or {batch + (m, 'k')} to match A of "
+            f"shape {A.shape} (got shape {b.shape})"
+        )
+    B = B.astype(np.result_type(B.dtype, A.dtype, np.float64), copy=False)
+    check_finite(B, name)
+    return B, vec
+
+
+@dataclass(frozen=True)
+class CholeskyResult:
+    """A dense Cholesky factor ``A = L Lᴴ`` (or ``Uᴴ U``), possibly a stack.
+
+    Attributes
+    ----------
+    factor : ndarray
+        ``L`` (``lower=True``) or ``U``, shape ``(..., n, n)``.
+    lower : bool
+        Which triangle ``factor`` holds.
+    """
+
+    factor: np.ndarray
+    lower: bool = True
+
+    @property
+    def logdet(self) -> np.ndarray:
+        """``log det A`` (per matrix of a stack)."""
+        d = np.real(np.diagonal(self.factor, axis1=-2, axis2=-1))
+        return 2.0 * np.sum(np.log(d), axis=-1)
+
+    def solve(self, b) -> np.ndarray:
+        """Solve ``A x = b`` with the factor (``b`` of shape ``(..., n)`` or ``(..., n, k)``)."""
+        L = self.factor if self.lower else np.conj(np.swapaxes(self.factor, -1, -2))
+        B, vec = _stacked_rhs(b, L)
+        if L.ndim == 2:
+            X = sla.cho_solve((L, True), B, check_finite=False)
+        else:
+            Y = np.linalg.solve(L, B)
+            X = np.linalg.solve(np.conj(np.swapaxes(L, -1, -2)), Y)
+        return X[..., 0] if vec else X
+
+    def __repr__(self) -> str:
+        return (f"CholeskyResult(shape={self.factor.shape}, lower={self.lower}, "
+                f"dtype={self.factor.dtype})")
+
+
+@dataclass(frozen=True)
+class SVDResult:
+    """A dense singular value decomposition ``A = U diag(s) Vh`` (possibly a stack).
+
+    Attributes
+    ----------
+    U : ndarray or None
+        Left singular vectors, ``(..., m, r)`` (None with ``compute_uv=False``).
+    s : ndarray
+        Singular values, descending, ``(..., r)``.
+    Vh : ndarray or None
+        Right singular vectors as rows, ``(..., r, n)``.
+    """
+
+    U: np.ndarray | None
+    s: np.ndarray
+    Vh: np.ndarray | None
+
+    def __repr__(self) -> str:
+        shape = None if self.U is None else self.U.shape
+        return f"SVDResult(s: {self.s.shape}, U: {shape}, s_max={float(np.max(self.s)):.3e})"

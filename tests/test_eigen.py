@@ -22,8 +22,9 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 import sparsekit as sk
-from sparsekit.linalg import _dense_eigh
-from sparsekit.linalg.eigen import DENSE_CROSSOVER, METHODS, SVDSResult, plan_eigsh, svds
+from sparsekit.linalg import _dense_eigh, _residuals
+from sparsekit.linalg._eigen import DENSE_CROSSOVER, METHODS, plan_eigsh, svds
+from sparsekit.results import SVDSResult
 
 SLOW = os.environ.get("SPARSEKIT_SLOW", "") not in ("", "0")
 slow = pytest.mark.skipif(not SLOW, reason="dense reference of n > 5000 takes minutes; "
@@ -85,8 +86,8 @@ def assert_pairs(r, A, M=None, tol=1e-8):
     MV = V if M is None else M @ V
     R = A @ V - MV * r.values
     res = np.linalg.norm(R, axis=0)
-    scale = _dense_eigh.matrix_scale(A) + np.abs(r.values) * (
-        1.0 if M is None else _dense_eigh.matrix_scale(M))
+    scale = _residuals.matrix_scale(A) + np.abs(r.values) * (
+        1.0 if M is None else _residuals.matrix_scale(M))
     assert np.all(res <= tol * scale), (res / scale).max()
     np.testing.assert_allclose(res, r.residuals, rtol=1e-6, atol=1e-14 * scale.max())
     np.testing.assert_allclose(V.T @ MV, np.eye(V.shape[1]), atol=1e-8)
@@ -179,7 +180,7 @@ def test_bcspwr10_two_independent_methods(which):
                  precond="amg" if which == "smallest" else "none", maxiter=2000)
     assert a.method != b.method
     assert_values(a.values[:kb] if which == "smallest" else a.values[-kb:], b.values,
-                  _dense_eigh.matrix_scale(A))
+                  _residuals.matrix_scale(A))
     assert_pairs(a, A)
     assert_pairs(b, A)
 
@@ -364,7 +365,7 @@ def test_auto_falls_back_and_says_so():
 def test_auto_bounds_arpack_on_a_clustered_spectrum():
     # nos6's 20 smallest eigenvalues lie within 1e-4 of 1: shift-invert at 0 separates
     # them badly (hundreds of restarts); auto gives ARPACK a bounded budget, then dense.
-    from sparsekit.linalg.eigen import AUTO_ARPACK_RESTARTS, AUTO_DENSE_FALLBACK
+    from sparsekit.linalg._eigen import AUTO_ARPACK_RESTARTS, AUTO_DENSE_FALLBACK
 
     A = _matrix("nos6")
     assert A.shape[0] <= AUTO_DENSE_FALLBACK and AUTO_ARPACK_RESTARTS < 100
@@ -544,7 +545,7 @@ def test_auto_avoids_factorizing_a_small_world_graph():
     # a random 6-regular graph is an expander: LU fill would be near dense
     import scipy.sparse.linalg as spla
 
-    from sparsekit.linalg.eigen import AUTO_DENSE_FALLBACK
+    from sparsekit.linalg._eigen import AUTO_DENSE_FALLBACK
 
     G = nx.random_regular_graph(6, AUTO_DENSE_FALLBACK + 200, seed=3)
     L = sk.laplacian(G)
@@ -609,7 +610,7 @@ def test_shift_invert_loose_first_run_and_rerun(monkeypatch):
     R = sp.random_array((n, n), density=0.01, rng=rng)
     A = sp.csr_array(sp.diags_array(d) + 0.01 * (R + R.T))
     w_ref = np.linalg.eigvalsh(A.toarray())[:6]
-    from sparsekit.linalg import eigen
+    from sparsekit.linalg._eigen import _arpack as eigen
 
     r = sk.eigsh(A, k=6, which="smallest", method="shift_invert")
     assert r.all_converged

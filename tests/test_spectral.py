@@ -240,9 +240,9 @@ def test_embedding_matches_scikit_learn(real, name, normalized, drop_first):
 
 
 def test_large_graph_path_lobpcg_amg_matches_dense(monkeypatch):
-    # graphs above eigen.FACTOR_MAX_N go to LOBPCG + AMG, the normalized embedding as the
+    # graphs above _eigen._plan.FACTOR_MAX_N go to LOBPCG + AMG, the normalized embedding as the
     # pencil L u = λ D u; lower the threshold so that a small graph takes that path
-    monkeypatch.setattr(sk.linalg.eigen, "FACTOR_MAX_N", 300)
+    monkeypatch.setattr(sk.linalg._eigen._plan, "FACTOR_MAX_N", 300)
     G = nx.grid_2d_graph(17, 29)  # 493 nodes, a simple low spectrum
     W = nx.to_scipy_sparse_array(G, format="csr")
     d = np.asarray(W.sum(axis=1)).ravel()

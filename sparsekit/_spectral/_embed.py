@@ -45,7 +45,7 @@ def _eigenmap(g: Graph, k: int, normalized: bool, tol, method):
     the constant near-null vector smoothed aggregation assumes), and
     ``sk.eigsh`` deflates the exact null space (constants per component).
     """
-    if (normalized and method == "auto" and g.n > linalg.eigen.FACTOR_MAX_N
+    if (normalized and method == "auto" and g.n > linalg._eigen._plan.FACTOR_MAX_N
             and np.all(g.degree > 0)):
         D = sp.diags_array(g.degree, format="csr")
         p = smallest(g.laplacian("combinatorial"), k, M=D, tol=tol, method=method)

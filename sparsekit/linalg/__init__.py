@@ -2,7 +2,7 @@
 
 from . import dense
 from ._cache import cache_info, clear_cache, set_cache_limit
-from .eigen import eigsh, svds
+from ._eigen import eigsh, svds
 from .factor import factorize
 from .plan import plan
 from .precond import preconditioner

@@ -3,6 +3,8 @@
 Re-exported as ``sparsekit.dense.eigh``; ``sparsekit.eigsh(method="dense")``
 runs through it.  The dense path is explicit and size-guarded: it refuses,
 beyond ``max_bytes``, with a message saying how much memory it would take.
+Its pairs are judged by the shared residual convention of
+:mod:`sparsekit.linalg._residuals`.
 """
 
 from __future__ import annotations
@@ -13,25 +15,17 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from .._choices import WHICH
 from .._validate import as_matrix, check_choice, check_symmetric, nonnegative_float
-from ..errors import DenseTooLargeError, InputValueError, NotSPDError, ShapeError
+from ..errors import DenseTooLargeError, InputValueError, NotSPDError
 from ..results import EigenResult, _fmt_bytes
+from ._residuals import DEFAULT_TOL, check_mass, pair_residuals
 from ._threads import threads_for
 
-__all__ = ["eigh", "dense_eigh_bytes", "DEFAULT_MAX_BYTES", "WHICH", "pair_residuals",
-           "matrix_scale", "DEFAULT_TOL", "check_mass"]
+__all__ = ["eigh", "dense_eigh_bytes", "DEFAULT_MAX_BYTES"]
 
 #: Refuse the dense path beyond this many bytes unless the caller raises it.
 DEFAULT_MAX_BYTES = 2 * 1024**3
-
-#: Default residual tolerance, relative to the scale of the problem (see :func:`pair_residuals`).
-DEFAULT_TOL = 1e-8
-
-WHICH = {
-    "smallest": "the k algebraically smallest eigenvalues",
-    "largest": "the k algebraically largest eigenvalues",
-    "nearest": "the k eigenvalues nearest to sigma",
-}
 
 
 def dense_eigh_bytes(n: int, k: int | None = None, generalized: bool = False) -> int:
@@ -43,51 +37,6 @@ def dense_eigh_bytes(n: int, k: int | None = None, generalized: bool = False) ->
     k = n if k is None else k
     copies = 2 if generalized else 1
     return int(8 * (copies * n * n + n * k + 26 * n))
-
-
-def matrix_scale(A) -> float:
-    """``‖A‖₁`` (max absolute column sum), an O(nnz) upper bound of ``‖A‖₂`` for symmetric A."""
-    if sp.issparse(A):
-        if A.nnz == 0:
-            return 0.0
-        return float(np.max(np.asarray(abs(A).sum(axis=0)).ravel()))
-    A = np.asarray(A)
-    return float(np.max(np.abs(A).sum(axis=0))) if A.size else 0.0
-
-
-def pair_residuals(A, M, values, vectors, ascale=None):
-    """``‖A v − λ M v‖₂`` of every pair, and the scale ``‖A‖₁ + |λ| ‖M‖₁`` each is judged by.
-
-    A pair is converged when its residual is at most ``tol`` times its scale:
-    sparsekit's eigensolver tolerances are relative to ``‖A‖₁`` (plus
-    ``|λ| ‖M‖₁`` for generalized problems), everywhere.
-    """
-    values = np.asarray(values)
-    V = np.asarray(vectors)
-    AV = A @ V
-    MV = V if M is None else M @ V
-    R = AV - MV * values[np.newaxis, :]
-    res = np.linalg.norm(R, axis=0)
-    mscale = 1.0 if M is None else matrix_scale(M)
-    ascale = matrix_scale(A) if ascale is None else ascale
-    scale = ascale + np.abs(values) * mscale
-    return res, np.where(scale > 0, scale, 1.0)
-
-
-def check_mass(M, n: int):
-    """Validate the mass matrix ``M``: square, same size as A, symmetric, finite."""
-    M = as_matrix(M, "M", square=True)
-    if M.shape[0] != n:
-        raise ShapeError(f"M must have the shape of A, ({n}, {n}) (got shape {M.shape})")
-    check_symmetric(M, "M", hint="M must be symmetric positive definite (a mass matrix)")
-    d = M.diagonal() if sp.issparse(M) else np.diag(M)
-    if np.any(np.real(d) <= 0):
-        bad = int(np.count_nonzero(np.real(d) <= 0))
-        raise NotSPDError(
-            f"M must be symmetric positive definite, but {bad} of its diagonal entries are "
-            "<= 0; pass a mass matrix (SPD), or M=None for a standard problem"
-        )
-    return M
 
 
 def eigh(A, k=None, *, which="smallest", M=None, max_bytes=None, sigma=None, tol=None):

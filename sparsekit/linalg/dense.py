@@ -16,16 +16,15 @@ can be trusted (``rcond < 1000 * eps``), which :func:`numpy.linalg.solve` does
 not do.
 
 :func:`cholesky` and :func:`svd` return small frozen dataclasses
-(:class:`CholeskyResult`, :class:`SVDResult`); :func:`solve` and
-:func:`lstsq` return :class:`~sparsekit.SolveResult`; :func:`eigh` returns
-:class:`~sparsekit.EigenResult`.
+(:class:`CholeskyResult`, :class:`SVDResult`, defined in :mod:`sparsekit.results`
+and re-exported here); :func:`solve` and :func:`lstsq` return
+:class:`~sparsekit.SolveResult`; :func:`eigh` returns :class:`~sparsekit.EigenResult`.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
@@ -42,7 +41,8 @@ from ..errors import (
     ShapeError,
     SingularMatrixError,
 )
-from ..results import SolveResult, _fmt_bytes
+from ..results import CholeskyResult, SolveResult, SVDResult, _fmt_bytes
+from ..results import _stacked_rhs as _rhs
 from ._dense_eigh import eigh
 from ._threads import threads_for
 
@@ -94,29 +94,6 @@ def _square(A, name="A"):
             f"{name} must be square (got shape {A.shape}); use sk.dense.lstsq for "
             "rectangular systems"
         )
-
-
-def _rhs(b, A, name="b"):
-    """Return b as (..., n, k) and whether it was a vector (per system)."""
-    b = np.asarray(b)
-    if b.dtype == object or b.dtype.kind not in "biufc":
-        raise InputValueError(f"{name} must hold numbers (got {describe(b)})")
-    m = A.shape[-2]
-    batch = A.shape[:-2]
-    if b.shape == batch + (m,):
-        vec = True
-        B = b[..., None]
-    elif b.ndim >= 2 and b.shape[:-1] == batch + (m,):
-        vec = False
-        B = b
-    else:
-        raise ShapeError(
-            f"{name} must have shape {batch + (m,)} or {batch + (m, 'k')} to match A of "
-            f"shape {A.shape} (got shape {b.shape})"
-        )
-    B = B.astype(np.result_type(B.dtype, A.dtype, np.float64), copy=False)
-    check_finite(B, name)
-    return B, vec
 
 
 def _warn_rcond(rcond, dtype, stacklevel=3):
@@ -350,43 +327,6 @@ def lstsq(A, b, *, rtol: float = 1e-8, atol: float = 0.0, rcond: float | None = 
                                     f"{float(np.max(AhR / np.maximum(fro * rn, 1e-300))):.2e}",))
 
 
-@dataclass(frozen=True)
-class CholeskyResult:
-    """A dense Cholesky factor ``A = L Lᴴ`` (or ``Uᴴ U``), possibly a stack.
-
-    Attributes
-    ----------
-    factor : ndarray
-        ``L`` (``lower=True``) or ``U``, shape ``(..., n, n)``.
-    lower : bool
-        Which triangle ``factor`` holds.
-    """
-
-    factor: np.ndarray
-    lower: bool = True
-
-    @property
-    def logdet(self) -> np.ndarray:
-        """``log det A`` (per matrix of a stack)."""
-        d = np.real(np.diagonal(self.factor, axis1=-2, axis2=-1))
-        return 2.0 * np.sum(np.log(d), axis=-1)
-
-    def solve(self, b) -> np.ndarray:
-        """Solve ``A x = b`` with the factor (``b`` of shape ``(..., n)`` or ``(..., n, k)``)."""
-        L = self.factor if self.lower else np.conj(np.swapaxes(self.factor, -1, -2))
-        B, vec = _rhs(b, L)
-        if L.ndim == 2:
-            X = sla.cho_solve((L, True), B, check_finite=False)
-        else:
-            Y = np.linalg.solve(L, B)
-            X = np.linalg.solve(np.conj(np.swapaxes(L, -1, -2)), Y)
-        return X[..., 0] if vec else X
-
-    def __repr__(self) -> str:
-        return (f"CholeskyResult(shape={self.factor.shape}, lower={self.lower}, "
-                f"dtype={self.factor.dtype})")
-
-
 def cholesky(A, *, lower: bool = True, max_bytes: float | None = None) -> CholeskyResult:
     """Dense Cholesky factorization ``A = L Lᴴ`` of an SPD matrix or a stack of them.
 
@@ -439,29 +379,6 @@ def cholesky(A, *, lower: bool = True, max_bytes: float | None = None) -> Choles
             "use sk.dense.solve (LU)"
         ) from None
     return CholeskyResult(L if lower else np.conj(np.swapaxes(L, -1, -2)), lower)
-
-
-@dataclass(frozen=True)
-class SVDResult:
-    """A dense singular value decomposition ``A = U diag(s) Vh`` (possibly a stack).
-
-    Attributes
-    ----------
-    U : ndarray or None
-        Left singular vectors, ``(..., m, r)`` (None with ``compute_uv=False``).
-    s : ndarray
-        Singular values, descending, ``(..., r)``.
-    Vh : ndarray or None
-        Right singular vectors as rows, ``(..., r, n)``.
-    """
-
-    U: np.ndarray | None
-    s: np.ndarray
-    Vh: np.ndarray | None
-
-    def __repr__(self) -> str:
-        shape = None if self.U is None else self.U.shape
-        return f"SVDResult(s: {self.s.shape}, U: {shape}, s_max={float(np.max(self.s)):.3e})"
 
 
 def svd(A, *, full_matrices: bool = False, compute_uv: bool = True,
