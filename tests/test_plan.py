@@ -8,7 +8,7 @@ import scipy.sparse.linalg as spla
 import sparsekit as sk
 from sparsekit.datasets import _poisson2d
 
-P = importlib.import_module("sparsekit.linalg.plan")
+P = importlib.import_module("sparsekit.linalg._plan_solve")
 INSPECT = importlib.import_module("sparsekit.linalg._inspect")
 
 
@@ -92,7 +92,7 @@ def test_rectangular_and_operator():
 
 
 def test_eigsh_task_delegates(monkeypatch):
-    from sparsekit.linalg import eigen
+    from sparsekit.linalg import _eigen as eigen
 
     calls = {}
 

@@ -2,22 +2,36 @@
 
 Registries: :data:`METHODS` (``cg``, ``minres``, ``gmres``, ``bicgstab``,
 ``lsqr``, ``lsmr``, ``direct``, ``dense``), :data:`PRECONDS` (``auto``,
-``none``, ``jacobi``, ``ilu``, ``amg``) and :data:`BACKENDS` (``auto``,
-``scipy``, ``cupy``, ``petsc``).
+``none``, ``jacobi``, ``ilu``, ``amg``), :data:`OPTIONS` (the expert keyword
+options) and :data:`~sparsekit._choices.BACKENDS` (``auto``, ``scipy``,
+``cupy``, ``petsc``).  The other backends declare their own registries
+(:mod:`sparsekit.backends._registry`); the arguments are validated once,
+against the registries of the backend that runs the call
+(:func:`sparsekit._requests.solve_request`).
 
-Policies:
+The CPU path reads like its policy:
 
-* the TRUE residual ``‖b − A x‖`` is recomputed at the end, whatever the
-  method reported; ``converged`` is :func:`sparsekit._validate.is_converged` on it
-  (least-squares methods: on the normal equations, ``‖Aᴴ r‖ ≤ rtol·‖A‖_F·‖r‖``);
-* not converged: ``converged=False`` and a :class:`~sparsekit.ConvergenceWarning`,
-  or :class:`~sparsekit.NoConvergence` with ``strict=True``; when ``auto`` chose an
-  iterative method that did not converge and a sparse factorization fits in
-  memory, the direct method runs instead (stated in ``notes``);
-* a graph Laplacian (singular, constant null vector per connected component)
-  is solved with the null space projected out of ``b`` and of ``x`` (the
-  minimum-norm solution); a ``b`` with a component along the null space larger
-  than the tolerance allows raises :class:`~sparsekit.InconsistentSystemError`.
+1. :func:`_make_system`: the matrix and right-hand side as arrays, inspected
+   (symmetry, diagonal, Laplacian) where the plan or the checks need it;
+2. :func:`_choose`: the method and preconditioner (``auto`` follows
+   :func:`sparsekit.plan`), and the refusal of CG/MINRES on a matrix that does
+   not fit them;
+3. :func:`_project_rhs`: a graph Laplacian (singular, constant null vector per
+   connected component) is solved with the null space projected out of ``b``
+   and of ``x`` (the minimum-norm solution); a ``b`` with a component along
+   the null space larger than the tolerance allows raises
+   :class:`~sparsekit.InconsistentSystemError`;
+4. ``_SOLVERS[method]``: one runner per family (Krylov, least squares, direct,
+   dense);
+5. :func:`_finish`: the TRUE residual ``‖b − A x‖`` is recomputed, whatever
+   the method reported; ``converged`` is :func:`sparsekit._validate.is_converged`
+   on it (least-squares methods: on the normal equations,
+   ``‖Aᴴ r‖ ≤ rtol·‖A‖_F·‖r‖``);
+6. not converged: when ``auto`` chose an iterative method and a sparse
+   factorization fits in memory, the direct method runs instead (stated in
+   ``notes``); otherwise ``converged=False`` and a
+   :class:`~sparsekit.ConvergenceWarning`, or :class:`~sparsekit.NoConvergence`
+   with ``strict=True``.
 """
 
 from __future__ import annotations
@@ -25,21 +39,15 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 
 from .._choices import BACKENDS
-from .._requests import shape_of, solve_request
-from .._validate import (
-    as_matrix,
-    as_rhs,
-    check_square,
-    describe,
-    is_converged,
-)
+from .._requests import SolveRequest, shape_of, solve_request
+from .._validate import as_matrix, as_rhs, check_square, describe, is_converged, positive_int
 from ..backends import _registry
 from ..errors import (
     IllConditionedWarning,
@@ -55,12 +63,13 @@ from . import _krylov
 from . import dense as _dense
 from ._cache import CACHE, fingerprint
 from ._inspect import factor_memory, inspect_matrix
+from ._nullspace import NullSpace, laplacian_null_space
 from .factor import SIGNATURES, _factorize, signature
 from .factor import cache_key as factor_key
 from .plan import plan_solve
 from .precond import Preconditioner, _preconditioner
 
-__all__ = ["solve", "METHODS", "PRECONDS", "BACKENDS"]
+__all__ = ["solve", "METHODS", "PRECONDS", "OPTIONS", "BACKENDS"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +121,79 @@ OPTIONS = {
     **_PRECOND_OPTIONS,
 }
 
+#: Options that only some methods use: option -> those methods.
+_METHOD_OPTIONS = {"restart": ("gmres",)}
+
 #: ``auto`` falls back to a factorization after a failed iterative solve only when the
 #: estimated factor is below this many bytes and the mesh is not 3-D (measured: SuperLU on a
 #: 48^3 Poisson took 100 s with fill 138).
 FALLBACK_MAX_BYTES = 1024**3
+
+
+# --------------------------------------------------------------------------- the system
+
+
+@dataclass
+class _System:
+    """A validated CPU system: arrays, what the inspection found, and the work copy of b."""
+
+    A: object
+    b: np.ndarray
+    x0: np.ndarray | None
+    props: object  # MatrixProperties, or None when not inspected
+    fp: str | None  # content fingerprint when a matrix like A was cached before
+    bnorm: np.ndarray
+    null: NullSpace | None = None  # a singular Laplacian's null space
+    b_work: np.ndarray | None = None
+    rtol_run: float = 0.0
+    atol_run: float = 0.0
+    notes: list = field(default_factory=list)
+
+    @property
+    def square(self) -> bool:
+        return self.A.shape[0] == self.A.shape[1]
+
+    @property
+    def operator(self) -> bool:
+        return isinstance(self.A, spla.LinearOperator)
+
+    @property
+    def nrhs(self) -> int:
+        return 1 if self.b.ndim == 1 else self.b.shape[1]
+
+
+@dataclass
+class _Run:
+    """What one runner returned: ``x`` and how it got there."""
+
+    x: np.ndarray
+    iterations: int = 0
+    residuals: np.ndarray = field(default_factory=lambda: np.array([]))
+    setup: float = 0.0
+    solve: float = 0.0
+    problems: list = field(default_factory=list)
+
+
+def _make_system(A, b, req: SolveRequest) -> _System:
+    """Arrays from what the user holds, and the O(nnz) inspection the plan and checks need."""
+    method = req.method
+    iterative_ok = method in _KRYLOV or method in _LSQ or method == "auto"
+    A = as_matrix(A, "A", allow_operator=iterative_ok)
+    if method in _KRYLOV or method == "direct":
+        check_square(A, "A")
+    b = as_rhs(b, A.shape[0])
+    x0 = None if req.x0 is None else np.asarray(req.x0)
+    props = None
+    # fingerprint (O(nnz) hashing) only when a matrix like this one was cached before; then
+    # the inspection is cached too, so repeated solves on one matrix skip it
+    fp = fingerprint(A) if sp.issparse(A) and signature(A) in SIGNATURES else None
+    if not isinstance(A, spla.LinearOperator) and (req.check or method == "auto"):
+        props = CACHE.get(("inspect", fp)) if fp is not None else None
+        if props is None:
+            props = inspect_matrix(A, components=False)  # components: only for Laplacians
+            if fp is not None:
+                CACHE.put(("inspect", fp), props, 1024)
+    return _System(A, b, x0, props, fp, np.linalg.norm(b, axis=0))
 
 
 def _default_precond(method, props, n):
@@ -128,21 +206,77 @@ def _default_precond(method, props, n):
     return "none"
 
 
-def _null_space(A, props):
-    """Component labels and sizes of a Laplacian (its null space: constants per component)."""
-    G = sp.csr_array(A) if sp.issparse(A) else sp.csr_array(np.asarray(A))
-    ncomp, labels = csgraph.connected_components(G, directed=False)
-    return labels, np.bincount(labels, minlength=ncomp)
+def _choose(system: _System, req: SolveRequest):
+    """``(method, precond, plan)``: the plan's choice for ``auto``, the caller's otherwise."""
+    method, precond, the_plan = req.method, req.precond, None
+    if method == "auto":
+        the_plan = plan_solve(system.A, nrhs=system.nrhs, rtol=req.rtol, props=system.props,
+                              fp=system.fp)
+        method = the_plan.method
+        if precond == "auto":
+            precond = the_plan.precond
+    elif precond == "auto":
+        precond = _default_precond(method, system.props, system.A.shape[0])
+    if method not in _KRYLOV:
+        precond = "none"
+    elif req.M is not None:
+        precond = "user"
+    if req.check and system.props is not None and method in ("cg", "minres"):
+        _check_fits(system, method)
+    return method, precond, the_plan
 
 
-def _project(v, labels, counts):
-    """The component of ``v`` along the constant vectors of each component."""
-    if v.ndim == 1:
-        means = np.bincount(labels, weights=v.real, minlength=counts.size) / counts
-        if np.iscomplexobj(v):
-            means = means + 1j * np.bincount(labels, weights=v.imag, minlength=counts.size) / counts
-        return means[labels]
-    return np.column_stack([_project(v[:, j], labels, counts) for j in range(v.shape[1])])
+def _check_fits(system: _System, method: str) -> None:
+    """Refuse CG/MINRES on a nonsymmetric matrix, CG on one without a positive diagonal."""
+    props, A = system.props, system.A
+    if not props.symmetric:
+        raise NotSymmetricError(
+            f"{method.upper()} needs a symmetric matrix, but A is not symmetric to relative "
+            f"tolerance 1e-10 (got {describe(A)}); use method='gmres' or 'direct', or "
+            "check=False to run it anyway"
+        )
+    if method == "cg" and props.diag_sign != "positive" and not props.laplacian:
+        raise NotSPDError(
+            f"CG needs a positive definite matrix, but the diagonal of A is "
+            f"{props.diag_sign} (got {describe(A)}); use method='minres' for symmetric "
+            "indefinite matrices, or check=False"
+        )
+
+
+def _project_rhs(system: _System, rtol: float, atol: float) -> None:
+    """Set the work right-hand side and tolerances; for a Laplacian, project its null space out.
+
+    The null-space part of ``b`` is a residual no ``x`` can remove: it must be
+    within the tolerance, and the range part is then solved to what is left.
+    """
+    s = system
+    if not (s.props is not None and s.props.laplacian and s.square):
+        s.b_work, s.rtol_run, s.atol_run = s.b, rtol, atol
+        return
+    s.null = laplacian_null_space(s.A)
+    pb = s.null.project(s.b)
+    pnorm = np.linalg.norm(pb, axis=0)
+    allowed = np.maximum(rtol * s.bnorm, atol)
+    if np.any(pnorm > 0.5 * allowed):
+        j = int(np.argmax(pnorm / np.maximum(allowed, 1e-300)))
+        pj = float(np.atleast_1d(pnorm)[j])
+        bj = float(np.atleast_1d(s.bnorm)[j])
+        raise InconsistentSystemError(
+            f"A is a graph Laplacian with {s.null.n_components} connected component(s), so "
+            f"it is singular, and b is not in its range: b has a part of norm {pj:.3e} "
+            f"({pj / max(bj, 1e-300):.2e} of ‖b‖) along the constant vector of a "
+            "component, more than rtol allows; b must sum to zero on every connected "
+            "component (subtract its mean per component if that is what you mean)"
+        )
+    s.b_work = s.b - pb
+    rtol_eff = float(np.min(np.sqrt(np.maximum(allowed**2 - pnorm**2, 0))
+                            / np.maximum(s.bnorm, 1e-300)))
+    s.rtol_run, s.atol_run = min(rtol, rtol_eff), 0.0
+    s.notes.append(f"graph Laplacian with {s.null.n_components} component(s): null space "
+                   "projected out of b and x (minimum-norm solution)")
+
+
+# --------------------------------------------------------------------------- the runners
 
 
 def _columns(b):
@@ -173,46 +307,120 @@ def _setup_precond(A, precond, M, fp, options):
     return P.aslinearoperator(), precond, P.setup_time
 
 
-def _run_krylov(method, A, b, x0, rtol, atol, maxiter, Mop, callback, history, options):
-    xs, its, hist, infos, msgs = [], 0, [], [], []
-    x0s = [None] * (1 if b.ndim == 1 else b.shape[1]) if x0 is None else _columns(x0)
-    for bj, x0j in zip(_columns(b), x0s, strict=True):
-        out = _krylov.krylov(method, A, bj, rtol=rtol, atol=atol, maxiter=maxiter, x0=x0j,
-                            M=Mop, callback=callback, history=history, **options)
-        xs.append(out.x)
-        its = max(its, out.iterations)
-        hist.append(out.residuals)
-        infos.append(out.info)
-        msgs.append(out.message)
+def _column_runs(fn, system: _System, x0):
+    """Run ``fn(b_j, x0_j) -> KrylovOutcome`` on every column; join the outcomes."""
+    b = system.b_work
+    x0s = [None] * system.nrhs if x0 is None else _columns(x0)
+    outs = [fn(bj, x0j) for bj, x0j in zip(_columns(b), x0s, strict=True)]
+    hist = [o.residuals for o in outs]
     residuals = hist[0] if len(hist) == 1 else np.concatenate(hist) if hist else np.array([])
-    bad = [m for i, m in zip(infos, msgs, strict=True) if i != 0]
-    return _stack(xs, b), its, residuals, bad
+    return _Run(_stack([o.x for o in outs], b), max((o.iterations for o in outs), default=0),
+                residuals, problems=[o.message for o in outs if o.info != 0])
 
 
-def _run_lsq(method, A, b, x0, rtol, atol, maxiter, options):
-    xs, its, hist, bad = [], 0, [], []
-    x0s = [None] * (1 if b.ndim == 1 else b.shape[1]) if x0 is None else _columns(x0)
-    for bj, x0j in zip(_columns(b), x0s, strict=True):
-        out = _krylov.least_squares(method, A, bj, rtol=rtol, atol=atol, maxiter=maxiter,
-                                   x0=x0j, **options)
-        xs.append(out.x)
-        its = max(its, out.iterations)
-        hist.append(out.residuals)
-        if out.info != 0:
-            bad.append(out.message)
-    return _stack(xs, b), its, np.concatenate(hist), bad
+def _solve_krylov(system: _System, method, precond, req: SolveRequest, opts) -> _Run:
+    t0 = time.perf_counter()
+    Mop, _, _ = _setup_precond(system.A, precond, req.M, system.fp, opts["precond"])
+    t1 = time.perf_counter()
+    run = _column_runs(
+        lambda bj, x0j: _krylov.krylov(method, system.A, bj, rtol=system.rtol_run,
+                                       atol=system.atol_run, maxiter=req.maxiter, x0=x0j,
+                                       M=Mop, callback=req.callback, history=opts["history"],
+                                       **opts["method"]),
+        system, system.x0)
+    run.setup, run.solve = t1 - t0, time.perf_counter() - t1
+    return run
 
 
-def _grounded(A, labels, counts):
-    """Remove one node per component: the reduced Laplacian is nonsingular."""
-    first = np.zeros(A.shape[0], dtype=bool)
-    first[np.unique(labels, return_index=True)[1]] = True
-    keep = np.flatnonzero(~first)
-    if sp.issparse(A):
-        R = sp.csr_array(A)[keep][:, keep]
+def _solve_lsq(system: _System, method, precond, req: SolveRequest, opts) -> _Run:
+    t1 = time.perf_counter()
+    run = _column_runs(
+        lambda bj, x0j: _krylov.least_squares(method, system.A, bj, rtol=system.rtol_run,
+                                              atol=system.atol_run, maxiter=req.maxiter,
+                                              x0=x0j, **opts["method"]),
+        system, system.x0)
+    run.solve = time.perf_counter() - t1
+    return run
+
+
+def _solve_direct(system: _System, method, precond, req: SolveRequest, opts) -> _Run:
+    A, b = system.A, system.b_work
+    t0 = time.perf_counter()
+    if system.null is not None:
+        R, keep = system.null.grounded(A)
+        F = _factorize(R, "auto")
+        t1 = time.perf_counter()
+        x = np.zeros(b.shape, dtype=np.result_type(b.dtype, F.dtype))
+        x[keep] = F.solve(b[keep])
+        hit = False
     else:
-        R = np.asarray(A)[np.ix_(keep, keep)]
-    return R, keep
+        fp = system.fp or fingerprint(A)
+        hit = CACHE.contains(factor_key(fp, "auto"))
+        F = _factorize(A, "auto", fp=fp)
+        t1 = time.perf_counter()
+        x = F.solve(b)
+    system.notes.append(f"{F.kind} factorization ({F.engine}, fill ratio {F.fill_ratio:.2f}, "
+                        f"{'reused from the cache' if hit else f'{F.setup_time:.3g}s'})")
+    return _Run(x, setup=t1 - t0, solve=time.perf_counter() - t1)
+
+
+def _solve_dense(system: _System, method, precond, req: SolveRequest, opts) -> _Run:
+    """Dense LAPACK, all BLAS threads (least squares for a rectangular A)."""
+    A, b, max_bytes = system.A, system.b_work, opts["max_bytes"]
+    rtol, atol = system.rtol_run, system.atol_run
+    t1 = time.perf_counter()
+    if not system.square:
+        r = _dense.lstsq(A, b, rtol=rtol, atol=atol, max_bytes=max_bytes)
+        return _Run(r.x, solve=time.perf_counter() - t1)
+    if system.null is not None:
+        R, keep = system.null.grounded(A)
+        r = _dense.solve(R, b[keep], rtol=rtol, atol=atol, max_bytes=max_bytes)
+        x = np.zeros(b.shape, dtype=r.x.dtype)
+        x[keep] = r.x
+    else:
+        with warnings.catch_warnings(record=True) as caught:
+            # the dense condition estimate goes into the notes; the residual check decides
+            warnings.simplefilter("always", category=IllConditionedWarning)
+            r = _dense.solve(A, b, rtol=rtol, atol=atol, max_bytes=max_bytes)
+        system.notes.extend(str(w.message) for w in caught
+                            if issubclass(w.category, IllConditionedWarning))
+        x = r.x
+    system.notes.extend(r.notes)
+    return _Run(x, solve=time.perf_counter() - t1)
+
+
+#: ``method`` -> the runner of its family.
+_SOLVERS = {**dict.fromkeys(_KRYLOV, _solve_krylov), **dict.fromkeys(_LSQ, _solve_lsq),
+            "direct": _solve_direct, "dense": _solve_dense}
+
+
+def _split_options(req: SolveRequest, method: str, auto: bool, notes: list) -> dict:
+    """The expert options by who uses them; one that ``method`` cannot use is refused.
+
+    ``history``, ``max_bytes`` and the preconditioner's options are used where
+    they apply and ignored elsewhere; a method's own option (``restart``) given
+    to another method is an error, or a note when ``auto`` chose the method.
+    """
+    options = dict(req.options)
+    split = {"history": bool(options.pop("history", False)),
+             "max_bytes": options.pop("max_bytes", None),
+             "precond": {k: options.pop(k) for k in list(options) if k in _PRECOND_OPTIONS},
+             "method": {}}
+    for name, value in options.items():
+        if method in _METHOD_OPTIONS.get(name, ()):
+            split["method"][name] = value
+        elif auto:
+            notes.append(f"option {name}={value!r} ignored: auto chose method={method!r}")
+        else:
+            raise InputValueError(
+                f"option {name!r} applies to method "
+                f"{' or '.join(map(repr, _METHOD_OPTIONS[name]))}, not {method!r}")
+    if "restart" in split["method"]:
+        split["method"]["restart"] = positive_int(split["method"]["restart"], "restart")
+    return split
+
+
+# --------------------------------------------------------------------------- finishing
 
 
 def _normal_eq_ok(A, r, rtol, atol):
@@ -224,6 +432,37 @@ def _normal_eq_ok(A, r, rtol, atol):
     rn = np.linalg.norm(r, axis=0)
     ratio = float(np.max(a / np.maximum(fro * rn, 1e-300)))
     return bool(np.all(a <= rtol * fro * rn) or np.all(rn <= atol)), ratio
+
+
+def _finish(system: _System, x, method: str, rtol: float, atol: float):
+    """``(x, converged, relative residual)`` from the TRUE residual ``b − A x``."""
+    if system.null is not None:
+        x = x - system.null.project(x)
+    r = system.b - system.A @ x
+    rnorm = np.linalg.norm(r, axis=0)
+    bnorm = system.bnorm
+    rel = float(np.max(rnorm / np.where(bnorm == 0, 1.0, bnorm)))
+    conv = is_converged(rnorm, bnorm, rtol, atol)
+    if not conv and (method in _LSQ or (method == "dense" and not system.square)):
+        conv, ratio = _normal_eq_ok(system.A, r, rtol, atol)
+        system.notes.append(f"least squares: ‖Aᴴr‖/(‖A‖_F‖r‖) = {ratio:.2e} "
+                            f"({'<=' if conv else '>'} rtol)")
+    return x, conv, rel
+
+
+def _may_fall_back(system: _System, the_plan, method: str) -> bool:
+    """Whether ``auto``'s failed iterative solve may be redone by a factorization that fits."""
+    if the_plan is None or method not in _KRYLOV or not sp.issparse(system.A) \
+            or not system.square:
+        return False
+    d = the_plan.properties.get("mesh_dimension")
+    symmetric = bool(system.props and system.props.symmetric)
+    return ((d is None or d <= 2)
+            and factor_memory(system.A.shape[0], system.A.nnz, d, symmetric)
+            < FALLBACK_MAX_BYTES)
+
+
+# --------------------------------------------------------------------------- sk.solve
 
 
 def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "auto",
@@ -261,11 +500,14 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         without a positive diagonal, and detect graph Laplacians.  ``check=False``
         skips all of it.
     **options
-        ``drop_tol``, ``fill_factor`` (ILU), ``B``, ``symmetric``, ``solver``,
-        ``cycle`` (AMG) go to :func:`sparsekit.preconditioner`; ``history=True``
-        records the true residual every iteration (one extra mat-vec each);
-        ``max_bytes`` bounds the dense path; anything else goes to the SciPy
-        method (``restart`` for GMRES, for example).
+        Expert options of the backend, each refused by name where it does not
+        apply (:data:`OPTIONS` on the CPU): ``drop_tol``, ``fill_factor`` (ILU),
+        ``B``, ``symmetric``, ``solver``, ``cycle`` (AMG) go to
+        :func:`sparsekit.preconditioner`; ``history=True`` records the true
+        residual every iteration (one extra mat-vec each); ``max_bytes`` bounds
+        the dense path; ``restart`` is GMRES's.  ``backend="petsc"`` takes
+        ``options={...}`` (PETSc's options database) and ``gather``;
+        ``backend="cupy"`` takes ``xp_name``, ``smoother`` and ``sweeps``.
 
     Returns
     -------
@@ -305,209 +547,42 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
     True
     """
     backend = _registry.resolve(A, backend)
-    if backend == "scipy":
-        methods, preconds, option_names, mod = _METHODS_AUTO, PRECONDS, OPTIONS, None
-    else:
-        mod = _registry.load(backend)
-        methods, preconds, option_names = (mod.SOLVE_METHODS, mod.SOLVE_PRECONDS,
-                                           mod.SOLVE_OPTIONS)
-    req = solve_request(shape_of(A), shape_of(b), backend=backend, method=method,
-                        precond=precond, rtol=rtol, atol=atol, maxiter=maxiter, x0=x0, M=M,
-                        callback=callback, strict=strict, check=check, options=options,
-                        methods=methods, preconds=preconds, option_names=option_names,
-                        elsewhere=_registry.options_elsewhere("SOLVE", backend, options))
+    mod = None if backend == "scipy" else _registry.load(backend)
+    req = solve_request(
+        shape_of(A), shape_of(b), backend=backend, method=method, precond=precond, rtol=rtol,
+        atol=atol, maxiter=maxiter, x0=x0, M=M, callback=callback, strict=strict, check=check,
+        options=options,
+        methods=_METHODS_AUTO if mod is None else mod.SOLVE_METHODS,
+        preconds=PRECONDS if mod is None else mod.SOLVE_PRECONDS,
+        option_names=OPTIONS if mod is None else mod.SOLVE_OPTIONS,
+        elsewhere=_registry.options_elsewhere("SOLVE", backend, options))
     if mod is not None:
         return mod.run_solve(A, b, req)
-    rtol, atol, maxiter = req.rtol, req.atol, req.maxiter
-    options = dict(req.options)
-    history = bool(options.pop("history", False))
-    max_bytes = options.pop("max_bytes", None)
-    pre_opts = {k: options.pop(k) for k in list(options) if k in _PRECOND_OPTIONS}
 
     t0 = time.perf_counter()
-    iterative_ok = method in _KRYLOV or method in _LSQ or method == "auto"
-    A = as_matrix(A, "A", allow_operator=iterative_ok)
-    if method in _KRYLOV or method == "direct":
-        check_square(A, "A")
-    b = as_rhs(b, A.shape[0])
-    ncols = A.shape[1]
-    if x0 is not None:
-        x0 = np.asarray(x0)
-        want = (ncols,) if b.ndim == 1 else (ncols, b.shape[1])
-        if x0.shape != want:
-            raise ShapeError(f"x0 must have shape {want} like x (got shape {x0.shape})")
-    is_op = isinstance(A, spla.LinearOperator)
-    square = A.shape[0] == A.shape[1]
-    props = None
-    # fingerprint (O(nnz) hashing) only when a matrix like this one was cached before; then
-    # the inspection is cached too, so repeated solves on one matrix skip it
-    fp = fingerprint(A) if sp.issparse(A) and signature(A) in SIGNATURES else None
-    if not is_op and (check or method == "auto"):
-        props = CACHE.get(("inspect", fp)) if fp is not None else None
-        if props is None:
-            props = inspect_matrix(A, components=False)  # components: only for Laplacians
-            if fp is not None:
-                CACHE.put(("inspect", fp), props, 1024)
-    nrhs = 1 if b.ndim == 1 else b.shape[1]
-    the_plan = None
-    notes: list[str] = []
-    auto = method == "auto"
-    if auto:
-        the_plan = plan_solve(A, nrhs=nrhs, rtol=rtol, props=props, fp=fp)
-        method = the_plan.method
-        if precond == "auto":
-            precond = the_plan.precond
-    elif precond == "auto":
-        precond = _default_precond(method, props, A.shape[0])
-    if method not in _KRYLOV:
-        precond = "none"
-    elif M is not None:
-        precond = "user"
-    if check and props is not None and method in ("cg", "minres"):
-        name = method.upper()
-        if not props.symmetric:
-            raise NotSymmetricError(
-                f"{name} needs a symmetric matrix, but A is not symmetric to relative "
-                f"tolerance 1e-10 (got {describe(A)}); use method='gmres' or 'direct', or "
-                "check=False to run it anyway"
-            )
-        if method == "cg" and props.diag_sign != "positive" and not props.laplacian:
-            raise NotSPDError(
-                f"CG needs a positive definite matrix, but the diagonal of A is "
-                f"{props.diag_sign} (got {describe(A)}); use method='minres' for symmetric "
-                "indefinite matrices, or check=False"
-            )
-
-    # ---- singular Laplacian: project the null space out ------------------------------
-    laplacian = props is not None and props.laplacian and square
-    b_work = b
-    labels = counts = None
-    bnorm = np.linalg.norm(b, axis=0)
-    if laplacian:
-        labels, counts = _null_space(A, props)
-        pb = _project(b, labels, counts)
-        pnorm = np.linalg.norm(pb, axis=0)
-        allowed = np.maximum(rtol * bnorm, atol)
-        if np.any(pnorm > 0.5 * allowed):
-            j = int(np.argmax(pnorm / np.maximum(allowed, 1e-300)))
-            pj = float(np.atleast_1d(pnorm)[j])
-            bj = float(np.atleast_1d(bnorm)[j])
-            raise InconsistentSystemError(
-                f"A is a graph Laplacian with {counts.size} connected component(s), so it is "
-                f"singular, and b is not in its range: b has a part of norm {pj:.3e} "
-                f"({pj / max(bj, 1e-300):.2e} of ‖b‖) along the constant vector of a "
-                "component, more than rtol allows; b must sum to zero on every connected "
-                "component (subtract its mean per component if that is what you mean)"
-            )
-        b_work = b - pb
-        # the null-space part of b is a residual no x can remove; tighten the range part
-        rtol_eff = float(np.min(np.sqrt(np.maximum(allowed**2 - pnorm**2, 0))
-                                / np.maximum(bnorm, 1e-300)))
-        rtol_run, atol_run = min(rtol, rtol_eff), 0.0
-        notes.append(f"graph Laplacian with {counts.size} component(s): null space projected "
-                     "out of b and x (minimum-norm solution)")
-    else:
-        rtol_run, atol_run = rtol, atol
-
+    system = _make_system(A, b, req)
+    method, precond, the_plan = _choose(system, req)
+    opts = _split_options(req, method, req.method == "auto", system.notes)
+    _project_rhs(system, req.rtol, req.atol)
     t_setup = time.perf_counter() - t0
-    x, its, residuals, t_pre, t_solve, bad = _run(
-        method, A, b_work, x0, rtol_run, atol_run, maxiter, M, precond, callback, history,
-        options, pre_opts, max_bytes, laplacian, labels, counts, fp, notes)
-    t_setup += t_pre
-
-    def finish(x, method):
-        if laplacian:
-            x = x - _project(x, labels, counts)
-        r = b - A @ x
-        rnorm = np.linalg.norm(r, axis=0)
-        rel = float(np.max(rnorm / np.where(bnorm == 0, 1.0, bnorm)))
-        conv = is_converged(rnorm, bnorm, rtol, atol)
-        if not conv and (method in _LSQ or (method == "dense" and not square)):
-            conv, ratio = _normal_eq_ok(A, r, rtol, atol)
-            notes.append(f"least squares: ‖Aᴴr‖/(‖A‖_F‖r‖) = {ratio:.2e} "
-                         f"({'<=' if conv else '>'} rtol)")
-        return x, conv, rel
-
-    x, conv, rel = finish(x, method)
-    d = the_plan.properties.get("mesh_dimension") if the_plan is not None else None
-    if (not conv and auto and method in _KRYLOV and sp.issparse(A) and square
-            and (d is None or d <= 2)
-            and factor_memory(A.shape[0], A.nnz, d, bool(props and props.symmetric))
-            < FALLBACK_MAX_BYTES):
-        notes.append(f"{method} + {precond} did not converge "
-                     f"({bad[0] if bad else 'tolerance not met'}); fell back to the direct "
-                     "method")
-        t1 = time.perf_counter()
-        x2, its, residuals, t_pre2, t_solve2, bad = _run(
-            "direct", A, b_work, None, rtol_run, atol_run, maxiter, None, "none", None,
-            False, {}, {}, max_bytes, laplacian, labels, counts, fp, notes)
+    run = _SOLVERS[method](system, method, precond, req, opts)
+    x, conv, rel = _finish(system, run.x, method, req.rtol, req.atol)
+    t_setup, t_solve, its = t_setup + run.setup, run.solve, run.iterations
+    if not conv and _may_fall_back(system, the_plan, method):
+        system.notes.append(f"{method} + {precond} did not converge "
+                            f"({run.problems[0] if run.problems else 'tolerance not met'}); "
+                            "fell back to the direct method")
         method, precond = "direct", "none"
-        t_setup += t_pre2
-        t_solve += t_solve2
-        x, conv, rel = finish(x2, method)
-        logger.info("auto fell back to direct in %.3gs", time.perf_counter() - t1)
-    result = SolveResult(x, conv, int(its), np.asarray(residuals, dtype=float), rel, method,
+        run = _solve_direct(system, method, precond, req, opts)
+        x, conv, rel = _finish(system, run.x, method, req.rtol, req.atol)
+        t_setup, t_solve, its = t_setup + run.setup, t_solve + run.solve, run.iterations
+        logger.info("auto fell back to direct in %.3gs", run.setup + run.solve)
+    result = SolveResult(x, conv, int(its), np.asarray(run.residuals, dtype=float), rel, method,
                          precond, "scipy", {"setup": t_setup, "solve": t_solve}, the_plan,
-                         tuple(notes))
+                         tuple(system.notes))
     if not conv:
-        why = f"; {bad[0]}" if bad else ""
+        why = f"; {run.problems[0]}" if run.problems else ""
         msg = (f"{method} (precond {precond}) stopped at relative residual {rel:.3e} > "
-               f"rtol={rtol:g} after {its} iterations{why}")
+               f"rtol={req.rtol:g} after {its} iterations{why}")
         report_nonconvergence(msg, result, strict, stacklevel=3)
     return result
-
-
-def _run(method, A, b, x0, rtol, atol, maxiter, M, precond, callback, history, options,
-         pre_opts, max_bytes, laplacian, labels, counts, fp, notes):
-    """Run one method; returns (x, iterations, residuals, setup s, solve s, problems)."""
-    if method in _KRYLOV:
-        t0 = time.perf_counter()
-        Mop, used, _ = _setup_precond(A, precond, M, fp, pre_opts)
-        t1 = time.perf_counter()
-        x, its, res, bad = _run_krylov(method, A, b, x0, rtol, atol, maxiter, Mop, callback,
-                                       history, options)
-        return x, its, res, t1 - t0, time.perf_counter() - t1, bad
-    if method in _LSQ:
-        t1 = time.perf_counter()
-        x, its, res, bad = _run_lsq(method, A, b, x0, rtol, atol, maxiter, options)
-        return x, its, res, 0.0, time.perf_counter() - t1, bad
-    if options:
-        raise InputValueError(f"method={method!r} takes no options {sorted(options)}")
-    if method == "direct":
-        t0 = time.perf_counter()
-        if laplacian:
-            R, keep = _grounded(A, labels, counts)
-            F = _factorize(R, "auto")
-            t1 = time.perf_counter()
-            x = np.zeros(b.shape, dtype=np.result_type(b.dtype, F.dtype))
-            x[keep] = F.solve(b[keep])
-            hit = False
-        else:
-            fp = fp or fingerprint(A)
-            hit = CACHE.contains(factor_key(fp, "auto"))
-            F = _factorize(A, "auto", fp=fp)
-            t1 = time.perf_counter()
-            x = F.solve(b)
-        notes.append(f"{F.kind} factorization ({F.engine}, fill ratio {F.fill_ratio:.2f}, "
-                     f"{'reused from the cache' if hit else f'{F.setup_time:.3g}s'})")
-        return x, 0, np.array([]), t1 - t0, time.perf_counter() - t1, []
-    # dense: LAPACK, all BLAS threads
-    t1 = time.perf_counter()
-    if A.shape[0] != A.shape[1]:
-        r = _dense.lstsq(A, b, rtol=rtol, atol=atol, max_bytes=max_bytes)
-        return r.x, 0, np.array([]), 0.0, time.perf_counter() - t1, []
-    if laplacian:
-        R, keep = _grounded(A, labels, counts)
-        r = _dense.solve(R, b[keep], rtol=rtol, atol=atol, max_bytes=max_bytes)
-        x = np.zeros(b.shape, dtype=r.x.dtype)
-        x[keep] = r.x
-    else:
-        with warnings.catch_warnings(record=True) as caught:
-            # the dense condition estimate goes into the notes; the residual check decides
-            warnings.simplefilter("always", category=IllConditionedWarning)
-            r = _dense.solve(A, b, rtol=rtol, atol=atol, max_bytes=max_bytes)
-        notes.extend(str(w.message) for w in caught
-                     if issubclass(w.category, IllConditionedWarning))
-        x = r.x
-    notes.extend(r.notes)
-    return x, 0, np.array([]), 0.0, time.perf_counter() - t1, []
