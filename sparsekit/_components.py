@@ -16,7 +16,11 @@ __all__ = ["component_labels", "n_components"]
 
 
 def _pattern(A):
-    return A if sp.issparse(A) and A.format in ("csr", "csc") else sp.csr_array(A)
+    """A CSR/CSC matrix with ``A``'s pattern that csgraph takes as it is (real values)."""
+    C = A if sp.issparse(A) and A.format in ("csr", "csc") else sp.csr_array(A)
+    if C.dtype.kind not in "fb":  # complex or integer data: the pattern of ones, no cast
+        C = type(C)((np.ones(C.nnz), C.indices, C.indptr), shape=C.shape)
+    return C
 
 
 def component_labels(A) -> tuple[int, np.ndarray]:

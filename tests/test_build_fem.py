@@ -80,6 +80,14 @@ def test_poisson_rows_block_and_formats():
         assert A.format == fmt and A.dtype == np.float32 and isinstance(A, sp.sparray)
 
 
+def test_finite_differences_live_in_stencil_and_fem_re_exports_them():
+    from sparsekit.builders import stencil
+
+    assert sk.poisson is stencil.poisson is sk.fem.poisson
+    assert sk.fem.poisson_eigenvalues is stencil.poisson_eigenvalues
+    assert {"poisson", "poisson_eigenvalues"} <= set(sk.fem.__all__)
+
+
 def perturbed_square(n, seed, amount=0.25):
     points, cells = sk.fem.unit_square(n)
     rng = np.random.default_rng(seed)

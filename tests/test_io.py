@@ -164,3 +164,106 @@ def test_garbage_only_raises_matrix_market_error(tmp_path, data):
         sk.io.read(p)
     except sk.MatrixMarketError:
         pass
+
+
+# ---------------------------------------------------------------------------
+# edge lists and token files
+# ---------------------------------------------------------------------------
+
+def _plain_edges(text, sep=None):
+    """A plain Python reader: the reference for read_edges (header already removed)."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and ln.lstrip()[0] not in "#%"]
+    fields = [[f.strip() for f in (ln.split(sep) if sep else ln.split())] for ln in lines]
+    names = sorted({f[0] for f in fields} | {f[1] for f in fields})
+    index = {name: i for i, name in enumerate(names)}
+    rows = [index[f[0]] for f in fields]
+    cols = [index[f[1]] for f in fields]
+    weights = [float(f[2]) for f in fields] if len(fields[0]) == 3 else None
+    return rows, cols, weights, names
+
+
+@pytest.mark.parametrize("name, text, sep", [
+    ("e.csv", "source,target,weight\nann,bob,2.0\nbob,cy,1.5\n# a comment\ncy,ann,1\n", ","),
+    ("e.tsv", "% comment\nx\ty\t0.5\ny\tz\t3\n", "\t"),
+    ("e.txt", "a  b\nb c\n\nc   d\n", None),
+])
+def test_read_edges_matches_a_plain_reader(tmp_path, name, text, sep):
+    p = tmp_path / name
+    p.write_text(text)
+    rows, cols, weights, labels = sk.io.read_edges(p)
+    body = text.split("\n", 1)[1] if text.startswith("source") else text
+    ref_rows, ref_cols, ref_w, ref_names = _plain_edges(body, sep)
+    assert rows.tolist() == ref_rows and cols.tolist() == ref_cols
+    assert labels.tolist() == ref_names
+    assert (weights is None) == (ref_w is None)
+    if ref_w is not None:
+        assert weights.tolist() == ref_w
+
+
+def test_read_edges_integer_ids_and_header_override(tmp_path):
+    p = tmp_path / "ids.csv"
+    p.write_text("0,3\n2,1\n")
+    rows, cols, weights, labels = sk.io.read_edges(str(p))  # a str path works too
+    assert rows.tolist() == [0, 2] and cols.tolist() == [3, 1]
+    assert weights is None and labels is None
+    rows, cols, _, _ = sk.io.read_edges(p, header=True)  # the first line is a header
+    assert rows.tolist() == [2] and cols.tolist() == [1]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "holds no edges"),
+    ("# only a comment\n", "holds no edges"),
+    ("a,b,c,d\n1,2,3,4\n", "expected 2 or 3 columns"),
+    ("a,b,1\nb,c,heavy\n", "edge 2: weight 'heavy' is not a number"),
+])
+def test_read_edges_refuses_what_is_not_an_edge_list(tmp_path, text, message):
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    with pytest.raises(sk.InputValueError, match=message) as info:
+        sk.io.read_edges(p)
+    assert str(p) in str(info.value)
+
+
+def test_read_edges_header_only_binary_and_missing(tmp_path):
+    p = tmp_path / "h.csv"
+    p.write_text("source,target\n")
+    with pytest.raises(sk.InputValueError, match="holds a header and no edges"):
+        sk.io.read_edges(p, header=True)
+    b = tmp_path / "b.csv"
+    b.write_bytes(b"\xff\xfe\x00\x01")
+    with pytest.raises(sk.InputValueError, match="is not a text edge list"):
+        sk.io.read_edges(b)
+    with pytest.raises(sk.DataNotFoundError, match="no such file"):
+        sk.io.read_edges(tmp_path / "nope.csv")
+
+
+def test_read_tokens_matches_a_plain_reader(tmp_path):
+    text = "the cat sat on the mat\nthe dog sat\n\n  \nthe cat ran\n\n\nend"
+    p = tmp_path / "corpus.txt"
+    p.write_text(text)
+    ids, vocab = sk.io.read_tokens(p)
+    words = sorted(set(text.split()))
+    assert vocab.tolist() == words
+    index = {w: i for i, w in enumerate(words)}
+    docs = [[index[w] for w in d.split()] for d in text.split("\n\n") if d.split()]
+    assert [d.tolist() for d in ids] == docs
+
+
+def test_read_tokens_integer_ids_one_document(tmp_path):
+    p = tmp_path / "ids.txt"
+    p.write_text("3 1 4\n1 5\n")
+    ids, vocab = sk.io.read_tokens(str(p))
+    assert vocab is None and ids.dtype == np.int64 and ids.tolist() == [3, 1, 4, 1, 5]
+
+
+def test_read_tokens_refuses_empty_binary_and_missing(tmp_path):
+    p = tmp_path / "empty.txt"
+    p.write_text(" \n\n")
+    with pytest.raises(sk.InputValueError, match="holds no tokens"):
+        sk.io.read_tokens(p)
+    b = tmp_path / "b.txt"
+    b.write_bytes(b"\xff\xfe\x00\x01")
+    with pytest.raises(sk.InputValueError, match="is not a text token file"):
+        sk.io.read_tokens(b)
+    with pytest.raises(sk.DataNotFoundError, match="no such file"):
+        sk.io.read_tokens(tmp_path / "nope.txt")

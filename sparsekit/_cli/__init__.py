@@ -2,9 +2,12 @@
 
 ``_output``   what a command prints: rich tables on stdout, one JSON object
               with ``--json``, warnings and progress on stderr, MPI rank 0 only.
-``_files``    inputs (a file or a dataset name, edge lists, token files) and
-              atomic outputs (``--force``, output == input refused).
+``_files``    inputs (a file or a dataset name; graphs from adjacency files or
+              edge lists, parsed by ``sk.io.read_edges``) and atomic outputs
+              (``--force``, output == input refused).
 ``_app``      the click group, the options every command shares, and the
               mapping of results and errors to exit codes 0/1/2.
-The remaining modules hold one command (or command group) each.
+The remaining modules hold one command (or command group) each.  Choices the
+options offer are read from the library (``sparsekit._choices`` and the method
+registries), never restated here.  Only :mod:`sparsekit.cli` imports this package.
 """

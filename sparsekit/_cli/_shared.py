@@ -16,11 +16,20 @@ from ._output import fmt_sci, fmt_seconds
 from ._plans import plan_dict
 
 __all__ = ["make_rhs", "solve_rows", "solve_dict", "eigen_dict", "timed", "traced_peak",
-           "plot_history", "RHS_HELP"]
+           "plot_history", "RHS_HELP", "names_of"]
 
 RHS_HELP = ("Right-hand side: a matrix file (one column per right-hand side), 'ones', or "
             "'random' (seeded by --seed).  Default: the matrix's own right-hand side when "
             "the dataset registry pairs one with it (sherman1, illc1033), else 'ones'.")
+
+
+def names_of(registry, first: tuple[str, ...] = ()) -> str:
+    """The names of a library registry for an option's help: ``"auto, cg, minres, ..."``.
+
+    The command line lists what the library accepts by reading the library's
+    own registry (``first`` names come first), never a copy of it.
+    """
+    return ", ".join([*first, *(name for name in registry if name not in first)])
 
 
 def make_rhs(spec: str | None, src: Source, m: int, seed: int = 0):

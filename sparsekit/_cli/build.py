@@ -8,13 +8,13 @@ import scipy.sparse as sp
 
 import sparsekit as sk
 
+from .._choices import BOUNDARY_CONDITIONS, LAPLACIAN_KINDS, WEIGHTINGS
 from ._app import cli, command, group
 from ._files import (
     MATRIX_SUFFIXES,
     atomic_path,
     check_output,
     read_graph,
-    read_tokens,
     resolve,
     write_matrix,
 )
@@ -57,9 +57,8 @@ def _report(out: Output, name: str, A, target, extra=()) -> None:
 
 @command(build_group, "laplacian")
 @click.argument("graph_file", metavar="GRAPH")
-@click.option("--kind", type=click.Choice(["combinatorial", "normalized", "random_walk",
-                                           "signless"]),
-              default="combinatorial", show_default=True, help="Which Laplacian.")
+@click.option("--kind", type=click.Choice(sorted(LAPLACIAN_KINDS)), default="combinatorial",
+              show_default=True, help="Which Laplacian.")
 @click.option("--symmetrize", is_flag=True, help="Make a directed graph undirected first.")
 @click.option("--header/--no-header", "header", default=None,
               help="Whether an edge list's first line is a header (default: guessed).")
@@ -85,7 +84,7 @@ def laplacian(out: Output, graph_file, kind, symmetrize, header, mat_out, force)
 
 @command(build_group, "poisson")
 @click.argument("shape", nargs=-1, required=True, type=click.IntRange(min=1))
-@click.option("--bc", type=click.Choice(["dirichlet", "neumann"]), default="dirichlet",
+@click.option("--bc", type=click.Choice(sorted(BOUNDARY_CONDITIONS)), default="dirichlet",
               show_default=True, help="Boundary condition.")
 @_output_option
 def poisson(out: Output, shape, bc, mat_out, force):
@@ -140,7 +139,7 @@ def fem(out: Output, n, dim, mass_out, mat_out, force):
 @click.argument("tokens_file", metavar="TOKENS")
 @click.option("--window", type=click.IntRange(min=1), default=5, show_default=True,
               help="Window half-width in tokens.")
-@click.option("--weighting", type=click.Choice(["count", "harmonic"]), default="count",
+@click.option("--weighting", type=click.Choice(sorted(WEIGHTINGS)), default="count",
               show_default=True, help="Count pairs, or weight them by 1/distance (GloVe).")
 @click.option("--directed", is_flag=True,
               help="Count only (earlier, later) pairs instead of both orders.")
@@ -171,7 +170,7 @@ def cooccurrence(out: Output, tokens_file, window, weighting, directed, min_coun
     target = check_output(mat_out, [src], force=force, suffixes=MATRIX_SUFFIXES, what="-o")
     vtarget = vocab_out and check_output(vocab_out, [src, target], force=force,
                                          suffixes=(".txt",), what="--vocab")
-    ids, vocab = read_tokens(src.path)
+    ids, vocab = sk.io.read_tokens(src.path)
     C = sk.cooccurrence(ids, window=window, weighting=weighting, symmetric=not directed,
                         min_count=min_count,
                         vocab_size=None if vocab is None else len(vocab))

@@ -9,6 +9,8 @@ from rich.table import Table
 
 import sparsekit as sk
 
+from .._choices import BACKENDS, LAPLACIAN_KINDS, WHICH
+from ..linalg._eigen import METHODS, PRECONDS
 from ._app import EXIT_NOT_CONVERGED, cli, command
 from ._files import (
     MATRIX_SUFFIXES,
@@ -19,11 +21,9 @@ from ._files import (
     write_matrix,
 )
 from ._output import Output, fmt_sci, fmt_seconds, kv_table
-from ._shared import eigen_dict, relative_residuals
+from ._shared import eigen_dict, names_of, relative_residuals
 
-__all__ = ["eigs", "LAPLACIAN_KINDS"]
-
-LAPLACIAN_KINDS = ["combinatorial", "normalized", "random_walk", "signless"]
+__all__ = ["eigs"]
 
 
 def values_table(e, relative, title: str | None = None) -> Table:
@@ -46,20 +46,24 @@ def values_table(e, relative, title: str | None = None) -> Table:
 @click.argument("file")
 @click.option("-k", "k", type=click.IntRange(min=1), default=6, show_default=True,
               help="Number of eigenpairs.")
-@click.option("--which", type=click.Choice(["smallest", "largest", "nearest"]),
+@click.option("--which", type=click.Choice(sorted(WHICH)),
               default=None, help="Which eigenvalues: smallest (the default), largest, or "
               "nearest to --sigma (the default when --sigma is given).")
 @click.option("--sigma", type=float, default=None, help="Shift for --which nearest.")
 @click.option("--mass", "mass", default=None, metavar="M.mtx",
               help="Mass matrix M of the generalized problem A x = λ M x (SPD).")
-@click.option("--laplacian", "lap_kind", type=click.Choice(LAPLACIAN_KINDS), default=None,
+@click.option("--laplacian", "lap_kind", type=click.Choice(sorted(LAPLACIAN_KINDS)),
+              default=None,
               help="Treat FILE as a graph (adjacency matrix or edge list) and use this "
               "Laplacian of it.")
 @click.option("--method", default="auto", show_default=True,
-              help="auto, arpack, shift_invert, lobpcg, dense.")
-@click.option("--precond", default="auto", show_default=True, help="For lobpcg: amg, ilu, "
-              "jacobi, none.")
-@click.option("--backend", default="auto", show_default=True, help="auto, scipy, cupy, petsc.")
+              help=f"{names_of(METHODS, ('auto',))} (--backend cupy and petsc take their "
+              "own names).")
+@click.option("--precond", default="auto", show_default=True,
+              help=f"For lobpcg: {names_of(PRECONDS, ('auto',))}.")
+@click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="auto",
+              show_default=True, help="Where it runs: scipy (CPU), cupy (GPU), petsc (under "
+              "mpiexec); auto: by the input's type.")
 @click.option("--tol", type=float, default=None, help="Residual tolerance (default: the "
               "method's own).")
 @click.option("--maxiter", type=click.IntRange(min=1), default=None, help="Iteration limit.")

@@ -7,9 +7,9 @@ import time
 import click
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.csgraph as csgraph
 
 from .. import io
+from .._components import n_components
 from ..linalg._inspect import inspect_matrix
 from ._app import cli, command
 from ._files import Source, atomic_path, check_output, read_matrix, resolve
@@ -57,10 +57,10 @@ def matrix_stats(A, *, header: io.MatrixInfo | None = None) -> dict:
         stats["diagonal"] = {"sign": props.diag_sign,
                              "zeros": int(np.count_nonzero(d == 0))}
         stats["laplacian"] = bool(props.laplacian)
-        # Weak components of the pattern: the components of A + A^T.
-        pattern = sp.csr_array((np.ones(C.nnz), C.indices, C.indptr), shape=C.shape)
-        stats["components"] = int(csgraph.connected_components(
-            pattern, directed=True, connection="weak", return_labels=False))
+        # Weak components of the pattern (stored entries, zeros included): those of A + A^T.
+        # A pattern of ones: csgraph would cast complex entries to real, with a warning.
+        stats["components"] = n_components(
+            sp.csr_array((np.ones(C.nnz), C.indices, C.indptr), shape=C.shape))
     else:
         stats["square"] = False
     return stats

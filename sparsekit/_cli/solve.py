@@ -7,12 +7,14 @@ import numpy as np
 
 import sparsekit as sk
 
+from .._choices import BACKENDS
 from ..errors import SparsekitError
+from ..linalg.solve import METHODS, PRECONDS
 from ._app import EXIT_NOT_CONVERGED, cli, command
 from ._files import MATRIX_SUFFIXES, check_output, read_matrix, resolve, write_csv, write_matrix
 from ._output import Output, ResidualProgress, fmt_sci, kv_table
 from ._plans import PlanView, plan_rows
-from ._shared import RHS_HELP, make_rhs, plot_history, solve_dict, solve_rows
+from ._shared import RHS_HELP, make_rhs, names_of, plot_history, solve_dict, solve_rows
 
 __all__ = ["solve", "solver_options"]
 
@@ -21,11 +23,14 @@ def solver_options(f):
     """--method/--precond/--backend/--rtol/--atol/--maxiter, as sk.solve names them."""
     options = [
         click.option("--method", default="auto", show_default=True,
-                     help="auto, cg, minres, gmres, bicgstab, lsqr, lsmr, direct, dense."),
+                     help=f"{names_of(METHODS, ('auto',))} (--backend cupy and petsc "
+                     "take their own names)."),
         click.option("--precond", default="auto", show_default=True,
-                     help="auto, none, jacobi, ilu, amg."),
-        click.option("--backend", default="auto", show_default=True,
-                     help="auto, scipy, cupy (GPU), petsc (under mpiexec)."),
+                     help=f"{names_of(PRECONDS, ('auto',))} (--backend cupy and petsc "
+                     "take their own names)."),
+        click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="auto",
+                     show_default=True, help="Where it runs: scipy (CPU), cupy (GPU), petsc "
+                     "(under mpiexec); auto: by the input's type."),
         click.option("--rtol", type=float, default=1e-8, show_default=True,
                      help="Relative tolerance: ‖b − A x‖ ≤ max(rtol·‖b‖, atol)."),
         click.option("--atol", type=float, default=0.0, show_default=True,

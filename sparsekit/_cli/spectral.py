@@ -11,9 +11,11 @@ from rich.text import Text
 
 import sparsekit as sk
 
+from .._spectral._embed import ASSIGN
+from .._spectral._resistance import RESISTANCE_METHODS
 from ..errors import InputValueError
 from ._app import EXIT_NOT_CONVERGED, cli, command, group
-from ._files import Graph, check_output, read_edge_list, read_graph, resolve, write_csv
+from ._files import FileGraph, check_output, read_graph, resolve, write_csv
 from ._output import Output, fmt_float, fmt_sci
 
 __all__ = ["spectral_group"]
@@ -59,17 +61,17 @@ def _prepare(out: Output, graph_file, csv_out, force, header, symmetrize):
     return g, target
 
 
-def _node_column(g: Graph):
+def _node_column(g: FileGraph):
     return g.labels if g.labels is not None else np.arange(g.n)
 
 
-def _write_nodes(out: Output, target, g: Graph, columns: dict, what: str) -> None:
+def _write_nodes(out: Output, target, g: FileGraph, columns: dict, what: str) -> None:
     if target and out.rank == 0:
         write_csv(target, {"node": _node_column(g), **columns})
         out.wrote(target, what)
 
 
-def _labels(g: Graph, idx):
+def _labels(g: FileGraph, idx):
     """Node names for printing: labels of an edge list, else the integer ids."""
     return g.labels[idx] if g.labels is not None else np.asarray(idx)
 
@@ -186,7 +188,7 @@ def embedding(out: Output, graph_file, csv_out, force, header, symmetrize, n_com
 @graph_options
 @click.option("-c", "--n-clusters", type=click.IntRange(min=2), required=True,
               help="Number of clusters.")
-@click.option("--assign", type=click.Choice(["kmeans", "cluster_qr"]), default="kmeans",
+@click.option("--assign", type=click.Choice(sorted(ASSIGN)), default="kmeans",
               show_default=True, help="How eigenvectors become labels (cluster_qr: "
               "deterministic, no restarts).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of k-means.")
@@ -219,11 +221,11 @@ def clustering(out: Output, graph_file, csv_out, force, header, symmetrize, n_cl
     _write_nodes(out, target, g, {"label": labels}, "labels")
 
 
-def _pairs(g: Graph, pair, pairs_file, header):
+def _pairs(g: FileGraph, pair, pairs_file, header):
     """Node pairs from --pair U V options and/or a --pairs file: (ids u, ids v, names u, v)."""
     us, vs = [], []
     if pairs_file is not None:
-        rows, cols, _, labels = read_edge_list(resolve(pairs_file).path, header=header)
+        rows, cols, _, labels = sk.io.read_edges(resolve(pairs_file).path, header=header)
         if labels is not None:
             us.append(labels[rows])
             vs.append(labels[cols])
@@ -260,7 +262,7 @@ def _pairs(g: Graph, pair, pairs_file, header):
               help="A node pair (repeatable).")
 @click.option("--pairs", "pairs_file", default=None, metavar="FILE",
               help="Node pairs, one per line (CSV/TSV, like an edge list).")
-@click.option("--method", type=click.Choice(["exact", "sketch"]), default="exact",
+@click.option("--method", type=click.Choice(sorted(RESISTANCE_METHODS)), default="exact",
               show_default=True, help="exact: one factorization for all pairs; sketch: "
               "Spielman-Srivastava random projections.")
 @click.option("--eps", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.3,

@@ -20,9 +20,9 @@ from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.csgraph as csgraph
 
 from .. import builders, io
+from .._components import component_labels
 from .._validate import check_choice, check_finite, describe, is_networkx
 from ..errors import DisconnectedGraphError, InputValueError, NotSquareError
 
@@ -80,8 +80,7 @@ class Graph:
     @cached_property
     def components(self) -> tuple[int, np.ndarray]:
         """``(n_components, labels)``; labels numbered in order of first node."""
-        ncomp, labels = csgraph.connected_components(self.W, directed=False)
-        return int(ncomp), labels
+        return component_labels(self.W)
 
     @property
     def n_components(self) -> int:
