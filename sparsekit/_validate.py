@@ -195,22 +195,49 @@ def as_matrix(
     return out
 
 
-def as_rhs(b, n: int, name: str = "b", *, finite: bool = True) -> np.ndarray:
-    """Return the right-hand side as a float ndarray of shape ``(n,)`` or ``(n, k)``."""
+def as_rhs(b, n: int, name: str = "b", *, finite: bool = True, xp=None):
+    """Return the right-hand side as a float array of shape ``(n,)`` or ``(n, k)``.
+
+    Parameters
+    ----------
+    b : array_like or sparse
+        The right-hand side(s); a host sparse ``b`` is densified.
+    n : int
+        Rows of the matrix.
+    name : str, default="b"
+        The argument name used in error messages.
+    finite : bool, default=True
+        Reject NaN and Inf entries.
+    xp : module, optional
+        The array module to check and convert with (the GPU backend passes
+        its namespace's, so a device ``b`` stays on the device); numpy when
+        None.  Integer and boolean data become float64 in that module.
+
+    Examples
+    --------
+    >>> from sparsekit._validate import as_rhs
+    >>> as_rhs([1, 2, 3], 3)
+    array([1., 2., 3.])
+    """
+    xp = np if xp is None else xp
     if sp.issparse(b):
         b = b.toarray()
-    b = np.asarray(b)
+    b = xp.asarray(b)
     if b.dtype == object or b.dtype.kind not in "biufc":
         raise InputValueError(f"{name} must hold numbers (got {describe(b)})")
     if b.ndim not in (1, 2) or b.shape[0] != n:
         raise ShapeError(
             f"{name} must have shape ({n},) or ({n}, k) to match A with {n} rows "
-            f"(got shape {b.shape})"
+            f"(got shape {tuple(b.shape)})"
         )
     if b.dtype.kind in "biu":
         b = b.astype(np.float64)
-    if finite:
-        check_finite(b, name)
+    if finite and not bool(xp.isfinite(b).all()):
+        bad = int(xp.count_nonzero(~xp.isfinite(b)))
+        raise InputValueError(
+            f"{name} contains {bad} NaN or Inf entr{'y' if bad == 1 else 'ies'} "
+            f"(got {describe(b)}); remove or replace them before solving"
+        )
     return b
 
 

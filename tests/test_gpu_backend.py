@@ -708,6 +708,116 @@ def test_public_api_dispatches_here_and_agrees_with_scipy(substitute):
     np.testing.assert_allclose(e.values, ref.values, rtol=1e-7)
 
 
+# Every name the backend documents, through the front door (sk.solve / sk.eigsh with
+# backend="cupy"), against a reference that could disagree.  The registries are pinned so
+# that a name added to one is a visible act, and is then reached by the tests below.
+SOLVE_NAMES = {"methods": {"auto", "cg", "minres", "gmres"},
+               "preconds": {"auto", "none", "jacobi", "amg"}}
+EIGEN_NAMES = {"methods": {"auto", "lanczos", "arpack", "lobpcg", "shift_invert", "dense"},
+               "preconds": {"auto", "none", "jacobi", "amg"}}
+
+
+def test_backend_registries_are_the_documented_names():
+    assert set(cupy_.SOLVE_METHODS) == SOLVE_NAMES["methods"]
+    assert set(cupy_.SOLVE_PRECONDS) == SOLVE_NAMES["preconds"]
+    assert set(cupy_.EIGEN_METHODS) == EIGEN_NAMES["methods"]
+    assert set(cupy_.EIGEN_PRECONDS) == EIGEN_NAMES["preconds"]
+    assert set(cupy_.SOLVE_OPTIONS) == set(cupy_.EIGEN_OPTIONS) == {"xp_name", "smoother",
+                                                                      "sweeps"}
+    # the names from before the backend contract still import
+    assert cupy_.METHODS is cupy_.SOLVE_METHODS and cupy_.PRECONDS is cupy_.SOLVE_PRECONDS
+    assert set(cupy_.WHICH) == {"smallest", "largest", "nearest"}
+
+
+def spd_variable_diagonal(m, seed):
+    """2-D Poisson plus a random positive diagonal: SPD, and Jacobi is not a mere scaling."""
+    A = poisson2d(m)
+    d = np.random.default_rng(seed).uniform(0.0, 1.0, A.shape[0])
+    return sp.csr_array(A + sp.diags_array(d))
+
+
+@pytest.mark.parametrize("precond", sorted(SOLVE_NAMES["preconds"]))
+@pytest.mark.parametrize("method", sorted(SOLVE_NAMES["methods"]))
+def test_front_door_reaches_every_solve_name(ns, method, precond):
+    A = spd_variable_diagonal(24, 12)
+    b = np.random.default_rng(13).standard_normal(A.shape[0])
+    r = sk.solve(to_device(A, ns), to_device(b, ns), backend="cupy", method=method,
+                 precond=precond, rtol=1e-10, maxiter=4000, xp_name=ns.name)
+    ran = "cg" if method == "auto" else method  # SPD with a positive diagonal
+    assert (r.method, r.backend, r.converged) == (ran, ns.backend, True)
+    assert r.precond == ({"cg": "amg"}.get(ran, "jacobi") if precond == "auto" else precond)
+    x = hx(r.x)
+    assert np.linalg.norm(b - A @ x) <= 1e-10 * np.linalg.norm(b) * (1 + 1e-6)
+    x_ref = spla.spsolve(sp.csc_array(A), b)
+    np.testing.assert_allclose(x, x_ref, rtol=0, atol=1e-8 * np.abs(x_ref).max())
+
+
+@pytest.fixture(scope="module")
+def eigen_case():
+    """n = 529 > the dense threshold (500), so "auto" has to choose an iterative method."""
+    A = spd_variable_diagonal(23, 14)
+    return A, np.linalg.eigvalsh(A.toarray())
+
+
+@pytest.mark.parametrize("precond", sorted(EIGEN_NAMES["preconds"]))
+@pytest.mark.parametrize("method", sorted(EIGEN_NAMES["methods"]))
+def test_front_door_reaches_every_eigen_name(ns, eigen_case, method, precond):
+    A, w_ref = eigen_case
+    k = 4
+    e = sk.eigsh(to_device(A, ns), k, backend="cupy", method=method, precond=precond,
+                 xp_name=ns.name)
+    ran = {"auto": "lobpcg", "arpack": "lanczos"}.get(method, method)
+    assert (e.method, e.backend) == (ran, ns.backend) and e.all_converged
+    np.testing.assert_allclose(e.values, w_ref[:k], rtol=1e-7)
+    V = hx(e.vectors)
+    true = np.linalg.norm(A @ V - V * e.values, axis=0)
+    np.testing.assert_allclose(true, e.residuals, rtol=1e-6, atol=1e-12)
+    assert np.all(true <= 1e-8 * np.abs(A).sum(axis=0).max() * (1 + 1e-6))
+    np.testing.assert_allclose(V.T @ V, np.eye(k), atol=1e-7)
+    if ran == "lobpcg":  # the one method that takes a preconditioner
+        assert f"LOBPCG preconditioner: {'amg' if precond == 'auto' else precond}" in e.notes
+
+
+def test_front_door_passes_the_expert_options(ns):
+    A = poisson2d(20)
+    b = np.ones(A.shape[0])
+    r = sk.solve(to_device(A, ns), to_device(b, ns), backend="cupy", method="cg",
+                 precond="amg", smoother="jacobi", sweeps=1, xp_name=ns.name)
+    assert r.converged and any("V-cycle with jacobi smoothing" in n for n in r.notes)
+    e = sk.eigsh(to_device(A, ns), 2, backend="cupy", method="lobpcg", smoother="jacobi",
+                 xp_name=ns.name)
+    assert e.all_converged and any("V-cycle with jacobi smoothing" in n for n in e.notes)
+
+
+@pytest.mark.parametrize(("call", "name", "value", "registry"), [
+    ("solve", "method", "bicgstab", "SOLVE_METHODS"),
+    ("solve", "precond", "ilu", "SOLVE_PRECONDS"),      # a CPU name, not this backend's
+    ("eigsh", "method", "krylovschur", "EIGEN_METHODS"),  # a PETSc name
+    ("eigsh", "precond", "ilu", "EIGEN_PRECONDS"),
+])
+def test_front_door_refuses_a_name_with_the_list_it_accepts(call, name, value, registry):
+    A, b = poisson2d(6), np.ones(36)
+    accepted = re.escape(str(sorted(getattr(cupy_, registry))))
+    calls = {  # the front door, and the keyword function that builds the same request
+        "solve": (lambda **kw: sk.solve(A, b, backend="cupy", **kw),
+                  lambda **kw: cupy_.solve(A, b, **kw)),
+        "eigsh": (lambda **kw: sk.eigsh(A, 2, backend="cupy", **kw),
+                  lambda **kw: cupy_.eigsh(A, k=2, **kw)),
+    }
+    for fn in calls[call]:
+        with pytest.raises(sk.UnknownMethodError, match=rf"{name} '{value}'.*{accepted}"):
+            fn(xp_name="numpy", **{name: value})
+
+
+def test_front_door_refuses_an_unknown_option_by_name():
+    A, b = poisson2d(6), np.ones(36)
+    accepted = re.escape("accepted: ['smoother', 'sweeps', 'xp_name']")
+    with pytest.raises(sk.InputValueError, match=rf"unknown option 'restart'.*{accepted}"):
+        sk.solve(A, b, backend="cupy", method="gmres", restart=20, xp_name="numpy")
+    with pytest.raises(sk.InputValueError, match=rf"unknown option 'ncv'.*{accepted}"):
+        sk.eigsh(A, 2, backend="cupy", ncv=20, xp_name="numpy")
+
+
 def test_public_api_without_cupy(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", None)
     with pytest.raises(sk.MissingDependencyError, match=r"sparsekit\[gpu\]"):

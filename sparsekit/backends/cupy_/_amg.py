@@ -29,7 +29,7 @@ from ..._validate import check_choice, optional_import, positive_int
 from ...errors import InputValueError
 from ._namespace import Namespace, is_device, to_device, to_host
 
-__all__ = ["DeviceAMG", "SMOOTHERS"]
+__all__ = ["DeviceAMG", "SMOOTHERS", "AMG_OPTIONS"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,12 @@ log = logging.getLogger(__name__)
 SMOOTHERS = {
     "jacobi": "damped Jacobi, weight 4 / (3 λmax(D⁻¹A))",
     "chebyshev": "Chebyshev polynomial in D⁻¹A on [0.3 λmax, λmax] (λmax from Lanczos, ×1.1)",
+}
+
+#: Expert options of ``sk.solve``/``sk.eigsh`` (``backend="cupy"``), for :meth:`DeviceAMG.setup`.
+AMG_OPTIONS = {
+    "smoother": "the device AMG's smoother: 'chebyshev' (default) or 'jacobi'",
+    "sweeps": "the device AMG smoother's degree (Chebyshev) or sweeps (Jacobi)",
 }
 
 # Chebyshev smooths D⁻¹A's spectrum on [0.3 λmax, λmax]: hypre's default eigenvalue ratio.

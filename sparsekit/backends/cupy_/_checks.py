@@ -1,8 +1,12 @@
 """Input checks and cheap structural inspection done where the matrix lives.
 
-The public ``sk.solve``/``sk.eigsh`` validate host input before dispatching;
-device input (cupy, cupyx) cannot go through ``_validate`` without a copy, so
-the same checks run here in the namespace, with the same error classes.
+``sk.solve``/``sk.eigsh`` (and this backend's keyword functions) validate
+every argument that does not need the matrix's entries once, in
+:mod:`sparsekit._requests`, before the backend runs.  What needs the entries
+(finiteness, symmetry, the Laplacian structure) cannot go through the host
+checks without a copy, so it runs here in the namespace, with the same error
+classes; the right-hand side goes through the one rule,
+:func:`sparsekit._validate.as_rhs`, computed with the namespace's array module.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.csgraph as csgraph
 
+from ..._components import component_labels
+from ..._validate import as_rhs
 from ...errors import InputValueError, NotSquareError, ShapeError
 from ._namespace import Namespace, to_host
 
-__all__ = ["check_matrix", "check_rhs", "DeviceProperties", "inspect_device", "components"]
+__all__ = ["check_matrix", "check_entries", "check_rhs", "DeviceProperties", "inspect_device",
+           "components"]
 
 
 def _describe(A) -> str:
@@ -41,6 +47,11 @@ def check_matrix(ns: Namespace, A, name: str = "A", *, square: bool = True) -> N
             f"{name} must be square (got shape {shape}); the GPU backend has no "
             "least-squares method, use backend='scipy' with method='lsqr'"
         )
+    check_entries(ns, A, name)
+
+
+def check_entries(ns: Namespace, A, name: str = "A") -> None:
+    """Raise ``InputValueError`` if the matrix ``A`` holds NaN or Inf (a LinearOperator passes)."""
     if isinstance(A, ns.xspla.LinearOperator):
         return
     data = _data(ns, A)
@@ -53,20 +64,12 @@ def check_matrix(ns: Namespace, A, name: str = "A", *, square: bool = True) -> N
 
 
 def check_rhs(ns: Namespace, b, n: int, name: str = "b"):
-    """Return ``b`` as a float array of shape ``(n,)`` or ``(n, k)`` or raise."""
-    b = ns.xp.asarray(b)
-    if b.dtype.kind not in "biufc":
-        raise InputValueError(f"{name} must hold numbers (got dtype {b.dtype})")
-    if b.ndim not in (1, 2) or b.shape[0] != n:
-        raise ShapeError(
-            f"{name} must have shape ({n},) or ({n}, k) to match A with {n} rows "
-            f"(got shape {tuple(b.shape)})"
-        )
-    if b.dtype.kind in "biu":
-        b = b.astype(np.float64)
-    if not bool(ns.xp.isfinite(b).all()):
-        raise InputValueError(f"{name} contains NaN or Inf entries; remove them before solving")
-    return b
+    """Return ``b`` as a float array of shape ``(n,)`` or ``(n, k)`` of the namespace, or raise.
+
+    The rule is :func:`sparsekit._validate.as_rhs`'s, computed with ``ns.xp``
+    (``b`` must already live on the namespace's side).
+    """
+    return as_rhs(b, n, name, xp=ns.xp)
 
 
 @dataclass(frozen=True)
@@ -116,13 +119,12 @@ def components(ns: Namespace, A):
 
     cupyx has no dependable connected-components routine (it needs
     pylibcugraph), so the pattern (indptr, indices; no values) is copied to the
-    host explicitly and labelled with ``scipy.sparse.csgraph``.  Returns
-    ``(n_components, labels)`` with ``labels`` a host ndarray.
+    host explicitly and labelled by :func:`sparsekit._components.component_labels`.
+    Returns ``(n_components, labels)`` with ``labels`` a host ndarray.
     """
     C = ns.csr(A)
     indptr = to_host(C.indptr)
     indices = to_host(C.indices)
     n = C.shape[0]
-    G = sp.csr_array((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
-    ncomp, labels = csgraph.connected_components(G, directed=False)
-    return int(ncomp), labels
+    G = sp.csr_array((np.ones(len(indices), dtype=bool), indices, indptr), shape=(n, n))
+    return component_labels(G)

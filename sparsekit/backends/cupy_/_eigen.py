@@ -14,17 +14,27 @@ and LOBPCG but no shift-invert (no device factorization) and no AMG.  Here:
   ``M`` the whole shift-invert runs on the host (SciPy ARPACK).
 
 Every pair's residual ``‖A v − λ M v‖`` is computed in the namespace.
+
+:func:`run_eigsh` takes a validated :class:`~sparsekit._requests.EigenRequest`
+(built by ``sk.eigsh(..., backend="cupy")``, or by the keyword function
+:func:`eigsh`, against :data:`EIGEN_METHODS`, :data:`EIGEN_PRECONDS` and
+:data:`EIGEN_OPTIONS`): :func:`_problem` moves ``A`` (and ``M``, ``v0``) to the
+namespace and checks what needs the entries, :func:`_choose` picks the method,
+:data:`_RUNNERS` runs it and :func:`_result` orders, selects and judges the pairs.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..._validate import check_choice, positive_int
+from ..._choices import WHICH
+from ..._requests import EigenRequest, eigen_request, shape_of
 from ...errors import (
     BackendError,
     InputValueError,
@@ -33,11 +43,11 @@ from ...errors import (
     report_nonconvergence,
 )
 from ...results import EigenResult
-from ._amg import DeviceAMG
-from ._checks import check_matrix, components, inspect_device
-from ._namespace import is_device, resolve, to_device, to_host
+from ._amg import AMG_OPTIONS, DeviceAMG
+from ._checks import DeviceProperties, check_entries, components, inspect_device
+from ._namespace import NAMESPACE_OPTIONS, Namespace, is_device, resolve, to_device, to_host
 
-__all__ = ["eigsh", "EIGEN_METHODS", "WHICH", "EIGEN_PRECONDS"]
+__all__ = ["eigsh", "run_eigsh", "EIGEN_METHODS", "EIGEN_PRECONDS", "EIGEN_OPTIONS", "WHICH"]
 
 #: Eigensolvers of the GPU backend.
 EIGEN_METHODS = {
@@ -49,58 +59,147 @@ EIGEN_METHODS = {
     "shift_invert": "Lanczos on (A − σI)⁻¹, factorization on the host (stated fallback)",
     "dense": "dense eigh of the whole matrix in the namespace",
 }
-WHICH = {"smallest": "smallest algebraic", "largest": "largest algebraic",
-         "nearest": "nearest to sigma"}
+#: LOBPCG's preconditioners (the other methods take none).
 EIGEN_PRECONDS = {"auto": "amg for the smallest pairs, none for the largest",
                   "none": "none", "jacobi": "inverse diagonal", "amg": "device AMG V-cycle"}
+#: Expert keyword options of ``sk.eigsh(..., backend="cupy")``.
+EIGEN_OPTIONS = {**NAMESPACE_OPTIONS, **AMG_OPTIONS}
 
 _DENSE_N = 500  # below this many rows, auto uses the dense eigensolver
 _DEFAULT_TOL = 1e-8  # residual tolerance relative to ‖A‖₁ + |λ| ‖M‖₁ (as sk.eigsh)
+_LOBPCG_MAXITER = 200  # LOBPCG's iteration limit when the caller gives none
 
 
-def _dense(ns, A, M, k, which):
-    xp = ns.xp
-    Ad = A.toarray() if ns.issparse(A) else xp.asarray(A)
+@dataclass(frozen=True)
+class _Problem:
+    """``A v = λ M v`` in the namespace, and what the choice, the runners and the result read."""
+
+    ns: Namespace
+    A: Any  # in the namespace
+    host: Any  # the host matrix A was copied from, else None
+    M: Any  # in the namespace, or None
+    host_mass: Any  # the host matrix M was copied from, else None
+    v0: Any  # in the namespace, or None
+    k: int
+    which: str
+    sigma: float | None
+    precond: str
+    tol: float  # relative to ‖A‖₁ + |λ| ‖M‖₁
+    maxiter: int | None
+    props: DeviceProperties
+    norm_m: float  # ‖M‖₁, 0 without M
+    amg_options: dict  # smoother, sweeps for DeviceAMG.setup
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """A runner's pairs (any order, possibly more than ``k``) and when its setup ended."""
+
+    w: Any
+    V: Any
+    iterations: int = 0
+    ready: float | None = None  # ns.clock() after the method's own setup (factor, AMG)
+
+
+def _start_vector(ns: Namespace, v0):
+    """``v0`` in the namespace; its shape was checked with the request, its values here."""
+    v0 = ns.xp.asarray(to_device(v0, ns))
+    if not bool(ns.xp.isfinite(v0).all()) or not bool(v0.any()):
+        raise InputValueError("v0 must be finite and non-zero")
+    return v0
+
+
+def _problem(ns: Namespace, A, req: EigenRequest) -> _Problem:
+    """Move ``A``, ``M``, ``v0`` to the namespace and check what needs their entries."""
+    notes: list[str] = []
+    host_A = None if is_device(A) else A
+    if host_A is not None:
+        if not hasattr(A, "shape"):
+            raise InputValueError(f"A must be a sparse matrix or an array (got "
+                                  f"{type(A).__name__})")
+        A = to_device(A, ns)
+        if ns.on_device:
+            notes.append("A copied host→device")
+    check_entries(ns, A)
+    M = host_M = None
+    if req.M is not None:
+        host_M = None if is_device(req.M) else req.M
+        M = to_device(req.M, ns)
+        check_entries(ns, M, "M")
+    v0 = None if req.v0 is None else _start_vector(ns, req.v0)
+    props = inspect_device(ns, A)
+    if not props.symmetric:
+        raise NotSymmetricError(
+            f"A must be symmetric (Hermitian) for eigsh (got {type(A).__name__} of shape "
+            f"{A.shape}); the GPU backend has no nonsymmetric eigensolver"
+        )
+    norm_m = 0.0 if M is None else inspect_device(ns, M).norm1
+    return _Problem(
+        ns, A, host_A, M, host_M, v0, req.k, req.which, req.sigma, req.precond,
+        _DEFAULT_TOL if req.tol is None else req.tol, req.maxiter, props, norm_m,
+        {k: v for k, v in req.options.items() if k in AMG_OPTIONS}, notes,
+    )
+
+
+def _choose(prob: _Problem, method: str) -> tuple[str, _Problem]:
+    """The method (``auto`` by size, ``which``, ``sigma`` and ``M``; noted) and its problem.
+
+    Shift-invert without ``sigma`` targets the smallest pairs from ``sigma = 0``.
+    """
+    notes = prob.notes
+    if method == "arpack":
+        method = "lanczos"
+        notes.append("method 'arpack' runs as Lanczos (cupyx has no ARPACK)")
+    if method == "auto":
+        n = prob.A.shape[0]
+        if prob.sigma is not None:
+            method = "shift_invert"
+            notes.append(f"method 'shift_invert': sigma={prob.sigma} given")
+        elif n <= _DENSE_N:
+            method = "dense"
+            notes.append(f"method 'dense': n={n} <= {_DENSE_N}")
+        elif prob.which == "largest" and prob.M is None:
+            method = "lanczos"
+            notes.append("method 'lanczos': largest eigenvalues")
+        else:
+            method = "lobpcg"
+            notes.append(f"method 'lobpcg': {prob.which} eigenvalues of a large matrix")
+    if method == "shift_invert" and prob.sigma is None:
+        if prob.which == "largest":
+            raise InputValueError("method='shift_invert' for the largest pairs needs sigma")
+        prob = replace(prob, sigma=0.0)
+        notes.append("sigma=0 for the smallest pairs")
+    return method, prob
+
+
+# --------------------------------------------------------------------------- runners
+
+
+def _run_dense(prob: _Problem) -> _Raw:
+    """Dense ``eigh`` of the whole matrix (Cholesky-reduced with ``M``) in the namespace."""
+    xp, A, M = prob.ns.xp, prob.A, prob.M
+    Ad = A.toarray() if prob.ns.issparse(A) else xp.asarray(A)
     if M is None:
         w, V = xp.linalg.eigh(Ad)
     else:
-        Md = M.toarray() if ns.issparse(M) else xp.asarray(M)
+        Md = M.toarray() if prob.ns.issparse(M) else xp.asarray(M)
         Linv = xp.linalg.inv(xp.linalg.cholesky(Md))
         w, Y = xp.linalg.eigh(Linv @ Ad @ Linv.conj().T)
         V = Linv.conj().T @ Y
-    sel = slice(0, k) if which == "smallest" else slice(Ad.shape[0] - k, None)
-    return w[sel], V[:, sel], 0
+    k = prob.k
+    sel = slice(Ad.shape[0] - k, None) if prob.which == "largest" else slice(0, k)
+    return _Raw(w[sel], V[:, sel])
 
 
-def _random_block(ns, n, m, dtype, v0):
-    X = ns.xp.random.RandomState(0).standard_normal((n, m)).astype(dtype)
-    if v0 is not None:
-        X[:, 0] = v0
-    return X
-
-
-def _null_vectors(ns, A, notes):
-    """Normalised indicator vectors of the connected components of a Laplacian."""
-    xp = ns.xp
-    ncomp, labels = components(ns, A)
-    counts = np.bincount(labels, minlength=ncomp)
-    Y = np.zeros((A.shape[0], ncomp))
-    Y[np.arange(A.shape[0]), labels] = 1.0 / np.sqrt(counts[labels])
-    notes.append(f"A is a graph Laplacian with {ncomp} connected component(s) (found on the "
-                 "host from the sparsity pattern): the constant vector of each is an exact "
-                 "null vector, included as is; the remaining pairs are constrained "
-                 "orthogonal to them")
-    return xp.asarray(to_device(Y, ns)), ncomp
-
-
-def _lobpcg(ns, A, M, k, which, P, Y, tol_abs, maxiter, v0):
-    X = _random_block(ns, A.shape[0], k, A.dtype, v0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # we judge every pair ourselves
-        w, V, hist = ns.xspla.lobpcg(A, X, B=M, M=P, Y=Y, tol=tol_abs, maxiter=maxiter,
-                                     largest=(which == "largest"),
-                                     retResidualNormsHistory=True)
-    return w, V, len(hist)
+def _run_lanczos(prob: _Problem) -> _Raw:
+    """Thick-restart Lanczos (cupyx's ``eigsh``) on ``A`` (smallest or largest algebraic)."""
+    if prob.M is not None:
+        raise BackendError("method='lanczos' on the device cannot take M; use "
+                           "method='lobpcg' (or 'auto')")
+    w, V = prob.ns.xspla.eigsh(prob.A, k=prob.k, which="LA" if prob.which == "largest" else "SA",
+                               v0=prob.v0, maxiter=prob.maxiter, tol=0)
+    return _Raw(w, V)
 
 
 def _host_factor(A_host, sigma):
@@ -121,6 +220,154 @@ def _host_factor(A_host, sigma):
             f"pivot {u.min():.2e} against largest {u.max():.2e}): {hint}"
         )
     return lu
+
+
+def _run_shift_invert(prob: _Problem) -> _Raw:
+    """Lanczos on ``(A − σI)⁻¹`` with a host factorization; with ``M``, ARPACK on the host."""
+    ns, xp, notes, sigma = prob.ns, prob.ns.xp, prob.notes, float(prob.sigma)
+    src = prob.host if prob.host is not None else to_host(prob.A)
+    if prob.host is None:
+        notes.append("A copied device→host to factorize A − σI (cupyx has no device "
+                     "factorization)")
+    if prob.M is not None:
+        src_M = prob.host_mass if prob.host_mass is not None else to_host(prob.M)
+        w, V = spla.eigsh(sp.csc_matrix(src), k=prob.k, M=sp.csc_matrix(src_M), sigma=sigma,
+                          which="LM", v0=None if prob.v0 is None else to_host(prob.v0),
+                          maxiter=prob.maxiter)
+        notes.append("shift-invert with M ran entirely on the host (SciPy ARPACK + "
+                     "SuperLU): the device has no factorization; vectors moved to the "
+                     "device")
+        return _Raw(xp.asarray(to_device(w, ns)), xp.asarray(to_device(V, ns)))
+    lu = _host_factor(sp.csr_matrix(src), sigma)
+    ready = ns.clock()
+
+    def apply_inverse(x):
+        return xp.asarray(to_device(lu.solve(np.asarray(to_host(x))), ns))
+
+    OP = ns.operator(prob.A.shape, apply_inverse, prob.A.dtype, matmat=apply_inverse)
+    theta, V = ns.xspla.eigsh(OP, k=prob.k, which="LM", v0=prob.v0, maxiter=prob.maxiter, tol=0)
+    notes.append(f"shift-invert: A − {sigma:g}·I factorized on the host by SuperLU "
+                 "(cupyx has no device factorization); Lanczos on the device, each "
+                 "solve copies one vector host↔device")
+    return _Raw(sigma + 1.0 / theta, V, ready=ready)
+
+
+def _null_vectors(prob: _Problem):
+    """Normalised indicator vectors of the connected components of a Laplacian."""
+    ns, A = prob.ns, prob.A
+    ncomp, labels = components(ns, A)
+    counts = np.bincount(labels, minlength=ncomp)
+    Y = np.zeros((A.shape[0], ncomp))
+    Y[np.arange(A.shape[0]), labels] = 1.0 / np.sqrt(counts[labels])
+    prob.notes.append(f"A is a graph Laplacian with {ncomp} connected component(s) (found on "
+                      "the host from the sparsity pattern): the constant vector of each is an "
+                      "exact null vector, included as is; the remaining pairs are constrained "
+                      "orthogonal to them")
+    return ns.xp.asarray(to_device(Y, ns))
+
+
+def _lobpcg_precond(prob: _Problem):
+    """``(P, name)``: LOBPCG's preconditioner; ``auto`` is AMG for all but the largest pairs."""
+    ns, A, precond = prob.ns, prob.A, prob.precond
+    if precond == "auto":
+        # AMG approximates A⁻¹: it speeds up the smallest pairs, not the largest.
+        precond = "amg" if prob.which != "largest" else "none"
+    if precond == "amg":
+        amg = DeviceAMG.setup(prob.host if prob.host is not None else A, ns,
+                              **prob.amg_options)
+        prob.notes.extend(amg.notes)
+        return amg.aslinearoperator(), precond
+    if precond == "jacobi":
+        dinv = 1.0 / A.diagonal()
+        return ns.operator(A.shape, lambda x: dinv * x if x.ndim == 1 else dinv[:, None] * x,
+                           A.dtype, matmat=lambda X: dinv[:, None] * X), precond
+    return None, precond
+
+
+def _run_lobpcg(prob: _Problem) -> _Raw:
+    """LOBPCG, constrained orthogonal to a Laplacian's known null vectors (returned as is)."""
+    ns, xp, A, k = prob.ns, prob.ns.xp, prob.A, prob.k
+    Y = None
+    if prob.props.laplacian and prob.M is None and prob.which == "smallest":
+        Y = _null_vectors(prob)
+        null_vals = xp.real(xp.sum(Y.conj() * (A @ Y), axis=0))
+        if Y.shape[1] >= k:
+            return _Raw(null_vals[:k], Y[:, :k])
+    m = k - (0 if Y is None else Y.shape[1])
+    P, precond = _lobpcg_precond(prob)
+    ready = ns.clock()
+    maxiter = _LOBPCG_MAXITER if prob.maxiter is None else prob.maxiter
+    if 5 * k > A.shape[0]:  # the block: m new vectors beside the k - m null vectors
+        prob.notes.append("LOBPCG's block is large for n: SciPy/cupyx may solve densely")
+    X = ns.xp.random.RandomState(0).standard_normal((A.shape[0], m)).astype(A.dtype)
+    if prob.v0 is not None:
+        X[:, 0] = prob.v0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # we judge every pair ourselves
+        w, V, hist = ns.xspla.lobpcg(A, X, B=prob.M, M=P, Y=Y,
+                                     tol=0.5 * prob.tol * prob.props.norm1, maxiter=maxiter,
+                                     largest=(prob.which == "largest"),
+                                     retResidualNormsHistory=True)
+    prob.notes.append(f"LOBPCG preconditioner: {precond}")
+    if Y is not None:
+        w, V = xp.concatenate([null_vals, xp.asarray(w)]), xp.concatenate([Y, V], axis=1)
+    return _Raw(w, V, len(hist), ready)
+
+
+#: method -> runner(problem) -> _Raw
+_RUNNERS = {"dense": _run_dense, "lanczos": _run_lanczos, "shift_invert": _run_shift_invert,
+            "lobpcg": _run_lobpcg}
+
+
+def _result(prob: _Problem, method: str, raw: _Raw, t0: float, t1: float,
+            strict: bool) -> EigenResult:
+    """Order, select ``k``, the residual of every pair in the namespace, the policy applied."""
+    ns, xp, notes, k = prob.ns, prob.ns.xp, prob.notes, prob.k
+    w = xp.real(xp.asarray(raw.w))
+    order = xp.argsort(w)
+    w, V = w[order], raw.V[:, order]
+    # shift-invert returns the k nearest sigma; the others may return more than k
+    sel = slice(-k, None) if prob.which == "largest" and method != "shift_invert" else slice(0, k)
+    w, V = w[sel], V[:, sel]
+    MV = V if prob.M is None else prob.M @ V
+    res = xp.linalg.norm(prob.A @ V - MV * w[None, :], axis=0)
+    t2 = ns.clock()
+    values, residuals = np.asarray(to_host(w)), np.asarray(to_host(res))
+    scale = prob.props.norm1 + np.abs(values) * prob.norm_m
+    converged = residuals <= prob.tol * scale
+    if prob.host is not None and ns.on_device:
+        V = to_host(V)
+        notes.append("vectors copied device→host (A was a host matrix)")
+    result = EigenResult(values=values, vectors=V, residuals=residuals, converged=converged,
+                         method=method, backend=ns.backend, iterations=int(raw.iterations),
+                         timings={"setup": t1 - t0, "solve": t2 - t1}, tol=float(prob.tol),
+                         notes=tuple(notes))
+    if not result.all_converged:
+        msg = (f"eigsh {method} ({ns.backend}): {int(np.sum(~converged))} of {k} pairs did "
+               f"not reach tol={prob.tol:g}·‖A‖₁ (largest residual "
+               f"{float(residuals.max()):.3e})")
+        # 5: this helper, run_eigsh, then eigsh or sk.eigsh: the warning points at their caller
+        report_nonconvergence(msg, result, strict, stacklevel=5)
+    return result
+
+
+def run_eigsh(A, req: EigenRequest) -> EigenResult:
+    """``sk.eigsh`` on this backend, from a validated :class:`~sparsekit._requests.EigenRequest`.
+
+    ``req`` carries the arguments of :func:`eigsh` (its expert options
+    ``xp_name``, ``smoother``, ``sweeps`` in ``req.options``), already checked
+    against :data:`EIGEN_METHODS`, :data:`EIGEN_PRECONDS` and
+    :data:`EIGEN_OPTIONS` (``k < n``, ``which``/``sigma``, ``tol``, the
+    shapes of ``M`` and ``v0``); what needs the entries is checked here, in
+    the namespace.
+    """
+    ns = resolve(req.options.get("xp_name"), A, req.M, req.v0)
+    t0 = ns.clock()
+    prob = _problem(ns, A, req)
+    method, prob = _choose(prob, req.method)
+    t1 = ns.clock()
+    raw = _RUNNERS[method](prob)
+    return _result(prob, method, raw, t0, t1 if raw.ready is None else raw.ready, req.strict)
 
 
 def eigsh(A, *, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
@@ -176,180 +423,10 @@ def eigsh(A, *, k=6, which=None, sigma=None, M=None, method="auto", precond="aut
     >>> e.method, e.all_converged
     ('lobpcg', True)
     """
-    ns = resolve(xp_name, A, M, v0)
-    check_choice(method, EIGEN_METHODS, "method")
-    if which is None:
-        which = "nearest" if sigma is not None else "smallest"
-    check_choice(which, WHICH, "which")
-    if sigma is not None and which != "nearest":
-        raise InputValueError(f"sigma={sigma!r} is only used with which='nearest' (got "
-                              f"which={which!r}); drop sigma, or ask for which='nearest'")
-    check_choice(precond, EIGEN_PRECONDS, "precond")
-    xp = ns.xp
-    notes: list[str] = []
-    t0 = ns.clock()
-    host_A = None if is_device(A) else A
-    if host_A is not None:
-        if not hasattr(A, "shape"):
-            raise InputValueError(f"A must be a sparse matrix or an array (got "
-                                  f"{type(A).__name__})")
-        A = to_device(A, ns)
-        if ns.on_device:
-            notes.append("A copied host→device")
-    check_matrix(ns, A)
-    n = A.shape[0]
-    k = positive_int(k, "k")
-    if k >= n:
-        raise InputValueError(f"k must be < n (got k={k}, n={n}); for all pairs use "
-                              "method='dense'")
-    if M is not None:
-        host_M = None if is_device(M) else M
-        M = to_device(M, ns)
-        check_matrix(ns, M, "M")
-        if M.shape != A.shape:
-            raise InputValueError(f"M must have the shape of A {A.shape} (got {M.shape})")
-    if v0 is not None:
-        v0 = xp.asarray(to_device(v0, ns)).ravel()
-        if v0.shape != (n,):
-            raise InputValueError(f"v0 must have shape ({n},) (got {tuple(v0.shape)})")
-    if which == "nearest" and sigma is None:
-        raise InputValueError("which='nearest' needs sigma (the target eigenvalue)")
-
-    props = inspect_device(ns, A)
-    if not props.symmetric:
-        raise NotSymmetricError(
-            f"A must be symmetric (Hermitian) for eigsh (got {type(A).__name__} of shape "
-            f"{A.shape}); the GPU backend has no nonsymmetric eigensolver"
-        )
-    norm_m = 0.0 if M is None else inspect_device(ns, M).norm1
-    tol = _DEFAULT_TOL if tol is None else float(tol)
-    if tol <= 0:
-        raise InputValueError(f"tol must be > 0 (got {tol})")
-    tol_abs = tol * props.norm1
-
-    if method == "arpack":
-        method = "lanczos"
-        notes.append("method 'arpack' runs as Lanczos (cupyx has no ARPACK)")
-    if method == "auto":
-        if sigma is not None:
-            method = "shift_invert"
-            notes.append(f"method 'shift_invert': sigma={sigma} given")
-        elif n <= _DENSE_N:
-            method = "dense"
-            notes.append(f"method 'dense': n={n} <= {_DENSE_N}")
-        elif which == "largest" and M is None:
-            method = "lanczos"
-            notes.append("method 'lanczos': largest eigenvalues")
-        else:
-            method = "lobpcg"
-            notes.append(f"method 'lobpcg': {which} eigenvalues of a large matrix")
-    if method == "shift_invert" and sigma is None:
-        if which == "largest":
-            raise InputValueError("method='shift_invert' for the largest pairs needs sigma")
-        sigma = 0.0
-        notes.append("sigma=0 for the smallest pairs")
-
-    iterations = 0
-    null_vals = null_vecs = None
-    t1 = ns.clock()
-    if method == "dense":
-        w, V, iterations = _dense(ns, A, M, k, "largest" if which == "largest" else "smallest")
-    elif method == "lanczos":
-        if M is not None:
-            raise BackendError("method='lanczos' on the device cannot take M; use "
-                               "method='lobpcg' (or 'auto')")
-        w, V = ns.xspla.eigsh(A, k=k, which="LA" if which == "largest" else "SA", v0=v0,
-                              maxiter=maxiter, tol=0)
-    elif method == "shift_invert":
-        sigma = float(sigma)
-        src = host_A if host_A is not None else to_host(A)
-        if host_A is None:
-            notes.append("A copied device→host to factorize A − σI (cupyx has no device "
-                         "factorization)")
-        if M is not None:
-            src_M = host_M if host_M is not None else to_host(M)
-            w, V = spla.eigsh(sp.csc_matrix(src), k=k, M=sp.csc_matrix(src_M), sigma=sigma,
-                              which="LM", v0=None if v0 is None else to_host(v0),
-                              maxiter=maxiter)
-            w, V = xp.asarray(to_device(w, ns)), xp.asarray(to_device(V, ns))
-            notes.append("shift-invert with M ran entirely on the host (SciPy ARPACK + "
-                         "SuperLU): the device has no factorization; vectors moved to the "
-                         "device")
-        else:
-            lu = _host_factor(sp.csr_matrix(src), sigma)
-            t1 = ns.clock()
-
-            def apply_inverse(x):
-                return xp.asarray(to_device(lu.solve(np.asarray(to_host(x))), ns))
-
-            OP = ns.operator(A.shape, apply_inverse, A.dtype, matmat=apply_inverse)
-            theta, V = ns.xspla.eigsh(OP, k=k, which="LM", v0=v0, maxiter=maxiter, tol=0)
-            w = sigma + 1.0 / theta
-            notes.append(f"shift-invert: A − {sigma:g}·I factorized on the host by SuperLU "
-                         "(cupyx has no device factorization); Lanczos on the device, each "
-                         "solve copies one vector host↔device")
-    else:  # lobpcg
-        Y = None
-        m = k
-        if props.laplacian and M is None and which == "smallest":
-            Y, ncomp = _null_vectors(ns, A, notes)
-            AY = A @ Y
-            null_vals = xp.real(xp.sum(Y.conj() * AY, axis=0))
-            null_vecs = Y
-            m = k - ncomp
-        if m <= 0:
-            w, V = null_vals[:k], null_vecs[:, :k]
-            null_vals = null_vecs = None
-        else:
-            if precond == "auto":
-                # AMG approximates A⁻¹: it speeds up the smallest pairs, not the largest.
-                precond = "amg" if which != "largest" else "none"
-            P = None
-            if precond == "amg":
-                amg = DeviceAMG.setup(host_A if host_A is not None else A, ns,
-                                      smoother=smoother, sweeps=sweeps)
-                notes.extend(amg.notes)
-                P = amg.aslinearoperator()
-            elif precond == "jacobi":
-                dinv = 1.0 / A.diagonal()
-                P = ns.operator(A.shape, lambda x: dinv * x if x.ndim == 1 else dinv[:, None] * x,
-                                A.dtype, matmat=lambda X: dinv[:, None] * X)
-            t1 = ns.clock()
-            maxiter = 200 if maxiter is None else positive_int(maxiter, "maxiter")
-            if 5 * (m + (0 if Y is None else Y.shape[1])) > n:
-                notes.append("LOBPCG's block is large for n: SciPy/cupyx may solve densely")
-            w, V, iterations = _lobpcg(ns, A, M, m, which, P, Y, 0.5 * tol_abs, maxiter, v0)
-            notes.append(f"LOBPCG preconditioner: {precond}")
-    if null_vals is not None:
-        w = xp.concatenate([null_vals, xp.asarray(w)])
-        V = xp.concatenate([null_vecs, V], axis=1)
-
-    # Order, select k, residuals of every pair in the namespace.
-    w = xp.real(xp.asarray(w))
-    order = xp.argsort(w)
-    w, V = w[order], V[:, order]
-    if method == "shift_invert":
-        w, V = w[:k], V[:, :k]
-    elif which == "largest":
-        w, V = w[-k:], V[:, -k:]
-    else:
-        w, V = w[:k], V[:, :k]
-    MV = V if M is None else M @ V
-    R = A @ V - MV * w[None, :]
-    res = xp.linalg.norm(R, axis=0)
-    t2 = ns.clock()
-    values, residuals = np.asarray(to_host(w)), np.asarray(to_host(res))
-    scale = props.norm1 + np.abs(values) * norm_m
-    converged = residuals <= tol * scale
-    if host_A is not None and ns.on_device:
-        V = to_host(V)
-        notes.append("vectors copied device→host (A was a host matrix)")
-    result = EigenResult(values=values, vectors=V, residuals=residuals, converged=converged,
-                         method=method, backend=ns.backend, iterations=int(iterations),
-                         timings={"setup": t1 - t0, "solve": t2 - t1},
-                         tol=float(tol), notes=tuple(notes))
-    if not result.all_converged:
-        msg = (f"eigsh {method} ({ns.backend}): {int(np.sum(~converged))} of {k} pairs did "
-               f"not reach tol={tol:g}·‖A‖₁ (largest residual {float(residuals.max()):.3e})")
-        report_nonconvergence(msg, result, strict, stacklevel=4)
-    return result
+    req = eigen_request(shape_of(A), backend="cupy", k=k, which=which, sigma=sigma, M=M,
+                        method=method, precond=precond, tol=tol, maxiter=maxiter, v0=v0,
+                        strict=strict, check=True,
+                        options={"xp_name": xp_name, "smoother": smoother, "sweeps": sweeps},
+                        methods=EIGEN_METHODS, preconds=EIGEN_PRECONDS,
+                        option_names=EIGEN_OPTIONS)
+    return run_eigsh(A, req)

@@ -1,5 +1,18 @@
 """Krylov solves in the namespace: CG, MINRES and GMRES with Jacobi or device AMG.
 
+:func:`run_solve` takes a validated :class:`~sparsekit._requests.SolveRequest`
+(``sk.solve(..., backend="cupy")`` builds one against :data:`SOLVE_METHODS`,
+:data:`SOLVE_PRECONDS` and :data:`SOLVE_OPTIONS`; the keyword function
+:func:`solve` builds the same one) and reads like the policy:
+
+1. :func:`_system`: ``A``, ``b`` and ``x0`` moved to the namespace (every copy
+   noted), the checks that need the entries, the structure of ``A``;
+2. :func:`_choose_method`: CG, MINRES or GMRES by that structure;
+3. :func:`_project_rhs`: a singular graph Laplacian's null space projected out of ``b``;
+4. :func:`_preconditioner`: Jacobi, the device AMG, or the caller's ``M``;
+5. :data:`_RUNNERS`: the method, column by column, restarted on the true residual;
+6. :func:`_result`: the true residual, the copy back, the non-convergence policy.
+
 SciPy's and cupyx's ``(x, info)`` are translated here, once, into a
 :class:`~sparsekit.results.SolveResult` whose residual is recomputed in the
 namespace (‖b − A x‖ for every column), whatever the Krylov method reported.
@@ -8,26 +21,36 @@ namespace (‖b − A x‖ for every column), whatever the Krylov method reporte
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ..._validate import check_choice, is_converged
+from ..._requests import SolveRequest, shape_of, solve_request
+from ..._validate import is_converged
 from ...errors import (
     BackendError,
     InconsistentSystemError,
     InputValueError,
-    ShapeError,
     report_nonconvergence,
 )
 from ...results import SolveResult
-from ._amg import DeviceAMG
-from ._checks import check_matrix, check_rhs, components, inspect_device
-from ._namespace import Namespace, is_device, resolve, to_device, to_host
+from ._amg import AMG_OPTIONS, DeviceAMG
+from ._checks import DeviceProperties, check_matrix, check_rhs, components, inspect_device
+from ._namespace import (
+    NAMESPACE_OPTIONS,
+    Namespace,
+    is_device,
+    resolve,
+    to_device,
+    to_host,
+)
 
-__all__ = ["solve", "METHODS", "PRECONDS"]
+__all__ = ["solve", "run_solve", "SOLVE_METHODS", "SOLVE_PRECONDS", "SOLVE_OPTIONS", "METHODS",
+           "PRECONDS"]
 
 #: Krylov methods of the GPU backend.
-METHODS = {
+SOLVE_METHODS = {
     "auto": "cg for symmetric A with a positive diagonal, minres for other symmetric A, "
             "gmres otherwise",
     "cg": "conjugate gradients (cupyx.scipy.sparse.linalg.cg)",
@@ -36,12 +59,66 @@ METHODS = {
 }
 
 #: Preconditioners of the GPU backend.
-PRECONDS = {
+SOLVE_PRECONDS = {
     "auto": "amg with cg, jacobi with minres (|diagonal|) and gmres",
     "none": "no preconditioner",
     "jacobi": "inverse diagonal (|diagonal| for minres, which needs an SPD preconditioner)",
     "amg": "PyAMG smoothed-aggregation hierarchy set up on the host, V-cycle on the device",
 }
+
+#: Expert keyword options of ``sk.solve(..., backend="cupy")``.
+SOLVE_OPTIONS = {**NAMESPACE_OPTIONS, **AMG_OPTIONS}
+
+#: The names before the backend contract (``sparsekit.backends._registry``).
+METHODS = SOLVE_METHODS
+PRECONDS = SOLVE_PRECONDS
+
+_REFINEMENTS = 3  # restarts on the true residual when a method's own test stops short
+
+
+@dataclass
+class _System:
+    """``A x = b`` in the namespace, and what the choices and the result read."""
+
+    ns: Namespace
+    A: Any  # a sparse matrix, dense array or LinearOperator of the namespace
+    host: Any  # the host matrix A was copied from (PyAMG sets up from it), else None
+    b: Any  # float, (n,) or (n, k), in the namespace
+    x0: Any
+    b_on_host: bool  # x is copied back to the host at the end
+    props: DeviceProperties | None  # None for a LinearOperator
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What a runner hands back: ``x`` and the Krylov method's own counts."""
+
+    x: Any
+    iterations: int
+    history: list[float]
+    restarts: int
+
+
+@dataclass(frozen=True)
+class _Components:
+    """A graph Laplacian's connected components: its null space is their constant vectors."""
+
+    labels: Any  # component of every row, in the namespace
+    counts: Any  # rows per component (float), in the namespace
+
+    def project(self, xp, v):
+        """``v`` minus its mean on every component (every column of a block)."""
+        cols = v[:, None] if v.ndim == 1 else v
+        out = xp.empty_like(cols)
+        for j in range(cols.shape[1]):
+            mean = xp.bincount(self.labels, weights=cols[:, j].real,
+                               minlength=self.counts.size) / self.counts
+            if cols.dtype.kind == "c":
+                mean = mean + 1j * (xp.bincount(self.labels, weights=cols[:, j].imag,
+                                                minlength=self.counts.size) / self.counts)
+            out[:, j] = cols[:, j] - mean[self.labels]
+        return out[:, 0] if v.ndim == 1 else out
 
 
 def _tol_keyword(fn) -> str:
@@ -49,7 +126,36 @@ def _tol_keyword(fn) -> str:
     return "rtol" if "rtol" in inspect.signature(fn).parameters else "tol"
 
 
-def _choose_method(props, notes: list[str]) -> str:
+def _system(ns: Namespace, A, b, req: SolveRequest) -> _System:
+    """Move ``A``, ``b``, ``x0`` to the namespace and check what needs their entries."""
+    notes: list[str] = []
+    host_A = None
+    if not isinstance(A, ns.xspla.LinearOperator) and not is_device(A):
+        if not hasattr(A, "shape"):
+            raise InputValueError(f"A must be a sparse matrix or an array (got "
+                                  f"{type(A).__name__})")
+        host_A = A
+        A = to_device(A, ns)
+        if ns.on_device:
+            notes.append("A copied host→device")
+    check_matrix(ns, A)
+    b_on_host = not is_device(b)
+    if ns.on_device and b_on_host:
+        notes.append("b copied host→device")
+    b = check_rhs(ns, to_device(b, ns), A.shape[0])
+    x0 = None if req.x0 is None else ns.xp.asarray(to_device(req.x0, ns))
+    props = None if isinstance(A, ns.xspla.LinearOperator) else inspect_device(ns, A)
+    return _System(ns, A, host_A, b, x0, b_on_host, props, notes)
+
+
+def _choose_method(system: _System, method: str) -> str:
+    """``method``, or for ``"auto"`` the one the structure of ``A`` calls for (noted)."""
+    props, notes = system.props, system.notes
+    if method != "auto":
+        return method
+    if props is None:
+        notes.append("method 'gmres': A is a LinearOperator whose symmetry is unknown")
+        return "gmres"
     if props.symmetric and props.positive_diagonal:
         notes.append("method 'cg': A is symmetric with a positive diagonal")
         return "cg"
@@ -58,6 +164,47 @@ def _choose_method(props, notes: list[str]) -> str:
         return "minres"
     notes.append("method 'gmres': A is not symmetric")
     return "gmres"
+
+
+def _project_rhs(system: _System, req: SolveRequest) -> tuple[_Components | None, Any]:
+    """For a singular graph Laplacian, its components and ``b`` with their constants removed.
+
+    The consistent system is solved; a ``b`` whose null-space part alone
+    misses the tolerance raises :class:`~sparsekit.InconsistentSystemError`.
+    """
+    if system.props is None or not system.props.laplacian:
+        return None, system.b
+    ns, xp, b = system.ns, system.ns.xp, system.b
+    ncomp, host_labels = components(ns, system.A)
+    labels = to_device(host_labels, ns)
+    null = _Components(labels, xp.bincount(labels, minlength=ncomp).astype(b.real.dtype))
+    system.notes.append(f"A is a graph Laplacian with {ncomp} connected component(s) "
+                        "(found on the host from the sparsity pattern); the constant vector "
+                        "of each is projected out of b and x")
+    bp = null.project(xp, b)
+    gap, bnorm = xp.linalg.norm(b - bp, axis=0), xp.linalg.norm(b, axis=0)
+    if not is_converged(to_host(gap), to_host(bnorm), req.rtol, req.atol):
+        raise InconsistentSystemError(
+            "A is a singular graph Laplacian and b has a component along its null "
+            f"space (constant per connected component) of norm {float(gap.max()):.3e} "
+            f"against ‖b‖ = {float(bnorm.max()):.3e}: no x can reach rtol={req.rtol:g}; "
+            "make b sum to zero on every component"
+        )
+    return null, bp
+
+
+def _choose_precond(system: _System, method: str, precond: str) -> str:
+    """``precond``, or for ``"auto"`` AMG with CG and Jacobi otherwise (noted)."""
+    if precond != "auto":
+        return precond
+    if system.props is None:  # a LinearOperator has no diagonal to read
+        precond = "none"
+    else:
+        precond = "amg" if method == "cg" else "jacobi"
+        if precond == "jacobi" and bool((system.A.diagonal() == 0).any()):
+            precond = "none"
+    system.notes.append(f"precond {precond!r} for {method}")
+    return precond
 
 
 def _jacobi(ns: Namespace, A, method: str):
@@ -76,34 +223,65 @@ def _jacobi(ns: Namespace, A, method: str):
     return ns.operator(A.shape, apply, A.dtype, matmat=apply)
 
 
-_REFINEMENTS = 3  # restarts on the true residual when a method's own test stops short
+def _users_preconditioner(system: _System, M):
+    """The caller's ``M``: a :class:`DeviceAMG` is reused as is; any other must be on the device."""
+    ns = system.ns
+    if isinstance(M, DeviceAMG):
+        system.notes.extend(M.notes)
+        return M.aslinearoperator(), "amg"
+    if not is_device(M) and ns.on_device and not isinstance(M, ns.xspla.LinearOperator):
+        raise BackendError("M must live on the device (a cupyx LinearOperator, a cupyx "
+                           "sparse matrix or a DeviceAMG); move it with to_device")
+    return M, "user"
 
 
-def _column_solve(ns, fn, method, A, b, x0, rtol, atol, maxiter, M, callback):
+def _preconditioner(system: _System, method: str, req: SolveRequest):
+    """``(M, precond)``: the operator handed to the Krylov method, and its name."""
+    if req.M is not None:
+        return _users_preconditioner(system, req.M)
+    if system.props is None and req.precond not in ("auto", "none"):
+        raise BackendError(f"precond={req.precond!r} needs an explicit matrix, not a "
+                           "LinearOperator; pass the sparse matrix or precond='none'")
+    precond = _choose_precond(system, method, req.precond)
+    if precond == "jacobi":
+        return _jacobi(system.ns, system.A, method), precond
+    if precond == "amg":
+        if method == "gmres" and not system.props.symmetric:
+            system.notes.append("smoothed-aggregation AMG assumes a symmetric A; it may help "
+                                "gmres little")
+        src = system.host if system.host is not None else system.A
+        amg_options = {k: v for k, v in req.options.items() if k in AMG_OPTIONS}
+        amg = DeviceAMG.setup(src, system.ns, **amg_options)
+        system.notes.extend(amg.notes)
+        return amg.aslinearoperator(), precond
+    return None, precond
+
+
+def _column_solve(ns, fn, A, b, x0, req: SolveRequest, M, record: bool, extra: dict):
     """One Krylov solve for a 1-D right-hand side; returns (x, iterations, history, restarts).
 
     MINRES (SciPy's and cupyx's) stops on ``‖r‖ ≤ rtol (‖A‖ ‖x‖ + ‖b‖)`` and
     preconditioned methods on a preconditioned residual, both of which can stop
     short of ``‖b − A x‖ ≤ max(rtol ‖b‖, atol)``.  The true residual is then
     solved for again (``A d = r``, ``x ← x + d``), at most ``_REFINEMENTS`` times.
+    ``record`` keeps the callback's argument (a residual norm) as the history.
     """
-    xp = ns.xp
+    xp, maxiter, callback = ns.xp, req.maxiter, req.callback
     bnorm = float(xp.linalg.norm(b))
     if bnorm == 0.0:
         return xp.zeros_like(b), 0, [], 0
-    target = max(rtol * bnorm, atol)
+    target = max(req.rtol * bnorm, req.atol)
     count = [0]
     history: list[float] = []
 
     def cb(arg):
         count[0] += 1
-        if method == "gmres":
+        if record:
             history.append(float(arg))
         if callback is not None:
             callback(arg)
 
     key = _tol_keyword(fn)
-    extra = {"callback_type": "pr_norm"} if method == "gmres" else {}
     x, _info = fn(A, b, x0, **{key: target / bnorm}, maxiter=maxiter, M=M, callback=cb,
                   **extra)
     restarts, asked, rprev = 0, target / bnorm, bnorm
@@ -123,6 +301,98 @@ def _column_solve(ns, fn, method, A, b, x0, rtol, atol, maxiter, M, callback):
     return x, count[0], history, restarts
 
 
+def _columns(system: _System, fn, rhs, M, req: SolveRequest, *, record: bool = False,
+             **extra) -> _Outcome:
+    """``fn`` (a SciPy/cupyx Krylov function) on every column of ``rhs``, one at a time."""
+    xp = system.ns.xp
+    cols = rhs[:, None] if rhs.ndim == 1 else rhs
+    x0 = system.x0
+    x0c = None if x0 is None else (x0[:, None] if x0.ndim == 1 else x0)
+    xs, iters, history, restarts = [], 0, [], 0
+    for j in range(cols.shape[1]):
+        xj, it, hist, rs = _column_solve(system.ns, fn, system.A, cols[:, j],
+                                         None if x0c is None else x0c[:, j], req, M, record,
+                                         extra)
+        xs.append(xj)
+        iters = max(iters, it)
+        history.extend(hist)
+        restarts += rs
+    x = xp.stack(xs, axis=1)
+    return _Outcome(x[:, 0] if rhs.ndim == 1 else x, iters, history, restarts)
+
+
+def _run_cg(system: _System, rhs, M, req: SolveRequest) -> _Outcome:
+    """Conjugate gradients; ``callback`` receives the iterate."""
+    return _columns(system, system.ns.xspla.cg, rhs, M, req)
+
+
+def _run_minres(system: _System, rhs, M, req: SolveRequest) -> _Outcome:
+    """MINRES (``M`` must be SPD); ``callback`` receives the iterate."""
+    return _columns(system, system.ns.xspla.minres, rhs, M, req)
+
+
+def _run_gmres(system: _System, rhs, M, req: SolveRequest) -> _Outcome:
+    """Restarted GMRES; ``callback`` receives the preconditioned residual norm, kept as history."""
+    return _columns(system, system.ns.xspla.gmres, rhs, M, req, record=True,
+                    callback_type="pr_norm")
+
+
+#: method -> runner(system, rhs, M, request) -> _Outcome
+_RUNNERS = {"cg": _run_cg, "minres": _run_minres, "gmres": _run_gmres}
+
+
+def _result(system: _System, req: SolveRequest, method: str, precond: str, out: _Outcome,
+            timings: dict) -> SolveResult:
+    """The true residual in the namespace, ``x`` back where ``b`` was, the policy applied."""
+    ns, xp, notes = system.ns, system.ns.xp, system.notes
+    if out.restarts:
+        notes.append(f"{method} restarted {out.restarts} time(s) on the true residual, whose "
+                     "norm its own stopping test had not brought below the tolerance")
+    rnorm = xp.linalg.norm(system.b - system.A @ out.x, axis=0)
+    bnorm = xp.linalg.norm(system.b, axis=0)
+    rn, bn = np.atleast_1d(to_host(rnorm)), np.atleast_1d(to_host(bnorm))
+    rel = float(np.max(np.where(bn > 0, rn / np.where(bn > 0, bn, 1.0), rn)))
+    converged = is_converged(rn, bn, req.rtol, req.atol)
+    x = out.x
+    if ns.on_device and system.b_on_host:
+        x = to_host(x)
+        notes.append("x copied device→host (b was a host array)")
+    result = SolveResult(
+        x=x, converged=converged, iterations=int(out.iterations),
+        residuals=np.asarray(out.history), relative_residual=rel, method=method,
+        precond=precond, backend=ns.backend, timings=timings, notes=tuple(notes),
+    )
+    if not converged:
+        msg = (f"{method} ({ns.backend}) did not converge: relative residual {rel:.3e} "
+               f"after {out.iterations} iterations (rtol={req.rtol:g}, atol={req.atol:g})")
+        # 5: this helper, run_solve, then solve or sk.solve: the warning points at their caller
+        report_nonconvergence(msg, result, req.strict, stacklevel=5)
+    return result
+
+
+def run_solve(A, b, req: SolveRequest) -> SolveResult:
+    """``sk.solve`` on this backend, from a validated :class:`~sparsekit._requests.SolveRequest`.
+
+    ``req`` carries the arguments of :func:`solve` (its expert options
+    ``xp_name``, ``smoother``, ``sweeps`` in ``req.options``), already checked
+    against :data:`SOLVE_METHODS`, :data:`SOLVE_PRECONDS` and
+    :data:`SOLVE_OPTIONS`; what needs the entries of ``A`` and ``b`` is
+    checked here, in the namespace.
+    """
+    ns = resolve(req.options.get("xp_name"), A, b, req.x0)
+    t0 = ns.clock()
+    system = _system(ns, A, b, req)
+    method = _choose_method(system, req.method)
+    null, rhs = _project_rhs(system, req)
+    M, precond = _preconditioner(system, method, req)
+    t1 = ns.clock()
+    out = _RUNNERS[method](system, rhs, M, req)
+    if null is not None:
+        out = _Outcome(null.project(ns.xp, out.x), out.iterations, out.history, out.restarts)
+    t2 = ns.clock()
+    return _result(system, req, method, precond, out, {"setup": t1 - t0, "solve": t2 - t1})
+
+
 def solve(A, b, *, method="auto", precond="auto", rtol=1e-8, atol=0.0, maxiter=None,
           x0=None, M=None, callback=None, strict=False, xp_name=None,
           smoother="chebyshev", sweeps=2) -> SolveResult:
@@ -137,9 +407,10 @@ def solve(A, b, *, method="auto", precond="auto", rtol=1e-8, atol=0.0, maxiter=N
         Right-hand side(s); each column is solved on its own.  ``x`` is returned
         where ``b`` lives.
     method : {"auto", "cg", "minres", "gmres"}, default="auto"
-        Krylov method (:data:`METHODS`).
+        Krylov method (:data:`SOLVE_METHODS`).
     precond : {"auto", "none", "jacobi", "amg"}, default="auto"
-        Preconditioner (:data:`PRECONDS`); ignored when ``M`` is given.
+        Preconditioner (:data:`SOLVE_PRECONDS`); leave it ``"auto"`` (or
+        ``"none"``) when ``M`` is given.
     rtol, atol : float, default=1e-8, 0.0
         Converged means ``‖b − A x‖ ≤ max(rtol·‖b‖, atol)``, recomputed at the end.
     maxiter : int, optional
@@ -176,146 +447,10 @@ def solve(A, b, *, method="auto", precond="auto", rtol=1e-8, atol=0.0, maxiter=N
     >>> r.converged, r.method, r.precond, r.backend
     (True, 'cg', 'amg', 'numpy-substitute')
     """
-    ns = resolve(xp_name, A, b, x0)
-    check_choice(method, METHODS, "method")
-    check_choice(precond, PRECONDS, "precond")
-    xp = ns.xp
-    notes: list[str] = []
-    t0 = ns.clock()
-
-    host_A = None
-    if isinstance(A, ns.xspla.LinearOperator):
-        if precond not in ("auto", "none") and M is None:
-            raise BackendError(f"precond={precond!r} needs an explicit matrix, not a "
-                               "LinearOperator; pass the sparse matrix or precond='none'")
-    elif not is_device(A):
-        if not hasattr(A, "shape"):
-            raise InputValueError(f"A must be a sparse matrix or an array (got "
-                                  f"{type(A).__name__})")
-        host_A = A
-        A = to_device(A, ns)
-        if ns.on_device:
-            notes.append("A copied host→device")
-    check_matrix(ns, A)
-    n = A.shape[0]
-    b_on_host = not is_device(b)
-    if ns.on_device and b_on_host:
-        notes.append("b copied host→device")
-    b = check_rhs(ns, to_device(b, ns), n)
-    if x0 is not None:
-        x0 = ns.xp.asarray(to_device(x0, ns))
-        if x0.shape != b.shape:
-            raise ShapeError(f"x0 must have the shape of b {tuple(b.shape)} "
-                             f"(got {tuple(x0.shape)})")
-
-    operator = isinstance(A, ns.xspla.LinearOperator)
-    props = None if operator else inspect_device(ns, A)
-    if method == "auto":
-        if operator:
-            method = "gmres"
-            notes.append("method 'gmres': A is a LinearOperator whose symmetry is unknown")
-        else:
-            method = _choose_method(props, notes)
-
-    # Singular Laplacian: solve the consistent system, null space projected out.
-    labels = counts = None
-    if props is not None and props.laplacian:
-        ncomp, host_labels = components(ns, A)
-        labels = to_device(host_labels, ns)
-        counts = xp.bincount(labels, minlength=ncomp).astype(b.real.dtype)
-        notes.append(f"A is a graph Laplacian with {ncomp} connected component(s) "
-                     "(found on the host from the sparsity pattern); the constant vector "
-                     "of each is projected out of b and x")
-
-    def project(v):
-        if labels is None:
-            return v
-        cols = v[:, None] if v.ndim == 1 else v
-        out = xp.empty_like(cols)
-        for j in range(cols.shape[1]):
-            mean = xp.bincount(labels, weights=cols[:, j].real, minlength=counts.size) / counts
-            if cols.dtype.kind == "c":
-                mean = mean + 1j * (xp.bincount(labels, weights=cols[:, j].imag,
-                                                minlength=counts.size) / counts)
-            out[:, j] = cols[:, j] - mean[labels]
-        return out[:, 0] if v.ndim == 1 else out
-
-    bnorm = xp.linalg.norm(b, axis=0)
-    if labels is not None:
-        bp = project(b)
-        gap = xp.linalg.norm(b - bp, axis=0)
-        if not is_converged(to_host(gap), to_host(bnorm), rtol, atol):
-            raise InconsistentSystemError(
-                "A is a singular graph Laplacian and b has a component along its null "
-                f"space (constant per connected component) of norm {float(gap.max()):.3e} "
-                f"against ‖b‖ = {float(bnorm.max()):.3e}: no x can reach rtol={rtol:g}; "
-                "make b sum to zero on every component"
-            )
-    else:
-        bp = b
-
-    # Preconditioner.
-    if M is not None:
-        precond = "user"
-        if isinstance(M, DeviceAMG):
-            precond = "amg"
-            notes.extend(M.notes)
-            M = M.aslinearoperator()
-        elif not is_device(M) and ns.on_device and not isinstance(M, ns.xspla.LinearOperator):
-            raise BackendError("M must live on the device (a cupyx LinearOperator, a cupyx "
-                               "sparse matrix or a DeviceAMG); move it with to_device")
-    elif precond == "auto":
-        precond = "amg" if method == "cg" else "jacobi"
-        if precond == "jacobi" and bool((A.diagonal() == 0).any()):
-            precond = "none"
-        notes.append(f"precond {precond!r} for {method}")
-    if M is None and precond == "jacobi":
-        M = _jacobi(ns, A, method)
-    elif M is None and precond == "amg":
-        if method == "gmres" and props is not None and not props.symmetric:
-            notes.append("smoothed-aggregation AMG assumes a symmetric A; it may help "
-                         "gmres little")
-        src = host_A if host_A is not None else A
-        amg = DeviceAMG.setup(src, ns, smoother=smoother, sweeps=sweeps)
-        notes.extend(amg.notes)
-        M = amg.aslinearoperator()
-    t1 = ns.clock()
-
-    fn = getattr(ns.xspla, method)
-    cols = bp[:, None] if bp.ndim == 1 else bp
-    x0c = None if x0 is None else (x0[:, None] if x0.ndim == 1 else x0)
-    xs, iters, history, restarts = [], 0, [], 0
-    for j in range(cols.shape[1]):
-        xj, it, hist, rs = _column_solve(ns, fn, method, A, cols[:, j],
-                                     None if x0c is None else x0c[:, j],
-                                     rtol, atol, maxiter, M, callback)
-        xs.append(xj)
-        iters = max(iters, it)
-        history.extend(hist)
-        restarts += rs
-    x = xp.stack(xs, axis=1)
-    x = x[:, 0] if b.ndim == 1 else x
-    x = project(x)
-    t2 = ns.clock()
-    if restarts:
-        notes.append(f"{method} restarted {restarts} time(s) on the true residual, whose "
-                     "norm its own stopping test had not brought below the tolerance")
-
-    r = b - A @ x
-    rnorm = xp.linalg.norm(r, axis=0)
-    rn, bn = np.atleast_1d(to_host(rnorm)), np.atleast_1d(to_host(bnorm))
-    rel = float(np.max(np.where(bn > 0, rn / np.where(bn > 0, bn, 1.0), rn)))
-    converged = is_converged(rn, bn, rtol, atol)
-    if ns.on_device and b_on_host:
-        x = to_host(x)
-        notes.append("x copied device→host (b was a host array)")
-    result = SolveResult(
-        x=x, converged=converged, iterations=int(iters), residuals=np.asarray(history),
-        relative_residual=rel, method=method, precond=precond, backend=ns.backend,
-        timings={"setup": t1 - t0, "solve": t2 - t1}, notes=tuple(notes),
-    )
-    if not converged:
-        msg = (f"{method} ({ns.backend}) did not converge: relative residual {rel:.3e} "
-               f"after {iters} iterations (rtol={rtol:g}, atol={atol:g})")
-        report_nonconvergence(msg, result, strict, stacklevel=4)
-    return result
+    req = solve_request(shape_of(A), shape_of(b), backend="cupy", method=method,
+                        precond=precond, rtol=rtol, atol=atol, maxiter=maxiter, x0=x0, M=M,
+                        callback=callback, strict=strict, check=True,
+                        options={"xp_name": xp_name, "smoother": smoother, "sweeps": sweeps},
+                        methods=SOLVE_METHODS, preconds=SOLVE_PRECONDS,
+                        option_names=SOLVE_OPTIONS)
+    return run_solve(A, b, req)

@@ -31,6 +31,7 @@ __all__ = [
     "namespace",
     "resolve",
     "NAMESPACES",
+    "NAMESPACE_OPTIONS",
     "is_device",
     "to_device",
     "to_host",
@@ -40,6 +41,11 @@ __all__ = [
 NAMESPACES = {
     "cupy": "cupy, cupyx.scipy.sparse and cupyx.scipy.sparse.linalg on an NVIDIA GPU",
     "numpy": "numpy, scipy.sparse and scipy.sparse.linalg substituted (CPU; tests)",
+}
+
+#: The expert option of ``sk.solve``/``sk.eigsh`` (``backend="cupy"``) that picks the namespace.
+NAMESPACE_OPTIONS = {
+    "xp_name": "the namespace: 'cupy' (default) or 'numpy' (the same code on the CPU)",
 }
 
 
