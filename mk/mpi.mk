@@ -7,4 +7,4 @@ install-petsc: $(STAMP)
 	bash scripts/install-petsc.sh $(BIN)/python
 
 test-mpi: install-petsc
-	$(BIN)/python -m pytest tests/test_petsc.py sparsekit/backends/petsc_.py
+	$(BIN)/python -m pytest tests/test_petsc.py sparsekit/backends/petsc_/

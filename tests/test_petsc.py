@@ -10,6 +10,7 @@ MPI tests skip with the reason; the missing-dependency error is tested always.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -25,6 +26,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 import sparsekit as sk
+from sparsekit.backends import petsc_  # imports no petsc4py
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = ROOT / "tests" / "mpi" / "worker.py"
@@ -387,6 +389,160 @@ def test_public_sk_eigsh_dispatches(ranks):
     # tridiag(-1, 2, -1): the Dirichlet 1-D Laplacian, eigenvalues 2 - 2 cos(j pi / (n + 1))
     np.testing.assert_allclose(arr["values"], _path_spectrum(200)[:4], rtol=1e-9)
     assert all(e["backend"] == "petsc" for e in entries)
+
+
+# ------------------------------------------- every documented name through the front door
+
+# The worker's lists come from the backend's registries; the test re-derives them here.
+SOLVE_METHODS = [m for m in petsc_.SOLVE_METHODS if m != "auto"]
+SOLVE_PRECONDS = [p for p in petsc_.SOLVE_PRECONDS if p != "auto"]
+FRONT_SOLVES = [(m, p) for m in SOLVE_METHODS if m != "direct" for p in SOLVE_PRECONDS] + [
+    ("direct", "direct"), ("direct", "lu")]
+EIGEN_PRECONDS = [p for p in petsc_.EIGEN_PRECONDS if p != "auto"]
+FRONT_EIGS = ([(m, p) for m in ("shift_invert", "lobpcg") for p in EIGEN_PRECONDS]
+              + [(m, "auto") for m in petsc_.EIGEN_METHODS
+                 if m not in ("auto", "shift_invert", "lobpcg")]
+              + [("lanczos", "jacobi")])
+
+
+def front_solve_matrix(symmetric, m=20):
+    """Written out entry by entry (the worker uses Kronecker products)."""
+    conv = 0.0 if symmetric else 0.8  # upwind convection: the lower neighbours weigh more
+    entries = {}
+    for i in range(m):
+        for j in range(m):
+            entries[i * m + j, i * m + j] = 4.0 + 2 * conv
+            for di, dj, w in ((-1, 0, -1.0 - conv), (1, 0, -1.0), (0, -1, -1.0 - conv),
+                              (0, 1, -1.0)):
+                if 0 <= i + di < m and 0 <= j + dj < m:
+                    entries[i * m + j, (i + di) * m + j + dj] = w
+    rows, cols = np.array(list(entries)).T
+    return sp.csr_array((list(entries.values()), (rows, cols)), shape=(m * m, m * m))
+
+
+def front_eig_matrix(m1=12, m2=10):
+    """Dense: the m1 x m2 grid Laplacian plus a varying diagonal (SPD, distinct eigenvalues)."""
+    n = m1 * m2
+    T1 = np.diag(np.full(m1, 2.0)) - np.eye(m1, k=1) - np.eye(m1, k=-1)
+    T2 = np.diag(np.full(m2, 2.0)) - np.eye(m2, k=1) - np.eye(m2, k=-1)
+    return (np.kron(np.eye(m2), T1) + np.kron(T2, np.eye(m1))
+            + np.diag(0.5 + 0.5 * np.sin(np.arange(n))))
+
+
+def _packages(ranks):
+    return case(ranks, "comm")[0][0]["packages"]
+
+
+def _skip_without(ranks, entries, pkgs, what):
+    """Skip when this PETSc lacks every one of ``pkgs``, after checking the refusal says so."""
+    have = _packages(ranks)
+    if any(have.get(p) is not False for p in pkgs):
+        return
+    for e in entries:
+        assert e.get("error") == "BackendError", e
+    pytest.skip(f"this PETSc was built without {' or '.join(pkgs)} "
+                f"(PETSc.Sys.hasExternalPackage): {what} cannot run")
+
+
+def test_front_door_lists_cover_the_registries():
+    names = {m for m, _ in FRONT_SOLVES}
+    assert names == set(SOLVE_METHODS)
+    assert {p for _, p in FRONT_SOLVES} == set(SOLVE_PRECONDS)
+    assert {m for m, _ in FRONT_EIGS} == set(petsc_.EIGEN_METHODS) - {"auto"}
+    assert {p for m, p in FRONT_EIGS if m == "shift_invert"} == set(EIGEN_PRECONDS)
+    assert {p for m, p in FRONT_EIGS if m == "lobpcg"} == set(EIGEN_PRECONDS)
+    # the eigensolver's preconditioners are configured through the solver's PC registry
+    assert all(petsc_.PC_TYPES[p] == t for p, t in petsc_.EIG_PRECONDS.items())
+
+
+@needs_mpi
+def test_front_door_worker_ran_every_name(ranks):
+    report = ranks[1][0]
+    assert {f"front_solve_{m}_{p}" for m, p in FRONT_SOLVES} <= set(report)
+    assert {f"front_eig_{m}_{p}" for m, p in FRONT_EIGS} <= set(report)
+
+
+@functools.cache
+def _sigma_min(symmetric):
+    return np.linalg.svd(front_solve_matrix(symmetric).toarray(), compute_uv=False)[-1]
+
+
+@needs_mpi
+@pytest.mark.parametrize(("method", "precond"), FRONT_SOLVES)
+def test_front_door_solve_every_method_and_pc(ranks, method, precond):
+    name = f"front_solve_{method}_{precond}"
+    raw = [rep[name] for rep in ranks[1]]
+    if precond == "hypre":
+        _skip_without(ranks, raw, ["hypre"], "precond='hypre'")
+    if precond in ("direct", "lu"):
+        _skip_without(ranks, raw, ["mumps", "superlu_dist"], f"precond={precond!r}")
+    entries, arr = case(ranks, name)
+    symmetric = method in ("cg", "minres")
+    A = front_solve_matrix(symmetric)
+    assert symmetric == (abs(A - A.T).max() == 0)
+    x, b = arr["x"], arr["b"]
+    rr = relres(A, x, b)  # the true residual, recomputed here
+    assert rr <= 1e-10 * (1 + 1e-6)
+    x_ref = spla.spsolve(sp.csc_matrix(A), b)
+    # ‖x − x*‖ ≤ ‖A⁻¹‖ (‖r‖ + ‖r*‖), with ‖A⁻¹‖ = 1 / σ_min from a dense SVD
+    r_both = np.linalg.norm(b - A @ x) + np.linalg.norm(b - A @ x_ref)
+    assert np.linalg.norm(x - x_ref) <= 1.01 * r_both / _sigma_min(symmetric)
+    for e in entries:
+        assert e["converged"] and e["backend"] == "petsc"
+        assert (e["method"], e["precond"]) == (method, precond)
+        assert e["relative_residual"] == pytest.approx(rr, rel=1e-4)
+        ran = f"PETSc ran KSP {petsc_.KSP_METHODS[method]} with PC {petsc_.PC_TYPES[precond]}"
+        assert any(n.startswith(ran) for n in e["notes"]), e["notes"]
+    assert (entries[0]["iterations"] == 0) == (method == "direct")
+
+
+@needs_mpi
+@pytest.mark.parametrize(("method", "precond"), FRONT_EIGS)
+def test_front_door_eigsh_every_method_and_pc(ranks, method, precond):
+    name = f"front_eig_{method}_{precond}"
+    if precond in ("direct", "lu"):
+        _skip_without(ranks, [rep[name] for rep in ranks[1]], ["mumps", "superlu_dist"],
+                      f"precond={precond!r}")
+    entries, arr = case(ranks, name)
+    A = front_eig_matrix()
+    ref = np.linalg.eigh(A)[0][:4]
+    scale = np.abs(A).sum(axis=1).max()
+    vals, V = arr["values"], arr["vectors"]
+    assert vals.shape == (4,) and V.shape == (A.shape[0], 4)
+    np.testing.assert_allclose(vals, ref, rtol=0, atol=1e-8 * scale)
+    np.testing.assert_allclose(np.linalg.norm(V, axis=0), 1.0, rtol=1e-8)
+    res = np.linalg.norm(A @ V - V * vals, axis=0)  # recomputed here
+    assert np.all(res <= 1e-8 * scale)
+    np.testing.assert_allclose(arr["residuals"], res, rtol=1e-3, atol=1e-13 * scale)
+    eps_type, st_type = petsc_.EPS_METHODS[method]
+    ran = f"SLEPc ran EPS {eps_type} with ST {st_type}"
+    pc = "" if st_type == "shift" else f" with PC {petsc_.EIG_PRECONDS[precond]}"
+    for e in entries:
+        assert all(e["converged"]) and len(e["converged"]) == 4
+        assert e["method"] == method and e["backend"] == "petsc"
+        assert any(n.startswith(ran) and pc in n for n in e["notes"]), (ran, pc, e["notes"])
+        if st_type == "shift" and precond != "auto":
+            assert any(f"precond={precond!r} is not used" in n for n in e["notes"])
+
+
+@needs_mpi
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("front_direct_bad_precond", "precond must be 'auto' or 'direct'"),
+        ("front_sigma_with_smallest", "only used with which='nearest'"),
+    ],
+)
+def test_front_door_refusals(ranks, name, needle):
+    for e in error_case(ranks, name):
+        assert e.get("error") == "InputValueError", e
+        assert needle in e["message"]
+
+
+@needs_mpi
+def test_options_database_is_left_clean(ranks):
+    entries, _ = case(ranks, "options_cleared")
+    assert all(e["left"] == [] for e in entries), entries
 
 
 # ------------------------------------------------------------------ without petsc4py

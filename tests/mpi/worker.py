@@ -214,7 +214,16 @@ def case_eig_not_symmetric():
 
 def case_comm():
     return {}, {"rank": petsc_.comm_rank(), "size": petsc_.comm_size(),
-                "row_range_10": list(petsc_.row_range(10))}
+                "row_range_10": list(petsc_.row_range(10)), "packages": packages()}
+
+
+def packages() -> dict:
+    """The external packages this PETSc was built with (the tests skip what it lacks)."""
+    import petsc4py.PETSc as PETSc  # imported by the backend already
+
+    has = getattr(PETSc.Sys, "hasExternalPackage", None)
+    return {pkg: None if has is None else bool(has(pkg))
+            for pkg in ("hypre", "mumps", "superlu_dist")}
 
 
 def _laplacian_eig(name, **kw):
@@ -289,6 +298,82 @@ def case_sk_eigsh():
     return {"values": e.values}, eig_info(e)
 
 
+# ------------------------------------------- every documented name through the front door
+
+# Every name of the backend's registries except "auto" (tested above), so that a name
+# added to a registry is tested here without editing this list.
+SOLVE_METHOD_NAMES = [m for m in petsc_.SOLVE_METHODS if m != "auto"]
+SOLVE_PRECOND_NAMES = [p for p in petsc_.SOLVE_PRECONDS if p != "auto"]
+EIGEN_METHOD_NAMES = [m for m in petsc_.EIGEN_METHODS if m != "auto"]
+EIGEN_PRECOND_NAMES = [p for p in petsc_.EIGEN_PRECONDS if p != "auto"]
+#: Iterative methods cross every PC; a direct solve takes only an LU.
+FRONT_SOLVES = [(m, p) for m in SOLVE_METHOD_NAMES if m != "direct"
+                for p in SOLVE_PRECOND_NAMES] + [("direct", "direct"), ("direct", "lu")]
+#: The methods whose spectral transformation solves systems cross every eigen PC; the
+#: Krylov-Schur names run on A itself (auto), and one shows an unused precond is said so.
+FRONT_EIGS = ([(m, p) for m in ("shift_invert", "lobpcg") for p in EIGEN_PRECOND_NAMES]
+              + [(m, "auto") for m in EIGEN_METHOD_NAMES if m not in ("shift_invert", "lobpcg")]
+              + [("lanczos", "jacobi")])
+
+
+def front_solve_matrix(symmetric: bool, m: int = 20) -> sp.csr_array:
+    """The 5-point Laplacian on an m x m grid; plus upwind convection when not symmetric."""
+    T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(m, m))
+    eye = sp.eye(m)
+    A = sp.kron(eye, T) + sp.kron(T, eye)
+    if not symmetric:
+        D = sp.diags([-1.0, 1.0], [-1, 0], shape=(m, m))
+        A = A + 0.8 * (sp.kron(eye, D) + sp.kron(D, eye))
+    return sp.csr_array(A)
+
+
+def front_eig_matrix(m1: int = 12, m2: int = 10) -> sp.csr_array:
+    """An m1 x m2 grid Laplacian plus a varying diagonal: SPD, distinct eigenvalues."""
+    T1 = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(m1, m1))
+    T2 = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(m2, m2))
+    n = m1 * m2
+    A = sp.kron(sp.eye(m2), T1) + sp.kron(T2, sp.eye(m1))
+    return sp.csr_array(A + sp.diags(0.5 + 0.5 * np.sin(np.arange(n))))
+
+
+def _front_solve(method, precond):
+    def run():
+        A = front_solve_matrix(symmetric=method in ("cg", "minres"))
+        b = seeded_rhs(A.shape[0], 11)
+        r = sk.solve(A, b, backend="petsc", method=method, precond=precond, rtol=1e-10)
+        return {"x": r.x, "b": b}, solve_info(r)
+
+    return run
+
+
+def _front_eig(method, precond):
+    def run():
+        kw = {"tol": 1e-10, "maxiter": 5000} if method != "shift_invert" else {}
+        e = sk.eigsh(front_eig_matrix(), k=4, backend="petsc", method=method, precond=precond,
+                     **kw)
+        return {"values": e.values, "vectors": e.vectors, "residuals": e.residuals}, eig_info(e)
+
+    return run
+
+
+def case_front_direct_bad_precond():
+    sk.solve(front_solve_matrix(False), np.ones(400), backend="petsc", method="direct",
+             precond="jacobi")
+    return {}, {}
+
+
+def case_front_sigma_with_smallest():
+    sk.eigsh(front_eig_matrix(), k=2, backend="petsc", which="smallest", sigma=1.0)
+    return {}, {}
+
+
+def case_options_cleared():
+    """Run last: no option of any call above (failed ones included) is left in PETSc's database."""
+    import petsc4py.PETSc as PETSc
+
+    return {}, {"left": sorted(k for k in PETSc.Options().getAll() if k.startswith("sk"))}
+
+
 CASES = {
     "comm": case_comm,
     "poisson512": case_poisson512,
@@ -320,6 +405,11 @@ CASES = {
     "eig_bad_option": case_eig_bad_option,
     "sk_solve": case_sk_solve,
     "sk_eigsh": case_sk_eigsh,
+    "front_direct_bad_precond": case_front_direct_bad_precond,
+    "front_sigma_with_smallest": case_front_sigma_with_smallest,
+    **{f"front_solve_{m}_{p}": _front_solve(m, p) for m, p in FRONT_SOLVES},
+    **{f"front_eig_{m}_{p}": _front_eig(m, p) for m, p in FRONT_EIGS},
+    "options_cleared": case_options_cleared,  # last
 }
 
 
