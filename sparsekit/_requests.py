@@ -31,7 +31,11 @@ from ._validate import check_choice, nonnegative_float, positive_int
 from .errors import InputValueError, NotSquareError, ShapeError
 
 __all__ = ["SolveRequest", "EigenRequest", "solve_request", "eigen_request", "check_options",
-           "shape_of"]
+           "shape_of", "DEFAULT_EIGEN_TOL"]
+
+#: An eigenpair's default residual tolerance, relative to ``‖A‖₁ + |λ| ‖M‖₁``, on every
+#: backend (``EigenRequest.tol`` is None when the caller did not set one).
+DEFAULT_EIGEN_TOL = 1e-8
 
 
 def shape_of(obj) -> tuple | None:

@@ -29,6 +29,7 @@ from .errors import (
 __all__ = [
     "as_matrix",
     "as_rhs",
+    "as_stacked_rhs",
     "check_choice",
     "check_finite",
     "check_square",
@@ -239,6 +240,33 @@ def as_rhs(b, n: int, name: str = "b", *, finite: bool = True, xp=None):
             f"(got {describe(b)}); remove or replace them before solving"
         )
     return b
+
+
+def as_stacked_rhs(b, A, name: str = "b"):
+    """``b`` as ``(..., n, k)`` for the dense matrix (or stack) ``A``, and whether it was a vector.
+
+    The right-hand-side check of the dense path (``sparsekit.dense.solve``,
+    ``lstsq`` and :meth:`sparsekit.results.CholeskyResult.solve`).
+    """
+    b = np.asarray(b)
+    if b.dtype == object or b.dtype.kind not in "biufc":
+        raise InputValueError(f"{name} must hold numbers (got {describe(b)})")
+    m = A.shape[-2]
+    batch = A.shape[:-2]
+    if b.shape == batch + (m,):
+        vec = True
+        B = b[..., None]
+    elif b.ndim >= 2 and b.shape[:-1] == batch + (m,):
+        vec = False
+        B = b
+    else:
+        raise ShapeError(
+            f"{name} must have shape {batch + (m,)} or {batch + (m, 'k')} to match A of "
+            f"shape {A.shape} (got shape {b.shape})"
+        )
+    B = B.astype(np.result_type(B.dtype, A.dtype, np.float64), copy=False)
+    check_finite(B, name)
+    return B, vec
 
 
 def check_choice(value: str, registry: Mapping[str, Any], name: str = "method") -> str:

@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sla
 
-from ._validate import check_finite, describe
-from .errors import InputValueError, ShapeError
+from ._validate import as_stacked_rhs
 
 __all__ = ["SolveResult", "EigenResult", "Plan", "SVDSResult", "SVDResult", "CholeskyResult"]
 
@@ -248,34 +247,6 @@ class SVDSResult:
         return "\n".join(lines)
 
 
-def _stacked_rhs(b, A, name="b"):
-    """``b`` as ``(..., n, k)`` for the dense matrix (or stack) ``A``, and whether it was a vector.
-
-    The right-hand-side check of the dense path (``sparsekit.dense.solve``,
-    ``lstsq`` and :meth:`CholeskyResult.solve`); it lives here, below
-    ``linalg``, so that the result object needs nothing above it.
-    """
-    b = np.asarray(b)
-    if b.dtype == object or b.dtype.kind not in "biufc":
-        raise InputValueError(f"{name} must hold numbers (got {describe(b)})")
-    m = A.shape[-2]
-    batch = A.shape[:-2]
-    if b.shape == batch + (m,):
-        vec = True
-        B = b[..., None]
-    elif b.ndim >= 2 and b.shape[:-1] == batch + (m,):
-        vec = False
-        B = b
-    else:
-        raise ShapeError(
-            f"{name} must have shape {batch + (m,)} or {batch + (m, 'k')} to match A of "
-            f"shape {A.shape} (got shape {b.shape})"
-        )
-    B = B.astype(np.result_type(B.dtype, A.dtype, np.float64), copy=False)
-    check_finite(B, name)
-    return B, vec
-
-
 @dataclass(frozen=True)
 class CholeskyResult:
     """A dense Cholesky factor ``A = L Lᴴ`` (or ``Uᴴ U``), possibly a stack.
@@ -300,7 +271,7 @@ class CholeskyResult:
     def solve(self, b) -> np.ndarray:
         """Solve ``A x = b`` with the factor (``b`` of shape ``(..., n)`` or ``(..., n, k)``)."""
         L = self.factor if self.lower else np.conj(np.swapaxes(self.factor, -1, -2))
-        B, vec = _stacked_rhs(b, L)
+        B, vec = as_stacked_rhs(b, L)
         if L.ndim == 2:
             X = sla.cho_solve((L, True), B, check_finite=False)
         else:

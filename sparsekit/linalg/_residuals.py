@@ -11,13 +11,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .._requests import DEFAULT_EIGEN_TOL
 from .._validate import as_matrix, check_symmetric
 from ..errors import NotSPDError, ShapeError
 
 __all__ = ["DEFAULT_TOL", "matrix_scale", "pair_residuals", "check_mass"]
 
 #: Default residual tolerance, relative to the scale of the problem (see :func:`pair_residuals`).
-DEFAULT_TOL = 1e-8
+DEFAULT_TOL = DEFAULT_EIGEN_TOL
 
 
 def matrix_scale(A) -> float:

@@ -30,6 +30,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from .._validate import as_stacked_rhs as _rhs
 from .._validate import check_finite, describe, is_converged
 from ..errors import (
     DenseTooLargeError,
@@ -42,7 +43,6 @@ from ..errors import (
     SingularMatrixError,
 )
 from ..results import CholeskyResult, SolveResult, SVDResult, _fmt_bytes
-from ..results import _stacked_rhs as _rhs
 from ._dense_eigh import eigh
 from ._threads import threads_for
 

@@ -34,7 +34,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..._choices import WHICH
-from ..._requests import EigenRequest, eigen_request, shape_of
+from ..._requests import DEFAULT_EIGEN_TOL, EigenRequest, eigen_request, shape_of
 from ...errors import (
     BackendError,
     InputValueError,
@@ -66,7 +66,6 @@ EIGEN_PRECONDS = {"auto": "amg for the smallest pairs, none for the largest",
 EIGEN_OPTIONS = {**NAMESPACE_OPTIONS, **AMG_OPTIONS}
 
 _DENSE_N = 500  # below this many rows, auto uses the dense eigensolver
-_DEFAULT_TOL = 1e-8  # residual tolerance relative to ‖A‖₁ + |λ| ‖M‖₁ (as sk.eigsh)
 _LOBPCG_MAXITER = 200  # LOBPCG's iteration limit when the caller gives none
 
 
@@ -137,7 +136,7 @@ def _problem(ns: Namespace, A, req: EigenRequest) -> _Problem:
     norm_m = 0.0 if M is None else inspect_device(ns, M).norm1
     return _Problem(
         ns, A, host_A, M, host_M, v0, req.k, req.which, req.sigma, req.precond,
-        _DEFAULT_TOL if req.tol is None else req.tol, req.maxiter, props, norm_m,
+        DEFAULT_EIGEN_TOL if req.tol is None else req.tol, req.maxiter, props, norm_m,
         {k: v for k, v in req.options.items() if k in AMG_OPTIONS}, notes,
     )
 
