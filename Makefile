@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/sparsekit demo
 
-## the test suite (ruff, then pytest with doctests)
+## the test suite (ruff, the size limits, then pytest with doctests)
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python scripts/check_sizes.py
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

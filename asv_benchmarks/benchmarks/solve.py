@@ -17,23 +17,35 @@ import sparsekit as sk
 from ._common import one_blas_thread, relres, sizes, speedup
 
 
+def _sparsekit_auto(A, b, rtol):
+    sk.clear_cache()  # end to end: no hierarchy or factorization left from a previous call
+    return sk.solve(A, b, rtol=rtol).x
+
+
+def _pyamg_sa_cg(A, b, rtol):
+    with one_blas_thread():
+        ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A))
+        return ml.solve(b, tol=rtol, accel="cg", maxiter=500)
+
+
+def _scipy_cg(A, b, rtol):
+    with one_blas_thread():
+        return spla.cg(A, b, rtol=rtol, maxiter=20000)[0]
+
+
+#: method -> one end-to-end solve (setup included) returning x (SciPy's benchmark mapping)
+SOLVERS = {
+    "sparsekit-auto": _sparsekit_auto,
+    "pyamg-sa-cg": _pyamg_sa_cg,
+    "scipy-cg": _scipy_cg,
+    "spsolve": lambda A, b, rtol: spla.spsolve(sp.csc_array(A), b),
+    "splu": lambda A, b, rtol: spla.splu(sp.csc_array(A)).solve(b),
+}
+
+
 def _run(method, A, b, rtol=1e-8):
     """One end-to-end solve (setup included); returns x."""
-    if method == "sparsekit-auto":
-        sk.clear_cache()  # end to end: no hierarchy or factorization left from a previous call
-        return sk.solve(A, b, rtol=rtol).x
-    if method == "pyamg-sa-cg":
-        with one_blas_thread():
-            ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A))
-            return ml.solve(b, tol=rtol, accel="cg", maxiter=500)
-    if method == "scipy-cg":
-        with one_blas_thread():
-            return spla.cg(A, b, rtol=rtol, maxiter=20000)[0]
-    if method == "spsolve":
-        return spla.spsolve(sp.csc_array(A), b)
-    if method == "splu":
-        return spla.splu(sp.csc_array(A)).solve(b)
-    raise ValueError(method)
+    return SOLVERS[method](A, b, rtol)
 
 
 class _Solve:
