@@ -9,7 +9,9 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	# compat: a path entry, so PYTHONPATH (asv's ASV_PYTHONPATH, scripts/ab_commits.py) can put
+	# another checkout of sparsekit first; the default finder would always win
+	$(BIN)/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 ## the main job on the embedded default: plan, sparse solve, dense solve beside it
@@ -26,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache asv_benchmarks/results asv_benchmarks/html asv_benchmarks/env
+	rm -rf $(VENV) .pytest_cache asv_benchmarks/html asv_benchmarks/env
 
 # fragments owned by the backend and benchmark work (make bench, test-gpu, ...)
 -include mk/*.mk

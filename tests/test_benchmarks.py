@@ -37,18 +37,21 @@ QUICK_RUN_LIMIT_S = 600
 
 pytest.importorskip("asv", reason="asv is not installed (pip install -e '.[bench]')")
 
+sys.path.insert(0, str(ROOT / "scripts"))
+import bench_page  # noqa: E402  (the comparison page's writer)
+
 
 def families():
     """Benchmark modules: each is one family and one group on the dashboard."""
     return sorted(p.stem for p in BENCH_DIR.glob("*.py") if not p.stem.startswith("_"))
 
 
-def asv(args, workdir, timeout=QUICK_RUN_LIMIT_S, quick=True):
-    """Run ``python -m asv ARGS`` on the temporary config in ``workdir``."""
+def asv(args, workdir, timeout=QUICK_RUN_LIMIT_S, quick=True, code=ROOT):
+    """Run ``python -m asv ARGS`` on the config in ``workdir``, sparsekit from ``code``."""
     env = dict(os.environ)
     env["HOME"] = str(workdir)  # asv's machine file lives in $HOME; keep it out of the user's
     env["ASV_PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        [str(code)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     if quick:
         env["SPARSEKIT_BENCH_QUICK"] = "1"
     return subprocess.run(
@@ -72,6 +75,12 @@ def suite(tmp_path_factory):
     (work / "asv.conf.json").write_text(json.dumps(conf, indent=2))
     proc = asv(["machine", "--yes", "--machine", MACHINE], work, timeout=60)
     assert proc.returncode == 0, _tail(proc)
+    # asv 0.6 records none of this machine's facts under a name of our own (its --cpu,
+    # --num_cpu, --ram flags are dropped with --yes): write them where it reads them
+    machine_file = work / ".asv-machine.json"
+    known = json.loads(machine_file.read_text())
+    known[MACHINE].update(bench_page.machine_facts())
+    machine_file.write_text(json.dumps(known, indent=4))
     return work
 
 
@@ -81,12 +90,40 @@ def asv_conf():
     return json.loads("\n".join(ln for ln in lines if not ln.lstrip().startswith("//")))
 
 
+def _previous_commit():
+    """The parent of HEAD, or None (a shallow clone, or no git)."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        return None
+    out = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD~1"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=30)
+    return out.stdout.strip() or None
+
+
 @pytest.fixture(scope="module")
-def quick_run(suite):
+def previous_run(suite, tmp_path_factory):
+    """The quick run on HEAD's parent too (its code from ``git archive``), so the dashboard's
+    lines have two points; None where there is no parent. Failures there are not ours."""
+    sha = _previous_commit()
+    if sha is None:
+        return None
+    code = tmp_path_factory.mktemp("previous")
+    archive = subprocess.run(["git", "archive", "--format=tar", sha], cwd=ROOT,
+                             capture_output=True, timeout=120)
+    assert archive.returncode == 0, archive.stderr[-2000:]
+    subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True, timeout=120)
+    proc = asv(["run", "--python=same", "--quick", f"--set-commit-hash={sha}",
+                "--machine", MACHINE], suite, code=code)
+    return sha, proc
+
+
+@pytest.fixture(scope="module")
+def quick_run(suite, previous_run):
     """``asv run --quick`` of every benchmark at the quick sizes; returns (proc, results)."""
     proc = asv(["run", "--python=same", "--quick", "--set-commit-hash=HEAD",
                 "--machine", MACHINE, "--show-stderr"], suite)
-    files = [p for p in (suite / "results" / MACHINE).glob("*.json") if p.name != "machine.json"]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30).stdout.strip()[:8]
+    files = [p for p in (suite / "results" / MACHINE).glob(f"{head}*.json")]
     results = json.loads(files[0].read_text(), parse_constant=lambda c: math.nan) if files else {}
     benchmarks = json.loads((suite / "results" / "benchmarks.json").read_text())
     return proc, results, benchmarks
@@ -178,6 +215,10 @@ def dashboard(quick_run, suite):
     off = subprocess.run([sys.executable, str(ROOT / "scripts" / "asv_offline.py"), str(html)],
                          capture_output=True, text=True, timeout=60)
     assert off.returncode == 0, off.stderr
+    page = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_page.py"), str(html),
+                           "--results", str(suite / "results"), "--machine", MACHINE],
+                          capture_output=True, text=True, timeout=60)
+    assert page.returncode == 0, page.stderr
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -248,7 +289,7 @@ def _measured(results, benchmarks, family):
     return None
 
 
-# Evaluated in the page: the main graph's flot series, and for the first point
+# Evaluated in the page: the main graph's flot series, and for the last point
 # of each, whether the canvas has ink (a non-background pixel) where flot put it.
 _INSPECT = """() => {
   const plot = $('#main-graph').data('plot');
@@ -256,7 +297,8 @@ _INSPECT = """() => {
   const ctx = $('#main-graph canvas.flot-base')[0].getContext('2d');
   const ratio = window.devicePixelRatio || 1;
   return plot.getData().map(s => {
-    const pt = s.data.find(p => p && p[1] !== null && isFinite(p[1]));
+    const pts = s.data.filter(p => p && p[1] !== null && isFinite(p[1]));
+    const pt = pts[pts.length - 1];  // the newest commit's point (HEAD's run)
     if (!pt) return {label: s.label, points: 0, ink: false};
     const o = plot.pointOffset({x: pt[0], y: pt[1], xaxis: s.xaxis.n, yaxis: s.yaxis.n});
     const r = 6;
@@ -349,3 +391,93 @@ def test_bench_table_ratios_match_the_stored_times(quick_run, suite, tmp_path):
             assert float(got[0][6].rstrip("x")) == pytest.approx(want, abs=0.006)
             checked += 1
     assert checked == len(matrices) * len(suffixes)
+
+
+# --- the comparison page ------------------------------------------------------
+
+
+def test_grid_lines_have_two_commits(dashboard, suite, previous_run, quick_run):
+    """With the parent commit measured too, the grid's thumbnails are lines, not empty."""
+    if previous_run is None:
+        pytest.skip("no parent commit (shallow clone): one point per benchmark")
+    summary = suite / "html" / "graphs" / "summary"
+    _, results, _ = quick_run
+    two = [p.stem for p in summary.glob("*.json")
+           if sum(1 for pt in json.loads(p.read_text()) if pt[1] is not None) >= 2]
+    io_read = "io.Read.time_read"
+    assert io_read in results["results"] and io_read in two, sorted(two)[:10]
+    assert len(two) >= 0.8 * len(list(summary.glob("*.json"))), (len(two), sorted(two)[:20])
+
+
+def test_landing_page_names_sparsekit_and_links_the_comparison(browser, dashboard):
+    page = browser.page
+    page.goto("about:blank")
+    page.goto(dashboard + "index.html")
+    assert "sparsekit" in page.title()
+    banner = page.inner_text("#sparsekit-banner")
+    assert "sparsekit" in banner and "comparison" in banner.lower()
+    assert page.get_attribute("#sparsekit-banner a", "href") == "sparsekit.html"
+    assert not browser.external, browser.external
+
+
+def test_comparison_page_shows_the_stored_numbers(browser, dashboard, quick_run, suite):
+    import itertools
+
+    page = browser.page
+    page.goto("about:blank")
+    page.goto(dashboard + bench_page.PAGE)
+    assert "sparsekit" in page.title()
+    rows = page.eval_on_selector_all(
+        "tr[data-bench]", "els => els.map(e => Object.assign({}, e.dataset))")
+    _, results, benchmarks = quick_run
+    assert len({r["bench"] for r in rows}) >= 10, rows[:3]
+    checked = 0
+    for r in rows:
+        case = [tuple(c) for c in json.loads(r["case"])]
+        for kind, prefix in (("time", "time_"), ("memory", "peakmem_"), ("accuracy", "track_")):
+            if not r[kind]:
+                continue
+            names = [b for b in results["results"] if b.startswith(r["bench"] + "." + prefix)
+                     and (kind != "accuracy" or bench_page.is_accuracy(b))]
+            found = False
+            for bench in names:
+                values, params = results["results"][bench][:2]
+                pnames = benchmarks[bench]["param_names"]
+                for value, combo in zip(values, itertools.product(*params), strict=True):
+                    d = dict(zip(pnames, combo, strict=True))
+                    if d.get("method") == r["method"] and all(d.get(n) == v for n, v in case):
+                        found = found or (value is not None
+                                          and math.isclose(value, float(r[kind]), rel_tol=1e-12))
+            assert found, (kind, r)
+            checked += 1
+    assert checked >= 40, checked
+    # the ratios are the anchor's stored time over its sparsekit row's
+    anchors = [r for r in rows if r["ratio"]]
+    assert anchors and all(float(r["ratio"]) > 0 for r in anchors)
+    # it draws: every bar has ink
+    widths = page.eval_on_selector_all("svg.bar rect.ink",
+                                       "els => els.map(e => +e.getAttribute('width'))")
+    assert widths and min(widths) > 0
+    shots = ROOT / "results" / "dashboard"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "comparison.png"), full_page=True)
+    assert not browser.external, browser.external
+    assert not browser.errors, browser.errors
+
+
+def test_accuracy_links_open_asv_on_a_log_axis_by_method(browser, dashboard):
+    page = browser.page
+    page.goto("about:blank")
+    page.goto(dashboard + bench_page.PAGE)
+    href = page.eval_on_selector_all(
+        "tr[data-accuracy]:not([data-accuracy='']) td a",
+        "els => els.map(e => e.getAttribute('href')).filter(h => h.includes('track_'))")
+    assert href, "no accuracy link on the comparison page"
+    assert "x-axis=method" in href[0] and "y-axis-scale=log" in href[0]
+    page.goto("about:blank")
+    page.goto(dashboard + href[0])
+    page.wait_for_function("() => $('#main-graph').data('plot') !== undefined", timeout=30_000)
+    page.wait_for_function("() => $('#log-scale').hasClass('active')", timeout=15_000)
+    xaxis = page.evaluate("() => $('#main-graph').data('plot').getAxes().xaxis.options.mode")
+    assert xaxis == "categories"  # the methods side by side, not commits
+    assert not browser.external, browser.external
