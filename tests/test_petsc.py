@@ -1,19 +1,26 @@
-"""The distributed backend (issue 11): PETSc/SLEPc under ``mpiexec -n 2``.
+"""The distributed backend (issues 11 and 22): PETSc/SLEPc under ``mpiexec -n 2``.
 
 One ``mpiexec -n 2`` run of ``tests/mpi/worker.py`` (module fixture) calls the
 backend on both ranks for every case; each rank reports what it saw and rank 0
-saves the arrays.  The assertions here compare those reports with references
-computed outside MPI by SciPy (``spsolve``, ``eigsh``, dense ``eigh``) and
-with the true residual recomputed here.  Without petsc4py/slepc4py/mpiexec the
-MPI tests skip with the reason; the missing-dependency error is tested always.
+saves the arrays.  The file cases (``tests/mpi/io_cases.py``: every rank reads
+only its rows, PETSc's binary format both ways with petsc4py's viewer, bad
+files failing every rank alike) read inputs this module writes before the
+launch (``prepare_inputs``) and save each rank's block of rows.  The assertions
+here compare those reports with references computed outside MPI by SciPy
+(``spsolve``, ``eigsh``, dense ``eigh``, ``mmread``) and with the true residual
+recomputed here.  Without petsc4py/slepc4py/mpiexec the MPI tests skip with the
+reason; the missing-dependency error is tested always.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
 import importlib.util
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,11 +28,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.io
 import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 import sparsekit as sk
+from sparsekit import _rowread
 from sparsekit.backends import petsc_  # imports no petsc4py
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,12 +87,63 @@ def pattern_laplacian(A):
     return sp.csr_array(sp.diags(np.asarray(W.sum(axis=1)).ravel()) - W)
 
 
+def _shared(name):
+    return sk.datasets.path(name) if sk.datasets.available(name) else None
+
+
+def write_mm_text(path, A, symmetry="general", seed=0):
+    """Matrix Market text of A's entries (one triangle if symmetric) in a shuffled order."""
+    A = sp.coo_array(sp.tril(A) if symmetry == "symmetric" else A)
+    order = np.random.default_rng(seed).permutation(A.nnz)
+    body = np.column_stack([A.row[order] + 1, A.col[order] + 1, A.data[order]])
+    with open(path, "w") as fh:
+        fh.write(f"%%MatrixMarket matrix coordinate real {symmetry}\n"
+                 f"{A.shape[0]} {A.shape[1]} {A.nnz}\n")
+        np.savetxt(fh, body, fmt=["%d", "%d", "%.17g"])
+
+
+def prepare_inputs(inp: Path) -> None:
+    """The worker's input files (issue 22), from the shared matrices where present."""
+    from sparsekit import _petscbin
+
+    inp.mkdir()
+    if _shared("bcsstk13"):
+        write_mm_text(inp / "shuffled.mtx", load_real("bcsstk13"), "symmetric")
+    for name in ("bcsstk09", "gr_30_30"):
+        if _shared(name):
+            (inp / f"{name}.mtx.gz").write_bytes(gzip.compress(_shared(name).read_bytes()))
+    if _shared("gr_30_30"):
+        sp.save_npz(inp / "gr_30_30.npz", load_real("gr_30_30"))
+    if _shared("orsirr_1"):
+        _petscbin.write(inp / "sk_written.petsc", load_real("orsirr_1"))
+        raw = (inp / "sk_written.petsc").read_bytes()
+        (inp / "truncated.petsc").write_bytes(raw[:-100])
+        (inp / "swapped.petsc").write_bytes(
+            np.frombuffer(raw[:16], ">i4").astype("<i4").tobytes() + raw[16:])
+        header = np.frombuffer(raw[:16], ">i4").copy()
+        header[3] += 10
+        (inp / "claims_more.petsc").write_bytes(header.tobytes() + raw[16:])
+    _petscbin.write(inp / "sk_vec.petsc", np.sin(np.arange(37.0)))
+    for r, name in enumerate(("west0479", "Erdos971")):
+        if _shared(name):
+            (inp / f"rank{r}.mtx").write_bytes(_shared(name).read_bytes())
+    T = sp.csr_array(sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(300, 300)))
+    write_mm_text(inp / "claims_more.mtx", T)
+    text = (inp / "claims_more.mtx").read_text().replace("300 300 898", "300 300 910", 1)
+    (inp / "claims_more.mtx").write_text(text)
+    lines = (inp / "claims_more.mtx").read_text().replace("300 300 910", "300 300 898").split("\n")
+    lines[2 + 800] = "17 x 1.0"  # line 803, in rank 1's half of the bytes
+    (inp / "bad_line.mtx").write_text("\n".join(lines))
+    sp.save_npz(inp / "rect.npz", sp.random_array((5, 4), density=0.5, rng=0, format="csr"))
+
+
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory):
     """Run every worker case once under mpiexec; return (out_dir, [report of each rank])."""
     if not HAVE_PETSC:
         pytest.skip("petsc4py/slepc4py/mpiexec missing: run `bash scripts/install-petsc.sh`")
     out = tmp_path_factory.mktemp("mpi")
+    prepare_inputs(out / "in")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env.setdefault("OMP_NUM_THREADS", "1")
@@ -543,6 +603,187 @@ def test_front_door_refusals(ranks, name, needle):
 def test_options_database_is_left_clean(ranks):
     entries, _ = case(ranks, "options_cleared")
     assert all(e["left"] == [] for e in entries), entries
+
+
+# ------------------------------------------- files: every rank reads its rows (issue 22)
+
+
+def blocks(ranks, name):
+    """Each rank's saved block of rows, in rank order, after checking no rank failed."""
+    case(ranks, name)
+    out = ranks[0]
+    return [np.load(out / f"{name}.rank{r}.npz") for r in range(NRANKS)]
+
+
+def block_matrix(blk):
+    return sp.csr_array((blk["data"], blk["indices"], blk["indptr"]),
+                        shape=(len(blk["indptr"]) - 1, int(blk["ncols"])))
+
+
+def mmread(name):
+    """The whole file read by SciPy: the reference each rank's block is compared with."""
+    if not sk.datasets.available(name):
+        pytest.skip(f"{name} not in {sk.datasets.data_dir()}")
+    A = sp.csr_array(scipy.io.mmread(sk.datasets.path(name)))
+    A.sum_duplicates()
+    return A
+
+
+def check_partition(parts, A):
+    """Rank r holds exactly rows row_split(n, r) of A, and nothing else."""
+    n = A.shape[0]
+    for r, blk in enumerate(parts):
+        start, stop = _rowread.row_split(n, r, NRANKS)
+        assert (int(blk["start"]), int(blk["stop"])) == (start, stop)
+        local = block_matrix(blk)
+        assert local.shape == (stop - start, A.shape[1])
+        assert local.nnz == A[start:stop].nnz
+        assert (local != A[start:stop]).nnz == 0
+    assert sum(block_matrix(b).nnz for b in parts) == A.nnz
+
+
+@needs_mpi
+@pytest.mark.parametrize(("case_name", "matrix"), [
+    ("io_mtx_bcsstk33", "bcsstk33"),      # symmetric pattern, SuiteSparse's column order
+    ("io_shuffled", "bcsstk13"),          # one triangle, entries in a random order
+    ("io_gz", "bcsstk09"),                # gzip: every rank parses every 2nd chunk
+    ("io_npz", "gr_30_30"),               # save_npz, compressed: row slices
+    ("io_petsc_sk", "orsirr_1"),          # PETSc binary written by sparsekit: row slices
+])
+def test_from_file_every_rank_holds_only_its_rows(ranks, case_name, matrix):
+    check_partition(blocks(ranks, case_name), mmread(matrix))
+
+
+@needs_mpi
+def test_peak_memory_per_rank_below_a_one_rank_read(ranks):
+    """tracemalloc's peak of the same read on 1 rank (here) and on each of 2 ranks."""
+    import tracemalloc
+
+    entries, _ = case(ranks, "io_memory")
+    A = mmread("bcsstk33")
+    check_partition(blocks(ranks, "io_memory"), A)
+    tracemalloc.start()
+    whole = _rowread.read_local(sk.datasets.path("bcsstk33"), None, chunk_bytes=1 << 18)
+    one_rank = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert whole.local.nnz == A.nnz
+    for e in entries:
+        assert e["local_nnz"] <= 0.6 * A.nnz
+        assert e["peak_traced"] <= 0.7 * one_rank, (e["peak_traced"], one_rank)
+
+
+@needs_mpi
+def test_petsc4py_loads_sparsekit_files_on_two_ranks(ranks):
+    check_partition(blocks(ranks, "io_petsc_load"), mmread("orsirr_1"))
+    parts = [np.load(ranks[0] / f"io_petsc_vec.rank{r}.npy") for r in range(NRANKS)]
+    np.testing.assert_array_equal(np.concatenate(parts), np.sin(np.arange(37.0)))
+
+
+@needs_mpi
+def test_sparsekit_reads_what_petsc4py_wrote_on_two_ranks(ranks):
+    from sparsekit import _petscbin
+
+    case(ranks, "io_petsc_load")
+    A = mmread("orsirr_1")
+    path = ranks[0] / "petsc_view.petsc"
+    assert (_petscbin.read(path) != A).nnz == 0
+    raw = path.read_bytes()  # the Vec written after the Mat
+    tail = io.BytesIO(raw[_petscbin.info(path).end:])
+    np.testing.assert_array_equal(_petscbin.read(tail), np.sin(np.arange(37.0)))
+    assert (_petscbin.read_rows(path, 400, 700) != A[400:700]).nnz == 0
+
+
+@needs_mpi
+def test_parallel_writer_through_petscs_viewer(ranks):
+    from sparsekit import _petscbin
+
+    entries, _ = case(ranks, "io_write_parallel")
+    out = ranks[0]
+    A = mmread("orsirr_1")
+    assert (_petscbin.read(out / "sk_parallel.petsc") != A).nnz == 0
+    x = np.cos(np.arange(entries[0]["n"], dtype=float))
+    np.testing.assert_array_equal(_petscbin.read(out / "x_full.petsc"), x)
+    np.testing.assert_array_equal(_petscbin.read(out / "x_local.petsc"), x)
+    # written under a temporary name and renamed: no temporary or .info file is left
+    left = {p.name for p in out.iterdir() if p.name.startswith(".")
+            or p.name in ("sk_parallel.petsc.info", "x_full.petsc.info", "x_local.petsc.info")}
+    assert left == set()
+
+
+@needs_mpi
+def test_solve_from_file_writes_x_by_rows(ranks):
+    from sparsekit import _petscbin
+
+    entries, arr = case(ranks, "io_solve_from_file")
+    A = mmread("bcsstk09")
+    b = arr["b"]
+    x = _petscbin.read(ranks[0] / "x_solve.petsc")
+    assert sum(e["local_len"] for e in entries) == x.shape[0] == A.shape[0]
+    assert relres(A, x, b) <= 1e-10 * (1 + 1e-6)
+    assert all(e["converged"] for e in entries)
+    x_ref = spla.spsolve(sp.csc_matrix(A), b)
+    lam_min = spla.eigsh(sp.csc_matrix(A), k=1, sigma=0, which="LM", return_eigenvectors=False)[0]
+    r_both = np.linalg.norm(b - A @ x) + np.linalg.norm(b - A @ x_ref)
+    assert np.linalg.norm(x - x_ref) <= 1.01 * r_both / lam_min
+
+
+@needs_mpi
+def test_eigsh_from_file_matches_scipy(ranks):
+    entries, arr = case(ranks, "io_eigsh_from_file")
+    A = mmread("gr_30_30")
+    ref = np.sort(spla.eigsh(sp.csc_matrix(A), k=4, sigma=0, which="LM",
+                             return_eigenvectors=False))
+    _check_pairs(arr, A, ref)
+    assert all(all(e["converged"]) for e in entries)
+    assert [tuple(e["rows"]) for e in entries] == [_rowread.row_split(900, r, NRANKS)
+                                                    for r in range(NRANKS)]
+
+
+def _check_pairs(arr, A, ref):
+    vals, V = arr["values"], arr["vectors"]
+    scale = abs(A).sum(axis=1).max()
+    np.testing.assert_allclose(vals, ref, rtol=1e-8)
+    res = np.linalg.norm(A @ V - V * vals, axis=0)  # recomputed here
+    assert np.all(res <= 1e-8 * scale)
+
+
+@needs_mpi
+@pytest.mark.parametrize(
+    ("name", "inputs", "error", "needle"),
+    [
+        ("bad_truncated_petsc", ["truncated.petsc"], "InputValueError",
+         "claims 6858 entries.*truncated"),
+        ("bad_swapped_petsc", ["swapped.petsc"], "InputValueError", "byte-swapped"),
+        ("bad_claims_more_petsc", ["claims_more.petsc"], "InputValueError",
+         "claims 6868 entries"),
+        ("bad_claims_more_mtx", ["claims_more.mtx"], "MatrixMarketError",
+         "claims 910 entries but the file holds 898"),
+        ("bad_line_mtx", ["bad_line.mtx"], "MatrixMarketError",
+         "rank 1 of 2: .*bad_line.mtx, line 803"),
+        ("bad_ranks_disagree", ["rank0.mtx", "rank1.mtx"], "InputValueError",
+         "different files.*rank0.mtx.*rank1.mtx"),
+        ("bad_missing_on_rank1", ["rank0.mtx"], "DataNotFoundError",
+         "^rank 1 of 2: no such file.*missing.mtx"),
+        ("bad_not_square", ["rect.npz"], "NotSquareError", "5x4 matrix"),
+        ("bad_write_disagree", [], "InputValueError", "different files"),
+    ],
+)
+def test_bad_files_fail_every_rank_alike(ranks, name, inputs, error, needle):
+    missing = [f for f in inputs if not (ranks[0] / "in" / f).exists()]
+    if missing:
+        pytest.skip(f"{missing} not made: the shared matrix it comes from is absent")
+    entries = [rep[name] for rep in ranks[1]]
+    assert [e.get("error") for e in entries] == [error] * NRANKS, entries
+    assert len({e["message"] for e in entries}) == 1  # the same words on every rank
+    assert "SparsekitError" in entries[0]["error_mro"]
+    assert re.search(needle, entries[0]["message"]), entries[0]["message"]
+
+
+@needs_mpi
+def test_no_rank_was_left_waiting_after_the_bad_files(ranks):
+    # every rank went on to the cases after the failures (a rank stuck in a collective
+    # call would have stopped them all): the last case ran on each
+    assert all("options_cleared" in rep for rep in ranks[1])
 
 
 # ------------------------------------------------------------------ without petsc4py

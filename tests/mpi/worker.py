@@ -414,8 +414,13 @@ CASES = {
 
 
 if __name__ == "__main__":
+    import io_cases  # beside this file
+
     OUT = Path(sys.argv[1])
     OUT.mkdir(parents=True, exist_ok=True)
+    last = CASES.pop("options_cleared")
+    CASES.update(io_cases.make_cases(OUT))  # files: read by rows, PETSc binary, bad input
+    CASES["options_cleared"] = last
     names = sys.argv[2:] or list(CASES)
     for name in names:
         record(name, CASES[name])

@@ -14,7 +14,10 @@ MPI also wants ``--allow-run-as-root``).  petsc4py and slepc4py are optional:
 install them with ``bash scripts/install-petsc.sh`` (see ``docs/mpi.md``).
 
 One private module per concern: :mod:`._distribute` (the communicator and
-the distributed matrix; petsc4py is imported there only), :mod:`._options`
+the distributed matrix, which every rank reads from a file by its own rows
+with :meth:`DistributedMatrix.from_file`; petsc4py is imported there only),
+:mod:`._binary` (writing PETSc's binary format through PETSc's viewer),
+:mod:`._options`
 (PETSc's options database, errors and converged reasons, and the life cycle
 of a KSP or EPS), :mod:`._ksp` (the linear solve) and :mod:`._eps` (the
 eigensolve).  ``sk.solve``/``sk.eigsh`` validate their arguments against
@@ -28,6 +31,7 @@ Examples
 ['auto', 'bicgstab', 'cg', 'direct', 'gmres', 'minres']
 """
 
+from ._binary import write_binary
 from ._distribute import DistributedMatrix, available, comm_rank, comm_size, row_range
 from ._eps import EIG_PRECONDS, EIGEN_OPTIONS, EPS_METHODS, eigsh, run_eigsh
 from ._ksp import KSP_METHODS, PC_TYPES, SOLVE_OPTIONS, run_solve, solve
@@ -45,6 +49,7 @@ __all__ = [
     "comm_size",
     "row_range",
     "DistributedMatrix",
+    "write_binary",
     "available",
     "KSP_METHODS",
     "PC_TYPES",

@@ -10,6 +10,7 @@ here (:func:`_petsc`, :func:`_slepc`) and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 
@@ -17,8 +18,9 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ... import _validate
-from ...errors import InputValueError, ShapeError
+from ... import _rowread, _validate
+from ..._rowread import row_split
+from ...errors import InputValueError, NotSquareError, ShapeError
 
 __all__ = ["available", "comm_rank", "comm_size", "row_range", "DistributedMatrix"]
 
@@ -90,13 +92,6 @@ def comm_size() -> int:
     return int(_petsc().COMM_WORLD.getSize())
 
 
-def _split(n: int, rank: int, size: int) -> tuple[int, int]:
-    """PETSc's default split of ``n`` rows (``PetscSplitOwnership``): ranks 0.. get one more."""
-    q, r = divmod(n, size)
-    start = rank * q + min(rank, r)
-    return start, start + q + (1 if rank < r else 0)
-
-
 def row_range(n: int) -> tuple[int, int]:
     """The rows ``(start, stop)`` this rank owns of an ``n``-row distributed matrix.
 
@@ -115,7 +110,7 @@ def row_range(n: int) -> tuple[int, int]:
         ``start`` (inclusive) and ``stop`` (exclusive).
     """
     n = _validate.positive_int(n, "n")
-    return _split(n, comm_rank(), comm_size())
+    return row_split(n, comm_rank(), comm_size())
 
 
 # --------------------------------------------------------------------------
@@ -192,15 +187,38 @@ class DistributedMatrix(spla.LinearOperator):
         return cls(A[start:stop], start, A.shape[0])
 
     @classmethod
-    def from_file(cls, path) -> DistributedMatrix:
-        """Read a Matrix Market or ``.npz`` file on every rank and keep this rank's rows.
+    def from_file(cls, path, *, chunk_bytes: int = _rowread.CHUNK_BYTES) -> DistributedMatrix:
+        """Collective: every rank reads only its rows of a matrix file.
 
-        Every rank parses the file once; on a cluster, see ``docs/mpi.md`` for
-        reading by rows instead.
+        A PETSc binary file (``.petsc``) or a CSR ``.npz`` is read where this
+        rank's rows lie; the entry lines of a Matrix Market file (``.mtx``,
+        in any order; ``.mtx.gz``) are parsed ``1/P`` per rank, in chunks of
+        ``chunk_bytes``, and sent to the ranks that own them
+        (:func:`sparsekit._rowread.read_local`; measured in ``docs/mpi.md``).
+        The matrix parser runs one thread per rank under ``mpiexec``.
+
+        Raises
+        ------
+        SparsekitError
+            The same error on every rank: a missing, malformed or non-square
+            file on any rank, or ranks holding different files.
         """
-        from ... import io  # the reader, not a backend
+        mpi = _petsc().COMM_WORLD.tompi4py()
+        threads = contextlib.nullcontext()
+        if mpi.Get_size() > 1:
+            from threadpoolctl import threadpool_limits
 
-        return cls.from_global(io.read(path))
+            threads = threadpool_limits(1, user_api="scipy")  # the Matrix Market parser
+        with threads:
+            block = _rowread.read_local(path, mpi, chunk_bytes=chunk_bytes)
+
+        def wrap():
+            if block.shape[0] != block.shape[1]:
+                raise NotSquareError(f"{block.path!r} holds a {block.shape[0]}x{block.shape[1]} "
+                                     "matrix; the petsc backend solves square systems")
+            return cls(block.local, block.start, block.shape[0])
+
+        return _rowread.agree(mpi, wrap)[0]  # a NaN on one rank fails every rank
 
     def _matvec(self, x):
         y = self.local @ np.asarray(x, dtype=np.float64).ravel()
@@ -248,7 +266,7 @@ class _Distributed:
                 )
             full = sp.csr_array(A, dtype=np.float64)
             n = full.shape[0]
-            start, stop = _split(n, comm.getRank(), comm.getSize())
+            start, stop = row_split(n, comm.getRank(), comm.getSize())
             local = full[start:stop]
             local.sort_indices()
         m = local.shape[0]
