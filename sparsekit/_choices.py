@@ -29,6 +29,10 @@ __all__ = [
     "BOUNDARY_CONDITIONS",
     "WEIGHTINGS",
     "WHICH",
+    "EIGSH_CODES",
+    "EIGS_WHICH",
+    "EIGS_CODES",
+    "SVDS_WHICH",
     "BACKENDS",
     "BUILDER_BACKENDS",
     "symmetrize_mode",
@@ -68,6 +72,44 @@ WHICH = {
     "smallest": "the k algebraically smallest eigenvalues",
     "largest": "the k algebraically largest eigenvalues",
     "nearest": "the k eigenvalues nearest to sigma",
+}
+
+#: SciPy's ``which`` codes of ``eigsh``, accepted beside :data:`WHICH` with SciPy's meaning.
+#: With ``sigma`` they rank ``1 / (λ − σ)`` instead of ``λ`` (SciPy's shift-invert mode):
+#: ``'LM'`` is then :data:`WHICH`'s ``"nearest"``.
+EIGSH_CODES = {
+    "LM": "largest magnitude |λ|",
+    "SM": "smallest magnitude |λ|",
+    "LA": "largest algebraic (sparsekit's 'largest')",
+    "SA": "smallest algebraic (sparsekit's 'smallest')",
+    "BE": "both ends: k // 2 smallest and k - k // 2 largest algebraic",
+}
+
+#: ``which=`` of ``sk.eigs`` (nonsymmetric, complex eigenvalues) in sparsekit's words.
+EIGS_WHICH = {
+    "smallest": "the k eigenvalues of smallest real part (SciPy's 'SR')",
+    "largest": "the k eigenvalues of largest real part (SciPy's 'LR')",
+    "nearest": "the k eigenvalues nearest to sigma (SciPy's 'LM' with sigma)",
+}
+
+#: SciPy's ``which`` codes of ``eigs``, accepted beside :data:`EIGS_WHICH`.  ``LI``/``SI``
+#: rank ``|Im λ|`` for a real matrix (its eigenvalues come in conjugate pairs) and
+#: ``Im λ`` for a complex one, as ARPACK does; with ``sigma`` every code ranks ``1 / (λ − σ)``.
+EIGS_CODES = {
+    "LM": "largest magnitude |λ|",
+    "SM": "smallest magnitude |λ|",
+    "LR": "largest real part",
+    "SR": "smallest real part",
+    "LI": "largest imaginary part (|Im λ| for a real matrix)",
+    "SI": "smallest imaginary part (|Im λ| for a real matrix)",
+}
+
+#: ``which=`` of ``sk.svds``: sparsekit's words and SciPy's codes.
+SVDS_WHICH = {
+    "largest": "the k largest singular values",
+    "smallest": "the k smallest singular values",
+    "LM": "SciPy's code for 'largest'",
+    "SM": "SciPy's code for 'smallest'",
 }
 
 #: ``backend=`` of ``sk.solve`` and ``sk.eigsh``.

@@ -18,7 +18,6 @@ the GPU backend, per rank by PETSc.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -26,16 +25,44 @@ from typing import Any
 
 import numpy as np
 
-from ._choices import WHICH
+from ._choices import EIGS_CODES, EIGS_WHICH, EIGSH_CODES, WHICH
 from ._validate import check_choice, nonnegative_float, positive_int
 from .errors import InputValueError, NotSquareError, ShapeError
 
 __all__ = ["SolveRequest", "EigenRequest", "solve_request", "eigen_request", "check_options",
-           "shape_of", "DEFAULT_EIGEN_TOL"]
+           "shape_of", "check_which", "check_k", "check_ncv", "select_which", "eigen_tol",
+           "DEFAULT_EIGEN_TOL", "MACHINE_EIGEN_TOL"]
 
 #: An eigenpair's default residual tolerance, relative to ``‖A‖₁ + |λ| ‖M‖₁``, on every
 #: backend (``EigenRequest.tol`` is None when the caller did not set one).
 DEFAULT_EIGEN_TOL = 1e-8
+
+#: What ``tol=0`` means, SciPy's "machine precision": the tolerance pairs are judged
+#: against (ARPACK itself runs at its own machine-precision test).  1000 ε leaves room for
+#: the rounding of the residual's own computation on matrices of 10⁵–10⁶ rows.
+MACHINE_EIGEN_TOL = 1000 * float(np.finfo(float).eps)
+
+#: which function's ``which`` -> (sparsekit's words, SciPy's codes, the codes that mean a word)
+_WHICH_VOCABULARY = {
+    "eigsh": (WHICH, EIGSH_CODES, {"SA": "smallest", "LA": "largest"}),
+    "eigs": (EIGS_WHICH, EIGS_CODES, {"SR": "smallest", "LR": "largest"}),
+}
+
+_WRONG_CODE = {
+    "eigsh": ("which={which!r} ranks complex eigenvalues (a code of scipy's eigs); the "
+              "eigenvalues of a symmetric (Hermitian) matrix are real: use 'LA'/'SA' (or "
+              "'largest'/'smallest'), or sk.eigs for a nonsymmetric matrix"),
+    "eigs": ("which={which!r} is a code of eigsh (real eigenvalues); eigs ranks complex "
+             "eigenvalues: use 'LR'/'SR' for the real part, 'LM'/'SM' for the magnitude "
+             "(eigs has no 'BE'), or sk.eigsh for a symmetric matrix"),
+}
+
+
+def eigen_tol(tol) -> float:
+    """The tolerance pairs are judged against: None is the default, 0 machine precision."""
+    if tol is None:
+        return DEFAULT_EIGEN_TOL
+    return MACHINE_EIGEN_TOL if tol == 0 else float(tol)
 
 
 def shape_of(obj) -> tuple | None:
@@ -182,9 +209,13 @@ class EigenRequest:
     n, k : int
         Order of ``A`` and the number of pairs, ``1 <= k < n``.
     which : str
-        ``"smallest"``, ``"largest"`` or ``"nearest"`` (``None`` resolved).
+        ``"smallest"``, ``"largest"`` or ``"nearest"`` (``None`` resolved), or one of
+        SciPy's codes that has no word (``"LM"``, ``"SM"``, ``"BE"``; with ``sigma``
+        also ``"LA"``, ``"SA"``): see :func:`check_which` and :func:`select_which`.
+        A backend that cannot honour a code refuses it, naming why.
     sigma : float or None
-        Finite; given exactly when ``which == "nearest"``.
+        Finite; given exactly when ``which == "nearest"`` or ``which`` is a code
+        ranking ``1 / (λ − σ)``.
     M : matrix or None
         Mass matrix (shape checked).
     tol : float or None
@@ -194,6 +225,9 @@ class EigenRequest:
         Shape ``(n,)`` (values checked where they live).
     strict, check : bool
     options : mapping
+    ncv : int or None
+        ARPACK's (or Lanczos's) number of basis vectors, ``k < ncv <= n``; None: the
+        backend's choice.
     """
 
     backend: str
@@ -210,32 +244,117 @@ class EigenRequest:
     strict: bool = False
     check: bool = True
     options: Mapping[str, Any] = field(default_factory=dict)
+    ncv: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
 
 
-def check_which(which, sigma, whiches: Mapping = WHICH) -> tuple[str, float | None]:
-    """Resolve ``which`` (None: ``"smallest"``, or ``"nearest"`` with ``sigma``) and ``sigma``."""
+def _check_sigma(sigma, allow_complex: bool):
+    """``sigma`` as a finite float (or complex where allowed), or None."""
+    if sigma is None:
+        return None
+    kind = "number" if allow_complex else "real number"
+    try:
+        value = complex(sigma) if allow_complex else float(sigma)
+    except (TypeError, ValueError):
+        raise InputValueError(f"sigma must be a {kind} (got {sigma!r})") from None
+    if not np.isfinite(value):
+        raise InputValueError(f"sigma must be finite (got {sigma!r})")
+    if allow_complex and value.imag == 0:
+        value = value.real
+    return value
+
+
+def check_which(which, sigma, func: str = "eigsh") -> tuple[str, Any]:
+    """Resolve ``which`` and ``sigma`` of eigsh (or eigs): sparsekit's words or SciPy's codes.
+
+    ``None`` is ``"smallest"``, or ``"nearest"`` with ``sigma``.  A SciPy code
+    that means a word becomes that word (``'SA'``/``'LA'`` of eigsh,
+    ``'SR'``/``'LR'`` of eigs without ``sigma``; ``'LM'`` with ``sigma`` is
+    ``"nearest"``); the other codes stay codes, with SciPy's meaning
+    (:func:`select_which`).  The words ``"smallest"``/``"largest"`` take no
+    ``sigma``; a code with ``sigma`` ranks ``1 / (λ − σ)`` as SciPy's
+    shift-invert mode does.
+
+    Examples
+    --------
+    >>> from sparsekit._requests import check_which
+    >>> check_which("SA", None), check_which("LM", 0.5), check_which("BE", None)
+    (('smallest', None), ('nearest', 0.5), ('BE', None))
+    """
+    words, codes, same = _WHICH_VOCABULARY[func]
     if which is None:
         which = "nearest" if sigma is not None else "smallest"
-    check_choice(which, whiches, "which")
+    if not isinstance(which, str) or (which not in words and which not in codes):
+        other = EIGS_CODES if func == "eigsh" else EIGSH_CODES
+        if isinstance(which, str) and which in other:
+            raise InputValueError(_WRONG_CODE[func].format(which=which))
+        check_choice(which, {**words, **codes}, "which")
+    sigma = _check_sigma(sigma, allow_complex=func == "eigs")
+    if which in codes:
+        if sigma is None:
+            return same.get(which, which), None
+        return ("nearest" if which == "LM" else which), sigma
     if which == "nearest":
         if sigma is None:
             raise InputValueError("which='nearest' needs sigma= (the target eigenvalue)")
     elif sigma is not None:
         raise InputValueError(
             f"sigma={sigma!r} is only used with which='nearest' (got which={which!r}); "
-            "drop sigma, or ask for which='nearest'"
+            "drop sigma, or ask for which='nearest' (or one of SciPy's codes, which rank "
+            "1/(λ - sigma) with sigma)"
         )
-    if sigma is not None:
-        try:
-            sigma = float(sigma)
-        except (TypeError, ValueError):
-            raise InputValueError(f"sigma must be a real number (got {sigma!r})") from None
-        if not math.isfinite(sigma):
-            raise InputValueError(f"sigma must be finite (got {sigma!r})")
     return which, sigma
+
+
+def select_which(values, which: str, sigma, k: int, real_matrix: bool = True) -> np.ndarray:
+    """Indices of the ``k`` eigenvalues ``which`` asks for, ascending by what ``which`` ranks.
+
+    The one definition of ``which`` (sparsekit's words and SciPy's codes, as
+    :func:`check_which` returns them) that every CPU eigensolver selects by:
+    ``"smallest"``/``"largest"`` rank the (real part of the) eigenvalue,
+    ``"nearest"`` the distance to ``sigma`` (nearest first); the codes rank,
+    as SciPy's ARPACK does, the value itself or ``1 / (λ − σ)`` with ``sigma``:
+    ``'LM'``/``'SM'`` its magnitude, ``'LA'``/``'SA'``/``'LR'``/``'SR'``/``'BE'``
+    its real part, ``'LI'``/``'SI'`` its imaginary part (its magnitude for a
+    real matrix, whose eigenvalues come in conjugate pairs).  Ties are broken
+    by the imaginary part.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit._requests import select_which
+    >>> w = np.array([-3.0, -1.0, 0.5, 2.0, 4.0])
+    >>> [w[select_which(w, c, None, 2)].tolist() for c in ("smallest", "LM", "SM", "BE")]
+    [[-3.0, -1.0], [-3.0, 4.0], [0.5, -1.0], [-3.0, 4.0]]
+    >>> w[select_which(w, "nearest", 1.0, 2)].tolist()
+    [0.5, 2.0]
+    """
+    w = np.asarray(values)
+    k = min(int(k), w.size)
+    if which == "nearest":
+        key = np.abs(w - sigma)
+        return np.lexsort((w.imag, key))[:k] if np.iscomplexobj(w) else \
+            np.argsort(key, kind="stable")[:k]
+    t = w
+    if sigma is not None and which not in ("smallest", "largest"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = 1.0 / (w - sigma)
+        t = np.where(np.isfinite(t), t, np.inf)
+    if which in ("LM", "SM"):
+        key = np.abs(t)
+    elif which in ("LI", "SI"):
+        key = np.abs(t.imag) if real_matrix else t.imag
+    else:
+        key = t.real
+    order = np.lexsort((np.imag(w), key))
+    if which in ("smallest", "SM", "SA", "SR", "SI"):
+        return order[:k]
+    if which == "BE":
+        low = k // 2
+        return np.concatenate([order[:low], order[order.size - (k - low):]])
+    return order[order.size - k:]
 
 
 def check_k(k, n: int) -> int:
@@ -249,11 +368,29 @@ def check_k(k, n: int) -> int:
     return k
 
 
+def check_ncv(ncv, k: int, n: int, func: str = "eigsh") -> int | None:
+    """ARPACK's number of Lanczos/Arnoldi vectors: ``k < ncv <= n`` (eigs: ``k + 1 < ncv``)."""
+    if ncv is None:
+        return None
+    ncv = positive_int(ncv, "ncv")
+    low = k + 1 if func == "eigsh" else k + 2
+    if not low <= ncv <= n:
+        raise InputValueError(
+            f"ncv must satisfy {'k' if func == 'eigsh' else 'k + 1'} < ncv <= n (got "
+            f"ncv={ncv}, k={k}, n={n}); leave ncv=None for sparsekit's choice "
+            f"(max(2k + 1, 20), at most n)"
+        )
+    return ncv
+
+
 def eigen_request(A_shape, *, backend: str, k, which, sigma, M, method: str, precond: str,
                   tol, maxiter, v0, strict, check, options: Mapping[str, Any],
                   methods: Mapping, preconds: Mapping, option_names: Mapping,
-                  elsewhere: Mapping | None = None) -> EigenRequest:
+                  elsewhere: Mapping | None = None, ncv=None) -> EigenRequest:
     """Validate ``sk.eigsh``'s arguments against one backend's registries.
+
+    ``which`` may be one of sparsekit's words or SciPy's codes
+    (:func:`check_which`); ``ncv`` must satisfy ``k < ncv <= n``.
 
     Examples
     --------
@@ -272,6 +409,7 @@ def eigen_request(A_shape, *, backend: str, k, which, sigma, M, method: str, pre
     n = int(A_shape[0])
     which, sigma = check_which(which, sigma)
     k = check_k(k, n)
+    ncv = check_ncv(ncv, k, n)
     tol = None if tol is None else nonnegative_float(tol, "tol")
     maxiter = _check_maxiter(maxiter)
     if v0 is not None:
@@ -285,4 +423,4 @@ def eigen_request(A_shape, *, backend: str, k, which, sigma, M, method: str, pre
     opts = check_options(options, option_names, f"sk.eigsh with backend={backend!r}",
                          elsewhere)
     return EigenRequest(backend, method, precond, n, k, which, sigma, M, tol, maxiter, v0,
-                        bool(strict), bool(check), opts)
+                        bool(strict), bool(check), opts, ncv)

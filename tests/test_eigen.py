@@ -90,7 +90,7 @@ def assert_pairs(r, A, M=None, tol=1e-8):
         1.0 if M is None else _residuals.matrix_scale(M))
     assert np.all(res <= tol * scale), (res / scale).max()
     np.testing.assert_allclose(res, r.residuals, rtol=1e-6, atol=1e-14 * scale.max())
-    np.testing.assert_allclose(V.T @ MV, np.eye(V.shape[1]), atol=1e-8)
+    np.testing.assert_allclose(V.conj().T @ MV, np.eye(V.shape[1]), atol=1e-8)
     assert np.all(np.diff(r.values) >= 0)
     assert r.all_converged
 
@@ -497,14 +497,14 @@ def test_bad_choices_and_arguments():
     with pytest.raises(sk.UnknownMethodError, match="precond"):
         sk.eigsh(A, precond="bar")
     with pytest.raises(sk.UnknownMethodError, match="which"):
-        sk.eigsh(A, which="SM")
+        sk.eigsh(A, which="XX")
     with pytest.raises(sk.InputValueError, match="needs sigma"):
         sk.eigsh(A, which="nearest")
     with pytest.raises(sk.InputValueError, match="only used with which='nearest'"):
         sk.eigsh(A, which="largest", sigma=1.0)
     with pytest.raises(sk.InputValueError, match="v0 must have shape"):
         sk.eigsh(A, v0=np.ones(3))
-    with pytest.raises(sk.InputValueError, match="not those nearest sigma"):
+    with pytest.raises(sk.InputValueError, match="LOBPCG .* not which='nearest'"):
         sk.eigsh(A, sigma=0.5, method="lobpcg")
     with pytest.raises(sk.NotSquareError):
         sk.eigsh(sp.random_array((5, 4), density=0.5, random_state=0), k=1)
@@ -521,18 +521,18 @@ def test_backend_dispatch_without_the_backend(monkeypatch):
         sk.eigsh(A, k=2, backend="petsc")
 
 
-def test_complex_hermitian_goes_dense_or_is_refused():
+def test_complex_hermitian_runs_sparse_and_matches_dense():
+    # n = 250 is above the dense crossover: auto takes a sparse method (it went dense before)
     rng = np.random.default_rng(3)
     B = rng.standard_normal((250, 250)) + 1j * rng.standard_normal((250, 250))
     H = sp.csr_array(B + B.conj().T)
     ref = np.linalg.eigvalsh(H.toarray())
     r = sk.eigsh(H, k=3)
-    assert r.method == "dense"
+    assert r.method != "dense"
     np.testing.assert_allclose(r.values, ref[:3], rtol=0, atol=1e-10 * np.abs(ref).max())
     res = np.linalg.norm(H @ r.vectors - r.vectors * r.values, axis=0)
-    np.testing.assert_allclose(res, r.residuals, rtol=1e-8, atol=1e-12)
-    with pytest.raises(sk.InputValueError, match="complex Hermitian"):
-        sk.eigsh(H, k=3, method="lobpcg")
+    np.testing.assert_allclose(res, r.residuals, rtol=1e-6, atol=1e-12)
+    assert r.all_converged and np.iscomplexobj(r.vectors)
 
 
 def test_options_only_with_petsc_backend():
@@ -624,3 +624,488 @@ def test_shift_invert_loose_first_run_and_rerun(monkeypatch):
     np.testing.assert_allclose(r.values, w_ref, rtol=1e-11)
     res = np.linalg.norm(A @ r.vectors - r.vectors * r.values, axis=0)
     assert np.all(res <= 1e-8 * abs(A).sum(axis=0).max())
+
+
+# ------------------------------------------------------------------- issue 23: SciPy's names
+
+
+def _scipy_pick(w, which, k, sigma=None, real=True):
+    """The k eigenvalues SciPy's ``which`` asks for, read off all of them (SciPy's own test
+    helper ``argsort_which``, in plain numpy): ranked by ``w``, or by ``1/(w - sigma)``."""
+    t = w if sigma is None else 1.0 / (w - sigma)
+    if which in ("LM", "SM"):
+        key = np.abs(t)
+    elif which in ("LI", "SI"):
+        key = np.abs(np.imag(t)) if real else np.imag(t)
+    else:
+        key = np.real(t)
+    order = np.argsort(key, kind="stable")
+    if which == "BE":
+        idx = np.concatenate([order[:k // 2], order[len(order) - (k - k // 2):]])
+    elif which.startswith("S"):
+        idx = order[:k]
+    else:
+        idx = order[len(order) - k:]
+    return w[idx]
+
+
+def _same_set(got, want, atol, conj=False):
+    """Every value of ``got`` near one of ``want`` and the other way round (complex sets).
+
+    ``conj``: a real matrix's conjugate pair may be split at the boundary of the k wanted, and
+    either member is then right (SciPy's own tests allow the conjugate, ``assert_allclose_cc``).
+    """
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape, (got, want)
+    d = np.abs(got[:, None] - want[None, :])
+    if conj:
+        d = np.minimum(d, np.abs(got.conj()[:, None] - want[None, :]))
+    assert d.min(axis=1).max() <= atol and d.min(axis=0).max() <= atol, (got, want)
+
+
+def _indefinite(n, seed=1):
+    """A sparse real symmetric indefinite matrix with a spread, non-degenerate spectrum."""
+    rng = np.random.default_rng(seed)
+    B = sp.random_array((n, n), density=4.0 / n, random_state=rng)
+    return sp.csr_array(B + B.T + sp.diags_array(rng.uniform(-3, 3, n)))
+
+
+def _magnetic(m, flux=0.1, potential=0.0, seed=0):
+    """Magnetic Laplacian of an m x m grid (Landau gauge: the edge (x, y)-(x+1, y) carries
+    the phase exp(2πi·flux·y)), plus a random diagonal potential that splits its degenerate
+    Landau levels when asked: a complex Hermitian, positive semidefinite matrix."""
+    idx = np.arange(m * m).reshape(m, m)
+    a, b = idx[:, :-1].ravel(), idx[:, 1:].ravel()
+    c, d = idx[:-1, :].ravel(), idx[1:, :].ravel()
+    phase = np.exp(2j * np.pi * flux * np.repeat(np.arange(m), m - 1))
+    W = sp.csr_array((np.concatenate([phase, phase.conj(), np.ones(c.size), np.ones(c.size)]),
+                      (np.concatenate([a, b, c, d]), np.concatenate([b, a, d, c]))),
+                     shape=(m * m, m * m))
+    deg = np.asarray(abs(W).sum(axis=1)).ravel()
+    V = potential * np.random.default_rng(seed).random(m * m)
+    return sp.csr_array(sp.diags_array(deg + V) - W)
+
+
+WHICH_CASES = [("LM", None), ("SM", None), ("LA", None), ("SA", None), ("BE", None),
+               ("LM", 0.7), ("SA", 0.7), ("LA", 0.7), ("SM", 0.7), ("BE", 0.7)]
+
+
+@pytest.mark.parametrize("kind", ["real", "hermitian"])
+@pytest.mark.parametrize(("which", "sigma"), WHICH_CASES)
+def test_scipy_which_codes_against_dense(kind, which, sigma):
+    # SciPy's meaning, the k pairs read off LAPACK's whole spectrum; auto and explicit ARPACK
+    A = (_indefinite(400) if kind == "real"
+         else sp.csr_array(_magnetic(20, potential=0.5) - sp.eye_array(400)))
+    ref = np.linalg.eigvalsh(A.toarray())
+    want = np.sort(_scipy_pick(ref, which, 5, sigma))
+    methods = ["auto"] + ([] if (kind, which, sigma) == ("hermitian", "BE", 0.7) else ["arpack"])
+    for method in methods:
+        r = sk.eigsh(A, k=5, which=which, sigma=sigma, method=method)
+        assert_values(r.values, want, np.abs(ref).max())
+        assert_pairs(r, A)
+
+
+def test_scipy_codes_that_are_words():
+    L = ANALYTIC["grid_30x20"][0]()
+    ref = ANALYTIC["grid_30x20"][1]()
+    pairs = [({"which": "SA"}, {"which": "smallest"}), ({"which": "LA"}, {"which": "largest"}),
+             ({"which": "LM", "sigma": 2.5}, {"which": "nearest", "sigma": 2.5})]
+    for code, word in pairs:
+        a, b = sk.eigsh(L, k=4, **code), sk.eigsh(L, k=4, **word)
+        np.testing.assert_allclose(a.values, b.values, rtol=0, atol=1e-10)
+    # on a positive semidefinite matrix the magnitude codes are the two ends
+    r = sk.eigsh(L, k=4, which="SM")
+    assert any("is which='smallest'" in n for n in r.notes) and r.method == "shift_invert"
+    assert_values(r.values, ref[:4], ref.max())
+    assert_pairs(r, L)
+    assert plan_eigsh(L, k=4, which="LM").method == "arpack"
+
+
+def test_which_that_does_not_fit_is_refused():
+    from sparsekit.linalg._eigen import eigs
+
+    A = ANALYTIC["path_400"][0]()
+    with pytest.raises(sk.InputValueError, match=r"which='LR'.*sk\.eigs"):
+        sk.eigsh(A, k=2, which="LR")
+    with pytest.raises(sk.InputValueError, match=r"which='SI'.*sk\.eigs"):
+        plan_eigsh(A, k=2, which="SI")
+    for code in ("LA", "SA", "BE"):
+        with pytest.raises(sk.InputValueError, match=rf"which='{code}' is a code of eigsh"):
+            eigs(A, k=2, which=code)
+    with pytest.raises(sk.UnknownMethodError, match="which"):
+        eigs(A, k=2, which="XX")
+    with pytest.raises(sk.InputValueError, match="LOBPCG .* not which='BE'"):
+        sk.eigsh(A, k=2, which="BE", method="lobpcg")
+    with pytest.raises(sk.InputValueError, match="shift_invert .* not which='LM'"):
+        sk.eigsh(_indefinite(300), k=2, which="LM", method="shift_invert")
+    with pytest.raises(sk.InputValueError, match="farthest from sigma"):
+        sk.eigsh(A, k=2, which="SM", sigma=1.0, method="shift_invert")
+    with pytest.raises(sk.UnknownMethodError, match="which"):
+        svds(A, k=2, which="LA")
+    with pytest.raises(sk.InputValueError, match="sigma must be a real number"):
+        sk.eigsh(A, k=2, sigma=1j)
+
+
+def test_bad_ncv_and_ncv_honoured():
+    from sparsekit.linalg._eigen import eigs
+
+    A = ANALYTIC["path_400"][0]()
+    ref = ANALYTIC["path_400"][1]()
+    for ncv in (3, 401, 0):
+        with pytest.raises(sk.InputValueError, match=r"ncv"):
+            sk.eigsh(A, k=3, ncv=ncv)
+    with pytest.raises(sk.InputValueError, match=r"k \+ 1 < ncv <= n .*ncv=4, k=3"):
+        eigs(A, k=3, ncv=4)
+    with pytest.raises(sk.InputValueError, match=r"k < ncv < min\(m, n\)"):
+        svds(A[:, :50], k=3, ncv=50)
+    with pytest.raises(sk.InputValueError, match="ncv"):
+        sk.eigsh(A, k=3, ncv=2.5)
+    for method in ("arpack", "shift_invert"):
+        r = sk.eigsh(A, k=3, ncv=40, method=method)
+        assert_values(r.values, ref[:3], ref.max())
+        assert_pairs(r, A)
+
+
+def test_return_eigenvectors_false_gives_values_only():
+    from sparsekit.linalg._eigen import eigs
+
+    A = ANALYTIC["poisson2d_40"][0]()
+    ref = ANALYTIC["poisson2d_40"][1]()
+    w = sk.eigsh(A, k=4, which="LM", return_eigenvectors=False)
+    assert isinstance(w, np.ndarray) and w.shape == (4,)
+    assert_values(w, ref[-4:], ref.max())
+    w = eigs(A, k=3, sigma=0.0, return_eigenvectors=False)
+    np.testing.assert_allclose(w, ref[:3], atol=1e-10)
+    w = svds(A, k=2, return_singular_vectors=False)
+    np.testing.assert_allclose(w, ref[::-1][:2], rtol=1e-10)
+    # values only, yet every pair is still judged: the policy applies
+    with pytest.warns(sk.ConvergenceWarning):
+        sk.eigsh(A, k=6, method="lobpcg", precond="none", maxiter=3, return_eigenvectors=False)
+    with pytest.raises(sk.InputValueError, match="return_eigenvectors"):
+        sk.eigsh(A, k=2, return_eigenvectors="yes")
+
+
+def test_tol_zero_means_machine_precision():
+    from sparsekit._requests import MACHINE_EIGEN_TOL
+
+    A = ANALYTIC["poisson2d_40"][0]()
+    r = sk.eigsh(A, k=3, tol=0)
+    assert r.tol == MACHINE_EIGEN_TOL and r.all_converged
+    assert_pairs(r, A, tol=MACHINE_EIGEN_TOL)
+
+
+# --------------------------------------------------------------------------- complex Hermitian
+
+
+@pytest.mark.parametrize("method", ["auto", "arpack", "shift_invert", "lobpcg", "dense"])
+def test_complex_hermitian_every_method(method):
+    H = _magnetic(24, potential=0.3)
+    ref = np.linalg.eigvalsh(H.toarray())
+    r = sk.eigsh(H, k=6, method=method)
+    assert r.method == method or method == "auto"
+    assert_values(r.values, ref[:6], ref.max())
+    assert_pairs(r, H)
+    if method in ("arpack", "dense"):
+        r = sk.eigsh(H, k=4, which="largest", method=method)
+        assert_values(r.values, ref[-4:], ref.max())
+        assert_pairs(r, H)
+    if method in ("arpack", "shift_invert", "dense"):
+        r = sk.eigsh(H, k=4, sigma=2.0, method=method)
+        assert_values(r.values, np.sort(ref[np.argsort(np.abs(ref - 2.0))[:4]]), ref.max())
+        assert_pairs(r, H)
+
+
+@pytest.mark.parametrize("method", ["arpack", "shift_invert", "lobpcg", "dense"])
+def test_complex_hermitian_generalized(method):
+    # a complex Hermitian M as well (SciPy's "gen-hermitian-Mc" case)
+    H = _magnetic(16, flux=0.15, potential=0.3)
+    n = H.shape[0]
+    M = sp.csr_array(_magnetic(16, flux=0.05) * 0.1 + sp.eye_array(n))
+    ref = sla.eigh(H.toarray(), M.toarray(), eigvals_only=True)
+    r = sk.eigsh(H, k=5, M=M, method=method)
+    assert_values(r.values, ref[:5], ref.max())
+    assert_pairs(r, H, M)
+
+
+def test_complex_hermitian_real_matrices():
+    # the Hermitian part of young1c (complex), and the magnetic Laplacian of the 1138_bus graph
+    Y = sp.csr_array(_matrix("young1c"))
+    H1 = sp.csr_array((Y + Y.conj().T) / 2)
+    W = sp.csr_array(abs(_matrix("1138_bus")))
+    W.setdiag(0)
+    W.eliminate_zeros()
+    T = sp.triu(W, 1, format="coo")
+    phase = np.exp(2j * np.pi * np.random.default_rng(0).random(T.nnz))
+    U = sp.csr_array((T.data * phase, (T.row, T.col)), shape=W.shape)
+    H2 = sp.csr_array(sp.diags_array(np.asarray(W.sum(axis=1)).ravel()) - U - U.conj().T)
+    for H in (H1, H2):
+        ref = np.linalg.eigvalsh(H.toarray())
+        spread = np.abs(ref).max()
+        for kw, want in (({}, ref[:6]), ({"which": "largest"}, ref[-6:]),
+                         ({"which": "SM"}, np.sort(ref[np.argsort(np.abs(ref))[:6]]))):
+            r = sk.eigsh(H, k=6, **kw)
+            assert r.method != "dense" or kw  # the largest may fall back to LAPACK
+            assert_values(r.values, want, spread)
+            assert_pairs(r, H)
+
+
+def test_complex_hermitian_6400_beside_scipy():
+    # the issue's case: auto goes sparse (shift-invert on a complex Cholesky), and its pairs
+    # agree with SciPy's eigsh(which='SA'), residuals at least as small (no timing here: asv)
+    import scipy.sparse.linalg as spla
+
+    H = _magnetic(80)
+    p = plan_eigsh(H, k=6)
+    assert p.method == "shift_invert"
+    r = sk.eigsh(H, k=6)
+    with threadpool_limits(1, "blas"):  # the test machine's cores are shared
+        w, V = spla.eigsh(H, k=6, which="SA")
+    np.testing.assert_allclose(r.values, np.sort(w), rtol=0, atol=1e-9)
+    ref_res = np.linalg.norm(H @ V - V * w, axis=0).max()
+    assert r.all_converged and r.residuals.max() <= max(ref_res, 1e-12)
+    assert_pairs(r, H)
+
+
+# --------------------------------------------------------------------------- issue 18 items
+
+
+def test_auto_indefinite_zero_diagonal_entries_falls_back():
+    # symmetric indefinite, a third of the diagonal exactly 0: Jacobi cannot be built, and
+    # auto used to raise; now it runs LOBPCG unpreconditioned (or falls back) and is right
+    n = 300
+    B = sp.random_array((n, n), density=0.02, random_state=1)
+    A = sp.lil_array(B + B.T)
+    d = np.random.default_rng(0).standard_normal(n)
+    d[::3] = 0
+    A.setdiag(d)
+    A = sp.csr_array(A)
+    ref = np.linalg.eigvalsh(A.toarray())
+    r = sk.eigsh(A, k=2)
+    assert_values(r.values, ref[:2], np.abs(ref).max())
+    assert_pairs(r, A)
+    with pytest.raises(sk.InputValueError, match="Jacobi"):
+        sk.eigsh(A, k=2, method="lobpcg", precond="jacobi")
+
+
+@pytest.mark.parametrize("which", ["smallest", "largest"])
+def test_lobpcg_tiny_generalized_problem(which):
+    n = 10
+    A = sp.csr_array(dirichlet_1d(n))
+    M = sp.diags_array(np.arange(1.0, n + 1), format="csr")
+    ref = sla.eigh(A.toarray(), M.toarray(), eigvals_only=True)
+    r = sk.eigsh(A, k=3, M=M, method="lobpcg", which=which)
+    assert r.method == "lobpcg" and any("too small for LOBPCG" in n for n in r.notes)
+    assert_values(r.values, ref[:3] if which == "smallest" else ref[-3:], ref.max())
+    assert_pairs(r, A, M)
+
+
+# --------------------------------------------------------------------------- sk.eigs
+
+
+def _nonsymmetric(n, complex_=False, seed=0):
+    rng = np.random.default_rng(seed)
+    A = sp.random_array((n, n), density=5.0 / n, random_state=rng) + sp.diags_array(
+        rng.standard_normal(n))
+    if complex_:
+        A = A + 1j * sp.random_array((n, n), density=5.0 / n, random_state=rng)
+    return sp.csr_array(A)
+
+
+def assert_eigs_pairs(r, A, M=None, tol=1e-8):
+    """Unit vectors, every residual recomputed (against sqrt(‖A‖₁‖A‖∞) + |λ|‖M‖)."""
+    V = r.vectors
+    np.testing.assert_allclose(np.linalg.norm(V, axis=0), 1.0, rtol=1e-10)
+    MV = V if M is None else M @ V
+    res = np.linalg.norm(A @ V - MV * r.values, axis=0)
+    na = np.sqrt(sp.linalg.norm(A, 1) * sp.linalg.norm(A, np.inf))
+    nm = 1.0 if M is None else np.sqrt(sp.linalg.norm(M, 1) * sp.linalg.norm(M, np.inf))
+    np.testing.assert_allclose(res, r.residuals, rtol=1e-6, atol=1e-15 * na)
+    assert np.all(res <= tol * (na + np.abs(r.values) * nm)) and r.all_converged
+
+
+EIGS_CASES = [("LM", None), ("SM", None), ("LR", None), ("SR", None), ("LI", None),
+              ("SI", None), (None, 0.3), (None, 0.3 + 0.2j), ("LR", 0.3), ("SM", 0.3),
+              ("smallest", None), ("largest", None)]
+
+
+@pytest.mark.parametrize("complex_", [False, True])
+@pytest.mark.parametrize(("which", "sigma"), EIGS_CASES)
+def test_eigs_against_dense_eig(which, sigma, complex_):
+    from sparsekit._requests import check_which
+    from sparsekit.linalg._eigen import eigs
+
+    A = _nonsymmetric(400, complex_)
+    w = np.linalg.eigvals(A.toarray())
+    code, target = check_which(which, sigma, func="eigs")
+    code = {"smallest": "SR", "largest": "LR", "nearest": "LM"}.get(code, code)
+    want = _scipy_pick(w, code, 4, target, real=not complex_)
+    r = eigs(A, k=4, which=which, sigma=sigma)
+    if code in ("LI", "SI") and not complex_:
+        # |Im λ| ties (every real eigenvalue has 0): any of them is right; the keys agree
+        np.testing.assert_allclose(np.sort(np.abs(r.values.imag)),
+                                   np.sort(np.abs(want.imag)), atol=1e-8)
+        _same_set(r.values, w[np.argmin(np.abs(w[:, None] - r.values), axis=0)], 1e-8)
+    else:
+        _same_set(r.values, want, 1e-8 * np.abs(w).max(), conj=not complex_)
+    assert_eigs_pairs(r, A)
+    # ascending by what `which` ranks (nearest sigma first for "nearest")
+    if sigma is None and code in ("LR", "SR"):
+        assert np.all(np.diff(r.values.real) >= -1e-12)
+    if code == "LM" and sigma is not None:
+        assert np.all(np.diff(np.abs(r.values - sigma)) >= -1e-12)
+
+
+@pytest.mark.parametrize("method", ["arpack", "shift_invert", "dense"])
+def test_eigs_generalized_and_methods(method):
+    from sparsekit.linalg._eigen import eigs
+
+    A = _nonsymmetric(300, seed=2)
+    n = A.shape[0]
+    M = sp.csr_array(sp.diags_array(1.0 + np.arange(n) / n) + 0.1 * dirichlet_1d(n))
+    w = sla.eigvals(A.toarray(), M.toarray())
+    kw = {"sigma": 0.2} if method == "shift_invert" else {"which": "LM"}
+    r = eigs(A, k=5, M=M, method=method, **kw)
+    want = _scipy_pick(w, "LM", 5, kw.get("sigma"))
+    _same_set(r.values, want, 1e-8 * np.abs(w).max(), conj=True)
+    assert_eigs_pairs(r, A, M)
+
+
+def test_eigs_real_matrices_against_dense():
+    from sparsekit.linalg._eigen import eigs
+
+    cases = [("orsirr_1", {"which": "LM"}), ("orsirr_1", {"sigma": 0.0}),
+             ("hor_131", {"which": "LR"}), ("hor_131", {"which": "SM"}),
+             ("young1c", {"which": "LM"}), ("young1c", {"sigma": -0.5 + 0.5j})]
+    spectra = {}
+    for name, kw in cases:
+        A = sp.csr_array(_matrix(name))
+        if name not in spectra:
+            with threadpool_limits(1, "blas"):
+                spectra[name] = np.linalg.eigvals(A.toarray())
+        w = spectra[name]
+        code, target = ("LM", kw["sigma"]) if "sigma" in kw else (kw["which"], None)
+        r = eigs(A, k=6, **kw)
+        assert r.method != "dense", (name, kw, r.notes)
+        real = A.dtype.kind != "c"
+        _same_set(r.values, _scipy_pick(w, code, 6, target, real=real),
+                  1e-7 * np.abs(w).max(), conj=real)
+        assert_eigs_pairs(r, A)
+
+
+def test_eigs_bad_input_and_policy():
+    from sparsekit.linalg._eigen import eigs
+
+    A = _nonsymmetric(300)
+    with pytest.raises(sk.InputValueError, match=r"k must be < n .*k=300, n=300"):
+        eigs(A, k=300)
+    with pytest.raises(sk.InputValueError, match="k < n - 1"):
+        eigs(A, k=299, method="arpack")
+    with pytest.raises(sk.NotSymmetricError, match="M"):
+        eigs(A, k=2, M=sp.csr_array(sp.eye_array(300) + sp.eye_array(300, k=1)))
+    D = sp.diags_array(np.arange(1.0, 301.0), format="csr")
+    with pytest.raises(sk.SingularMatrixError, match="move sigma"):
+        eigs(D, k=2, sigma=3.0)
+    with pytest.raises(sk.InputValueError, match="LinearOperator"):
+        eigs(sp.linalg.aslinearoperator(A), k=2, sigma=0.5)
+    # ARPACK out of restarts with 2 of its 8 Ritz pairs: kept, not counted as converged
+    with pytest.warns(sk.ConvergenceWarning, match="missed the tolerance"):
+        r = eigs(A, k=4, which="LM", method="arpack", maxiter=5)
+    assert not r.converged.any() and any("stopped" in n for n in r.notes)
+    res = np.linalg.norm(A @ r.vectors - r.vectors * r.values, axis=0)
+    np.testing.assert_allclose(res, r.residuals, rtol=1e-8)
+    with pytest.raises(sk.NoConvergence):
+        eigs(A, k=4, which="LM", method="arpack", maxiter=5, strict=True)
+    with pytest.raises(sk.InputValueError, match="converged no eigenpair"):
+        eigs(A, k=4, which="LM", method="arpack", maxiter=1)
+    # 'SM' of a singular matrix: shift-invert at 0 is impossible; at a tiny shift it finds the
+    # 0 that ARPACK's regular mode missed (returning 1 and 2, every residual perfect)
+    S = sp.csr_array(sp.diags_array(np.r_[0.0, np.arange(1.0, 300.0)]))
+    S = S + sp.diags_array(np.full(299, 1e-3), offsets=1)  # nonsymmetric, same spectrum
+    for r in (eigs(S, k=2, which="SM", method="arpack"), eigs(S, k=2, which="SM")):
+        _same_set(r.values, [0.0, 1.0], 1e-8 * 300)
+        assert any("singular" in n for n in r.notes)
+    D = sp.csr_array(sp.diags_array(np.r_[0.0, -0.5, np.arange(1.0, 299.0)]))  # indefinite
+    for method in ("auto", "arpack", "shift_invert"):
+        r = sk.eigsh(D, k=2, which="SM", method=method)
+        assert_values(r.values, [-0.5, 0.0], 300)
+        assert any("singular" in n for n in r.notes)
+
+
+def test_eigs_linear_operator_and_unpacking():
+    from sparsekit.linalg._eigen import eigs
+
+    A = _nonsymmetric(300, seed=4)
+    w_all = np.linalg.eigvals(A.toarray())
+    w, v = eigs(sp.linalg.aslinearoperator(A), k=3, which="LM")
+    _same_set(w, _scipy_pick(w_all, "LM", 3), 1e-8 * np.abs(w_all).max(), conj=True)
+    np.testing.assert_allclose(np.linalg.norm(A @ v - v * w, axis=0), 0, atol=1e-7)
+
+
+# --------------------------------------------------------------------------- svds: which, order
+
+
+@pytest.mark.parametrize("method", ["auto", "dense", "arpack", "lobpcg", "shift_invert"])
+@pytest.mark.parametrize("shape", [(300, 120), (120, 300)])
+def test_svds_smallest_against_numpy(method, shape):
+    rng = np.random.default_rng(5)
+    A = sp.random_array(shape, density=0.1, random_state=rng, format="csr")
+    A = sp.csr_array(A + sp.eye_array(*shape))  # well away from rank deficiency
+    s = np.linalg.svd(A.toarray(), compute_uv=False)
+    kw = {"maxiter": 5000} if method in ("arpack", "lobpcg") else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sk.ConvergenceWarning)
+        r = svds(A, k=3, which="SM", method=method, **kw)
+    np.testing.assert_allclose(r.s, s[-3:], rtol=1e-6 if method == "lobpcg" else 1e-9)
+    res = np.hypot(np.linalg.norm(A @ r.Vh.T - r.U * r.s, axis=0),
+                   np.linalg.norm(A.T @ r.U - r.Vh.T * r.s, axis=0))
+    np.testing.assert_allclose(res, r.residuals, rtol=1e-6, atol=1e-14)
+    np.testing.assert_allclose(r.U.T @ r.U, np.eye(3), atol=1e-8)
+
+
+def test_svds_order_unpacking_and_complex():
+    rng = np.random.default_rng(6)
+    A = (rng.standard_normal((80, 60)) + 1j * rng.standard_normal((80, 60)))
+    s = np.linalg.svd(A, compute_uv=False)
+    u, sv, vh = svds(A, k=4)  # descending: numpy's order
+    np.testing.assert_allclose(sv, s[:4], rtol=1e-10)
+    u, sv, vh = svds(A, k=4, ascending=True)  # SciPy's order
+    np.testing.assert_allclose(sv, s[:4][::-1], rtol=1e-10)
+    np.testing.assert_allclose(A @ vh.conj().T, u * sv, atol=1e-10 * s[0])
+    np.testing.assert_allclose(A.conj().T @ u, vh.conj().T * sv, atol=1e-10 * s[0])
+    r = svds(A, k=4, return_singular_vectors="u")
+    assert r.Vh is None and r.U.shape == (80, 4)
+    r = svds(A, k=4, return_singular_vectors="vh")
+    assert r.U is None and r.Vh.shape == (4, 60)
+    with pytest.raises(sk.InputValueError, match="return_singular_vectors"):
+        svds(A, k=4, return_singular_vectors="both")
+    big = sp.random_array((400, 300), density=0.05, random_state=rng, format="csr")
+    s = np.linalg.svd(big.toarray(), compute_uv=False)
+    u, sv, vh = svds(sp.linalg.aslinearoperator(big), k=3)
+    np.testing.assert_allclose(sv, s[:3], rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- other backends
+
+
+def test_gpu_backend_which_codes_with_numpy_substituted():
+    A = _indefinite(600)
+    ref = np.linalg.eigvalsh(A.toarray())
+    r = sk.eigsh(A, k=4, which="LM", backend="cupy", xp_name="numpy")
+    assert r.method == "lanczos"
+    assert_values(r.values, np.sort(_scipy_pick(ref, "LM", 4)), np.abs(ref).max())
+    r = sk.eigsh(A, k=4, which="BE", backend="cupy", method="dense", xp_name="numpy")
+    assert_values(r.values, np.sort(_scipy_pick(ref, "BE", 4)), np.abs(ref).max())
+    with pytest.raises(sk.InputValueError, match="which='SM' cannot run on the GPU backend"):
+        sk.eigsh(A, k=4, which="SM", backend="cupy", xp_name="numpy")
+    r = sk.eigsh(A, k=4, which="largest", backend="cupy", method="lanczos", ncv=30,
+                 xp_name="numpy")
+    assert_values(r.values, ref[-4:], np.abs(ref).max())
+
+
+def test_petsc_backend_refuses_codes_it_cannot_rank():
+    # refused before PETSc is touched (so also where petsc4py is missing)
+    A = ANALYTIC["path_400"][0]()
+    for kw in ({"which": "BE"}, {"which": "SA", "sigma": 0.5},
+               {"which": "LM", "method": "shift_invert"}):
+        with pytest.raises(sk.InputValueError, match="cannot run on the PETSc backend"):
+            sk.eigsh(A, k=2, backend="petsc", **kw)

@@ -7,6 +7,13 @@ every residual below 1e-6 ‖L‖; the Fiedler pair at least 10x faster than
 networkx's ``fiedler_vector`` with the eigenvalue to 1e-8 relative.
 ``track_*`` record the worst residual ‖L v − λ v‖ / ‖L‖₂ of every anchor, so
 a fast wrong answer cannot look good.
+
+Issue 23's cases, beside SciPy: ``ComplexHermitian`` (the 6 smallest pairs of a
+complex Hermitian magnetic Laplacian on an 80 × 80 grid, sparsekit's ``auto``
+against SciPy's ``eigsh(which='SA')`` and its shift-invert ``eigsh(sigma=0)``;
+target: within 1.5x of ``'SA'``, the same residuals) and ``Nonsymmetric``
+(``sk.eigs`` against SciPy's ``eigs`` on real nonsymmetric SuiteSparse matrices,
+the largest magnitudes and the pairs nearest 0), each with a residual track.
 """
 
 import numpy as np
@@ -192,3 +199,120 @@ class Shapes:
         else:
             sk.clear_cache()
             sk.eigsh(self.A, k=k)
+
+
+def magnetic_laplacian(m, flux=0.1):
+    """Magnetic Laplacian of an m x m grid (Landau gauge, ``flux`` quanta per plaquette).
+
+    The edge (x, y)-(x+1, y) carries the phase exp(2πi·flux·y), vertical edges none:
+    a complex Hermitian positive definite matrix whose lowest (Landau) level is
+    degenerate, the case that sent complex input to the dense path before issue 23.
+    """
+    idx = np.arange(m * m).reshape(m, m)
+    a, b = idx[:, :-1].ravel(), idx[:, 1:].ravel()
+    c, d = idx[:-1, :].ravel(), idx[1:, :].ravel()
+    phase = np.exp(2j * np.pi * flux * np.repeat(np.arange(m), m - 1))
+    W = sp.csr_array((np.concatenate([phase, phase.conj(), np.ones(c.size), np.ones(c.size)]),
+                      (np.concatenate([a, b, c, d]), np.concatenate([b, a, d, c]))),
+                     shape=(m * m, m * m))
+    deg = np.asarray(abs(W).sum(axis=1)).ravel()
+    return sp.csr_array(sp.diags_array(deg) - W)
+
+
+def _pair_residual(A, w, V, norm):
+    """Worst ``‖A v − λ v‖ / (‖v‖ · norm)`` over the pairs."""
+    V = V / np.linalg.norm(V, axis=0)
+    return float(np.max(np.linalg.norm(A @ V - V * w, axis=0)) / norm)
+
+
+class ComplexHermitian:
+    """The 6 smallest pairs of a complex Hermitian matrix: sk.eigsh beside SciPy's eigsh.
+
+    Before issue 23 sparsekit sent complex Hermitian input to the dense path (181 s at
+    n = 6,400 against 0.86 s for SciPy's ``eigsh(which='SA')``).
+    """
+
+    params = (sizes(quick=[30], full=[80]),
+              ["sparsekit", "sparsekit-tol0", "scipy-eigsh-SA", "scipy-eigsh-shift-invert"])
+    param_names = ["m", "method"]
+    number = 1
+    repeat = (1, 5, 60.0)
+    timeout = 300
+
+    def setup(self, m, method):
+        self.H = magnetic_laplacian(m)
+        self.norm = float(sp.linalg.norm(self.H, 1))
+
+    def _run(self, method):
+        if method.startswith("sparsekit"):
+            sk.clear_cache()  # every timing pays for its own factorization
+            # sparsekit-tol0: SciPy's default tol=0 (machine precision), like for like
+            return sk.eigsh(self.H, k=6, tol=0 if method == "sparsekit-tol0" else None)
+        with one_blas_thread():
+            if method == "scipy-eigsh-SA":
+                return spla.eigsh(self.H, k=6, which="SA")
+            return spla.eigsh(self.H, k=6, sigma=0.0, which="LM")
+
+    def time_smallest(self, m, method):
+        self._run(method)
+
+    def track_worst_residual(self, m, method):
+        w, V = self._run(method)
+        return _pair_residual(self.H, w, V, self.norm)
+
+    track_worst_residual.unit = "residual / ||H||_1"
+
+    def track_speedup_vs_anchor(self, m, method):
+        """Median anchor time / median sparsekit time (1 for sparsekit itself)."""
+        if method.startswith("sparsekit"):
+            return 1.0
+        return speedup(lambda: self._run("sparsekit"), lambda: self._run(method))
+
+    track_speedup_vs_anchor.unit = "x (anchor time / sparsekit time)"
+
+
+class Nonsymmetric:
+    """6 eigenpairs of a real nonsymmetric matrix: sk.eigs beside SciPy's eigs.
+
+    ``which``: ``"LM"`` (ARPACK's regular mode on both sides) and ``"sigma0"`` (the 6
+    nearest 0: shift-invert on an LU of A, sparsekit's from its cache).
+    """
+
+    params = (sizes(quick=["orsirr_1"], full=["orsirr_1", "sherman5", "add32"]),
+              ["LM", "sigma0"], ["sparsekit", "sparsekit-tol0", "scipy-eigs"])
+    param_names = ["matrix", "which", "method"]
+    number = 1
+    repeat = (1, 5, 60.0)
+    timeout = 300
+
+    def setup(self, matrix, which, method):
+        self.A = sp.csr_array(real(matrix)).astype(float)
+        self.norm = float(np.sqrt(sp.linalg.norm(self.A, 1) * sp.linalg.norm(self.A, np.inf)))
+        self.kw = {"which": "LM"} if which == "LM" else {"sigma": 0.0}
+
+    def _run(self, method):
+        if method.startswith("sparsekit"):
+            from sparsekit.linalg._eigen import eigs
+
+            sk.clear_cache()
+            # sparsekit-tol0: SciPy's default tol=0 (machine precision), like for like
+            return eigs(self.A, k=6, tol=0 if method == "sparsekit-tol0" else None, **self.kw)
+        with one_blas_thread():
+            return spla.eigs(self.A, k=6, **self.kw)
+
+    def time_eigs(self, matrix, which, method):
+        self._run(method)
+
+    def track_worst_residual(self, matrix, which, method):
+        w, V = self._run(method)
+        return _pair_residual(self.A, w, V, self.norm)
+
+    track_worst_residual.unit = "residual / sqrt(||A||_1 ||A||_inf)"
+
+    def track_speedup_vs_anchor(self, matrix, which, method):
+        """Median anchor time / median sparsekit time (1 for sparsekit itself)."""
+        if method.startswith("sparsekit"):
+            return 1.0
+        return speedup(lambda: self._run("sparsekit"), lambda: self._run(method))
+
+    track_speedup_vs_anchor.unit = "x (anchor time / sparsekit time)"

@@ -15,11 +15,11 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from .._choices import WHICH
-from .._validate import as_matrix, check_choice, check_symmetric, nonnegative_float
+from .._requests import check_which, eigen_tol, select_which
+from .._validate import as_matrix, check_symmetric, nonnegative_float
 from ..errors import DenseTooLargeError, InputValueError, NotSPDError
 from ..results import EigenResult, _fmt_bytes
-from ._residuals import DEFAULT_TOL, check_mass, pair_residuals
+from ._residuals import check_mass, pair_residuals
 from ._threads import threads_for
 
 __all__ = ["eigh", "dense_eigh_bytes", "DEFAULT_MAX_BYTES"]
@@ -53,8 +53,10 @@ def eigh(A, k=None, *, which="smallest", M=None, max_bytes=None, sigma=None, tol
         Symmetric (Hermitian) matrix.
     k : int, optional
         Number of eigenpairs; all ``n`` when None.
-    which : {"smallest", "largest", "nearest"}, default="smallest"
-        Algebraically smallest or largest, or nearest to ``sigma``.
+    which : {"smallest", "largest", "nearest"} or SciPy's code, default="smallest"
+        Algebraically smallest or largest, or nearest to ``sigma``; SciPy's
+        ``'LM'``, ``'SM'``, ``'LA'``, ``'SA'``, ``'BE'`` with SciPy's meaning
+        (ranking ``1 / (λ − σ)`` when ``sigma`` is given), as in :func:`sparsekit.eigsh`.
     M : sparse matrix or array, or ndarray, optional
         Symmetric positive definite mass matrix of a generalized problem.
     max_bytes : int, optional
@@ -65,7 +67,7 @@ def eigh(A, k=None, *, which="smallest", M=None, max_bytes=None, sigma=None, tol
         ``k`` nearest kept).
     tol : float, optional
         Residual tolerance relative to ``‖A‖₁ + |λ| ‖M‖₁`` that the pairs are
-        judged against; default 1e-8.
+        judged against; default 1e-8 (0: machine precision, as SciPy's).
 
     Returns
     -------
@@ -99,24 +101,19 @@ def eigh(A, k=None, *, which="smallest", M=None, max_bytes=None, sigma=None, tol
     t0 = time.perf_counter()
     A = as_matrix(A, "A", square=True)
     n = A.shape[0]
-    check_choice(which, WHICH, "which")
+    which, sigma = check_which(which, sigma)
     if k is None:
         k = n
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
         raise InputValueError(f"k must be an integer with 1 <= k <= n (got k={k!r}, n={n})")
     k = int(k)
-    if which == "nearest":
-        if sigma is None:
-            raise InputValueError("which='nearest' needs sigma= (the target eigenvalue)")
-        sigma = float(sigma)
-        if not np.isfinite(sigma):
-            raise InputValueError(f"sigma must be finite (got {sigma!r})")
-    tol = DEFAULT_TOL if tol is None else nonnegative_float(tol, "tol")
+    tol = eigen_tol(None if tol is None else nonnegative_float(tol, "tol"))
+    subset_only = which in ("smallest", "largest")
     check_symmetric(A, "A", hint="sk.dense.eigh needs a symmetric (Hermitian) matrix")
     if M is not None:
         M = check_mass(M, n)
     limit = DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes)
-    need = dense_eigh_bytes(n, k if which != "nearest" else n, M is not None)
+    need = dense_eigh_bytes(n, k if subset_only else n, M is not None)
     if need > limit:
         raise DenseTooLargeError(
             f"the dense eigensolver would need about {_fmt_bytes(need)} for n={n} "
@@ -144,9 +141,8 @@ def eigh(A, k=None, *, which="smallest", M=None, max_bytes=None, sigma=None, tol
                 "matrix"
             ) from exc
         raise  # pragma: no cover - LAPACK failures on a symmetric finite matrix
-    if which == "nearest":
-        order = np.argsort(np.abs(w - sigma), kind="stable")[:k]
-        order = np.sort(order)
+    if not subset_only:  # all eigenvalues were computed: keep the k that `which` ranks first
+        order = np.sort(select_which(w, which, sigma, k))
         w, V = w[order], V[:, order]
     t2 = time.perf_counter()
     res, scale = pair_residuals(A, M, w, V)

@@ -15,6 +15,16 @@ and LOBPCG but no shift-invert (no device factorization) and no AMG.  Here:
 
 Every pair's residual ``‖A v − λ M v‖`` is computed in the namespace.
 
+SciPy's ``which`` codes (``sk.eigsh(which='LM')``...) reach this backend
+validated (:func:`sparsekit._requests.check_which`; ``'SA'``/``'LA'`` arrive
+as ``"smallest"``/``"largest"``): ``'LM'`` runs on cupyx's Lanczos, which
+ranks it natively; every code runs on the dense path
+(:func:`~sparsekit._requests.select_which` on all the eigenvalues); the
+others (``'SM'``, ``'BE'``, a code with ``sigma``) are refused with the
+reason, since cupyx's Lanczos ranks only ``'LM'``/``'LA'``/``'SA'`` and
+LOBPCG only the extreme algebraic ends.  ``ncv`` is Lanczos's (and
+shift-invert's) number of basis vectors.
+
 :func:`run_eigsh` takes a validated :class:`~sparsekit._requests.EigenRequest`
 (built by ``sk.eigsh(..., backend="cupy")``, or by the keyword function
 :func:`eigsh`, against :data:`EIGEN_METHODS`, :data:`EIGEN_PRECONDS` and
@@ -34,7 +44,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..._choices import WHICH
-from ..._requests import DEFAULT_EIGEN_TOL, EigenRequest, eigen_request, shape_of
+from ..._requests import DEFAULT_EIGEN_TOL, EigenRequest, eigen_request, select_which, shape_of
 from ...errors import (
     BackendError,
     InputValueError,
@@ -89,6 +99,7 @@ class _Problem:
     norm_m: float  # ‖M‖₁, 0 without M
     amg_options: dict  # smoother, sweeps for DeviceAMG.setup
     notes: list[str]
+    ncv: int | None = None  # Lanczos's number of basis vectors (the caller's)
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ def _problem(ns: Namespace, A, req: EigenRequest) -> _Problem:
     return _Problem(
         ns, A, host_A, M, host_M, v0, req.k, req.which, req.sigma, req.precond,
         DEFAULT_EIGEN_TOL if req.tol is None else req.tol, req.maxiter, props, norm_m,
-        {k: v for k, v in req.options.items() if k in AMG_OPTIONS}, notes,
+        {k: v for k, v in req.options.items() if k in AMG_OPTIONS}, notes, req.ncv,
     )
 
 
@@ -150,6 +161,8 @@ def _choose(prob: _Problem, method: str) -> tuple[str, _Problem]:
     if method == "arpack":
         method = "lanczos"
         notes.append("method 'arpack' runs as Lanczos (cupyx has no ARPACK)")
+    if prob.which not in WHICH:
+        method = _choose_code(prob, method)
     if method == "auto":
         n = prob.A.shape[0]
         if prob.sigma is not None:
@@ -172,6 +185,32 @@ def _choose(prob: _Problem, method: str) -> tuple[str, _Problem]:
     return method, prob
 
 
+def _choose_code(prob: _Problem, method: str) -> str:
+    """The method for one of SciPy's ``which`` codes, or a refusal that says why.
+
+    ``'LM'`` (no ``sigma``, no ``M``) is cupyx Lanczos's own ranking; any code
+    runs on the dense path; nothing else here ranks magnitudes or ``1 / (λ − σ)``.
+    """
+    n = prob.A.shape[0]
+    lanczos_ok = prob.which == "LM" and prob.sigma is None and prob.M is None
+    if method == "auto":
+        if n <= _DENSE_N:
+            prob.notes.append(f"method 'dense': n={n} <= {_DENSE_N} (which={prob.which!r})")
+            return "dense"
+        if lanczos_ok:
+            prob.notes.append("method 'lanczos': which='LM' is Lanczos's own ranking")
+            return "lanczos"
+    elif method == "dense" or (method == "lanczos" and lanczos_ok):
+        return method
+    sig = "" if prob.sigma is None else f" with sigma={prob.sigma!r}"
+    raise InputValueError(
+        f"which={prob.which!r}{sig} cannot run on the GPU backend with method={method!r}: "
+        "cupyx's Lanczos ranks only 'LM', 'LA' and 'SA' (without M), LOBPCG only the "
+        "algebraic ends, and there is no device shift-invert mode for SciPy's codes; use "
+        "method='dense' (small n), which='smallest'/'largest'/'nearest', or backend='scipy'"
+    )
+
+
 # --------------------------------------------------------------------------- runners
 
 
@@ -187,6 +226,9 @@ def _run_dense(prob: _Problem) -> _Raw:
         w, Y = xp.linalg.eigh(Linv @ Ad @ Linv.conj().T)
         V = Linv.conj().T @ Y
     k = prob.k
+    if prob.which not in WHICH or prob.which == "nearest":  # select by the meaning of which
+        idx = np.sort(select_which(np.asarray(to_host(w)), prob.which, prob.sigma, k))
+        return _Raw(w[idx], V[:, idx])
     sel = slice(Ad.shape[0] - k, None) if prob.which == "largest" else slice(0, k)
     return _Raw(w[sel], V[:, sel])
 
@@ -196,8 +238,9 @@ def _run_lanczos(prob: _Problem) -> _Raw:
     if prob.M is not None:
         raise BackendError("method='lanczos' on the device cannot take M; use "
                            "method='lobpcg' (or 'auto')")
-    w, V = prob.ns.xspla.eigsh(prob.A, k=prob.k, which="LA" if prob.which == "largest" else "SA",
-                               v0=prob.v0, maxiter=prob.maxiter, tol=0)
+    which = {"largest": "LA", "smallest": "SA"}.get(prob.which, prob.which)
+    w, V = prob.ns.xspla.eigsh(prob.A, k=prob.k, which=which, v0=prob.v0, ncv=prob.ncv,
+                               maxiter=prob.maxiter, tol=0)
     return _Raw(w, V)
 
 
@@ -244,7 +287,8 @@ def _run_shift_invert(prob: _Problem) -> _Raw:
         return xp.asarray(to_device(lu.solve(np.asarray(to_host(x))), ns))
 
     OP = ns.operator(prob.A.shape, apply_inverse, prob.A.dtype, matmat=apply_inverse)
-    theta, V = ns.xspla.eigsh(OP, k=prob.k, which="LM", v0=prob.v0, maxiter=prob.maxiter, tol=0)
+    theta, V = ns.xspla.eigsh(OP, k=prob.k, which="LM", v0=prob.v0, ncv=prob.ncv,
+                              maxiter=prob.maxiter, tol=0)
     notes.append(f"shift-invert: A − {sigma:g}·I factorized on the host by SuperLU "
                  "(cupyx has no device factorization); Lanczos on the device, each "
                  "solve copies one vector host↔device")
@@ -325,7 +369,8 @@ def _result(prob: _Problem, method: str, raw: _Raw, t0: float, t1: float,
     w = xp.real(xp.asarray(raw.w))
     order = xp.argsort(w)
     w, V = w[order], raw.V[:, order]
-    # shift-invert returns the k nearest sigma; the others may return more than k
+    # shift-invert, 'LM' Lanczos and the dense path's codes return the k wanted; the others
+    # may return more than k
     sel = slice(-k, None) if prob.which == "largest" and method != "shift_invert" else slice(0, k)
     w, V = w[sel], V[:, sel]
     MV = V if prob.M is None else prob.M @ V

@@ -9,6 +9,13 @@ transformation from its facts (:func:`_choose_eps`), configure them
 parallel (:func:`_run_eps`), and translate the outcome into an
 :class:`~sparsekit.results.EigenResult` (:func:`_eigen_result`).
 :func:`eigsh` is the keyword form of the same call.
+
+SciPy's ``which`` codes arrive validated (``'SA'``/``'LA'`` as
+``"smallest"``/``"largest"``): ``'LM'`` and ``'SM'`` without ``sigma`` are
+SLEPc's ``LARGEST_MAGNITUDE``/``SMALLEST_MAGNITUDE`` on ``A`` itself
+(Krylov–Schur, the same meaning); every other code (``'BE'``, or a code
+with ``sigma``) is refused with the reason (:func:`_check_which`).  ``ncv``
+is SLEPc's ``ncv``.
 """
 
 from __future__ import annotations
@@ -55,6 +62,12 @@ EIG_PRECONDS = {
 EIGEN_OPTIONS = {
     "options": "SLEPc/PETSc options database entries, without prefix ({'eps_ncv': 40})",
 }
+
+#: SciPy's ``which`` codes SLEPc ranks the same way, on ``A`` itself (no ``sigma``).
+_SLEPC_CODES = {"LM": "LARGEST_MAGNITUDE", "SM": "SMALLEST_MAGNITUDE"}
+
+#: The methods that run Krylov–Schur on ``A`` itself, where SLEPc ranks those codes.
+_PLAIN_METHODS = ("auto", "krylovschur", "lanczos", "arpack")
 
 # The shift for the smallest eigenvalues of a positive semidefinite matrix, relative
 # to its norm: close enough to 0 that the smallest eigenvalues stay well separated
@@ -162,6 +175,7 @@ def run_eigsh(A, request: EigenRequest) -> EigenResult:
     diagonal).
     """
     r = request
+    _check_which(r)
     PETSc, SLEPc = _petsc(), _slepc()
     t0 = time.perf_counter()
     with ExitStack() as stack:
@@ -196,6 +210,23 @@ def run_eigsh(A, request: EigenRequest) -> EigenResult:
     words = _reason_words(SLEPc.EPS.ConvergedReason, run.reason)
     return _eigen_result(run, choice, words, notes, {"setup": t_setup, "solve": t_solve}, r,
                          facts["norm_inf"], mnorm, PETSc.COMM_WORLD.getSize())
+
+
+def _check_which(request: EigenRequest) -> None:
+    """Refuse a SciPy ``which`` code SLEPc cannot rank here, with the reason."""
+    which = request.which
+    if which in ("smallest", "largest", "nearest"):
+        return
+    if which in _SLEPC_CODES and request.sigma is None and request.method in _PLAIN_METHODS:
+        return
+    sig = "" if request.sigma is None else f" with sigma={request.sigma!r}"
+    raise InputValueError(
+        f"which={which!r}{sig} with method={request.method!r} cannot run on the PETSc "
+        "backend: SLEPc ranks SciPy's 'LM'/'SM' (as LARGEST/SMALLEST_MAGNITUDE) with "
+        f"Krylov-Schur on A itself ({', '.join(repr(m) for m in _PLAIN_METHODS)}, no sigma), "
+        "and has no both-ends ('BE') or shift-invert ranking of SciPy's codes; use "
+        "which='smallest'/'largest'/'nearest', or backend='scipy'"
+    )
 
 
 class _EpsChoice(NamedTuple):
@@ -259,12 +290,15 @@ def _configure_eps(PETSc, SLEPc, eps, dist: _Distributed, mdist: _Distributed | 
         eps.setOperators(dist.mat)
         eps.setProblemType(SLEPc.EPS.ProblemType.HEP)
     eps.setType(choice.eps_type)
-    eps.setDimensions(nev=request.k)
+    eps.setDimensions(nev=request.k, ncv=request.ncv or PETSc.DECIDE)
     eps.setTolerances(tol=request.tol or _EPS_TOL, max_it=request.maxiter or PETSc.DEFAULT)
     st = eps.getST()
     st.setType(choice.st_type)
     Which = SLEPc.EPS.Which
-    extreme = Which.SMALLEST_REAL if request.which == "smallest" else Which.LARGEST_REAL
+    if request.which in _SLEPC_CODES:
+        extreme = getattr(Which, _SLEPC_CODES[request.which])
+    else:
+        extreme = Which.SMALLEST_REAL if request.which == "smallest" else Which.LARGEST_REAL
     notes = []
     size = PETSc.COMM_WORLD.getSize()
     if choice.st_type == "sinvert":

@@ -1,4 +1,4 @@
-"""Symmetric eigenproblems and singular triplets: :func:`eigsh`, :func:`plan_eigsh`, :func:`svds`.
+"""Eigenproblems and singular triplets: :func:`eigsh`, :func:`eigs`, :func:`svds`, plans.
 
 One private module per concern, in the shape of SciPy's
 ``scipy/sparse/linalg/_eigen``:
@@ -10,6 +10,8 @@ One private module per concern, in the shape of SciPy's
 * ``_plan``: ``method="auto"`` (:func:`plan_eigsh`, the fallback order and
   the measured constants);
 * ``_arpack``, ``_lobpcg``: the method families;
+* ``_eigs``: :func:`eigs` (nonsymmetric and complex matrices) and its
+  :data:`EIGS_METHODS`;
 * ``_svds``: :func:`svds`.
 
 The measured constants are re-exported for reading; each is read in the
@@ -18,6 +20,7 @@ which is where a test patches it.
 """
 
 from ._arpack import SHIFT_INVERT_FIRST_TOL
+from ._eigs import EIGS_METHODS, eigs
 from ._eigsh import METHODS, PRECONDS, eigsh
 from ._lobpcg import LOBPCG_CHUNK, LOBPCG_EXTRA
 from ._plan import (
@@ -34,10 +37,12 @@ from ._svds import SVD_METHODS, svds
 
 __all__ = [
     "eigsh",
+    "eigs",
     "plan_eigsh",
     "svds",
     "METHODS",
     "PRECONDS",
+    "EIGS_METHODS",
     "SVD_METHODS",
     "DENSE_CROSSOVER",
     "AUTO_DENSE_FALLBACK",

@@ -1,7 +1,11 @@
 """ARPACK (implicitly restarted Lanczos): regular mode and shift-invert mode.
 
 ``_run_arpack`` runs SciPy's ``eigsh`` in regular mode (shift-invert for
-``which="nearest"``).  ``_run_shift_invert`` reads as its four steps:
+``which="nearest"`` and SciPy's codes given with ``sigma``), with SciPy's
+``which`` codes as ARPACK reads them (``'LM'``, ``'SM'``, ``'BE'``; ``'BE'``
+on a complex Hermitian matrix, which SciPy refuses, as two runs, one per end).
+Complex Hermitian matrices run through SciPy's complex ARPACK (``eigsh``
+hands them to ``eigs``).  ``_run_shift_invert`` reads as its four steps:
 :func:`_shift` chooses ``σ``, :func:`_factor_shifted` factorizes
 ``A − σM`` (from sparsekit's cache, retrying below 0 when ``A`` is singular,
 and proving by Cholesky that ``σ`` lies below the spectrum),
@@ -15,13 +19,23 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ..._requests import select_which
 from ...errors import InputValueError, NotSPDError, SingularMatrixError
 from .._cache import CACHE
 from .._residuals import pair_residuals
 from .._threads import single_thread_blas
-from ._problem import LAPLACIAN_SHIFT, _factor, _MethodFailed, _Problem, _Raw, _with_null
+from ._problem import (
+    LAPLACIAN_SHIFT,
+    SINGULAR_SM_SHIFT,
+    _factor,
+    _MethodFailed,
+    _Problem,
+    _Raw,
+    _with_null,
+)
 
 __all__ = ["SHIFT_INVERT_FIRST_TOL"]
 
@@ -49,27 +63,52 @@ def _arpack_maxiter(prob):
     return prob.maxiter if prob.maxiter is not None else prob.arpack_maxiter
 
 
-def _buffered(k: int, n: int) -> int:
-    """ARPACK's k plus a buffer of extra pairs.
+def _buffered(k: int, n: int, ncv: int | None = None) -> int:
+    """ARPACK's k plus a buffer of extra pairs (fewer when the caller's ``ncv`` is tight).
 
     Single-vector Lanczos can miss a copy of a repeated eigenvalue while every
     residual looks perfect (seen on a 30 x 20 grid graph and on 2-D Poisson);
-    asking for a few more pairs than wanted makes it find them.
+    asking for a few more pairs than wanted makes it find them.  The complex
+    (Arnoldi) ARPACK needs ``k < n - 1``.
     """
-    return min(k + max(2, min(k, 4)), n - 1)
+    ka = min(k + max(2, min(k, 4)), n - 2 if n > 2 else n - 1)
+    if ncv is not None:
+        ka = min(ka, ncv - 1)
+    return max(ka, k)
 
 
-def _ncv(k: int, n: int) -> int | None:
-    """ARPACK's number of Lanczos vectors (None: SciPy's default, when ``k + 1 >= n``)."""
+def _ncv(k: int, n: int, ncv: int | None = None) -> int | None:
+    """ARPACK's number of Lanczos vectors: the caller's, else ``max(2k + 1, 20)`` (at most n).
+
+    None (SciPy's default) when ``k + 1 >= n``.
+    """
+    if ncv is not None:
+        return ncv
     return min(n, max(2 * k + 1, 20)) if k + 1 < n else None
 
 
 def _start(prob):
-    """A deterministic starting vector (v0, else a seeded random one)."""
+    """A deterministic starting vector (v0, else a seeded random one) of the working dtype."""
     v0 = prob.v0
     if v0 is None:
         v0 = np.random.default_rng(0).standard_normal(prob.n)
-    return v0
+    return np.asarray(v0, dtype=prob.dtype)
+
+
+def _arpack_which(prob) -> str:
+    """The ``which`` code SciPy's ARPACK gets in regular mode for ``prob.which``."""
+    return {"smallest": "SA", "largest": "LA"}.get(prob.which, prob.which)
+
+
+def _shift_invert_mode(prob) -> bool:
+    """Whether ``prob.which`` is about ``1 / (λ − σ)`` (``"nearest"`` or a code with ``sigma``).
+
+    ``'SM'`` with ``sigma`` is not: the smallest ``|1 / (λ − σ)|`` are the
+    eigenvalues farthest from ``σ``, the extreme ones, which shift-invert mode
+    finds poorly (ARPACK converged to the wrong pairs in our tests) and regular
+    mode on ``A − σM`` finds as its largest magnitudes (:func:`_run_farthest`).
+    """
+    return prob.which == "nearest" or (prob.sigma is not None and prob.which != "SM")
 
 
 def _check_mass_spd(prob: _Problem):
@@ -85,35 +124,98 @@ def _check_mass_spd(prob: _Problem):
 
 
 def _run_arpack(prob: _Problem) -> _Raw:
-    """ARPACK in regular mode (``which="nearest"``: shift-invert mode, as SciPy does)."""
-    if prob.which == "nearest":
+    """ARPACK in regular mode (``"nearest"``, or a code with ``sigma``: shift-invert mode)."""
+    if _shift_invert_mode(prob):
         raw = _run_shift_invert(prob)
-        raw.notes = raw.notes + ("arpack with which='nearest' runs in shift-invert mode",)
+        raw.notes = raw.notes + (f"arpack with which={prob.which!r} and sigma runs in "
+                                 "shift-invert mode, as SciPy's",)
         return raw
+    if prob.which == "SM" and prob.sigma is not None:
+        return _run_farthest(prob)
+    if prob.which == "SM" and not prob.props.operator:
+        # the smallest magnitudes are the eigenvalues nearest 0: shift-invert mode finds them
+        # reliably (regular mode returned wrong pairs of a generalized problem in our tests)
+        try:
+            raw = _run_shift_invert(prob)
+        except _MethodFailed as exc:
+            note = f"{exc}"
+        else:
+            raw.notes = raw.notes + ("arpack with which='SM' runs in shift-invert mode at "
+                                     "sigma=0 (the same pairs: those nearest 0)",)
+            return raw
+    else:
+        note = None
     t0 = time.perf_counter()
-    ka = _buffered(prob.k, prob.n)
-    kwargs = {"k": ka, "which": "LA" if prob.which == "largest" else "SA",
-              "tol": _arpack_tol(prob), "maxiter": _arpack_maxiter(prob), "v0": _start(prob),
-              "ncv": _ncv(ka, prob.n), "return_eigenvectors": True}
-    notes = ()
+    which = _arpack_which(prob)
+    kwargs = {"tol": _arpack_tol(prob), "maxiter": _arpack_maxiter(prob), "v0": _start(prob),
+              "return_eigenvectors": True}
+    notes = [] if note is None else [note]
     if prob.M is not None:
         kwargs["M"] = prob.M
         kwargs["Minv"] = _check_mass_spd(prob).aslinearoperator()
-    if prob.which == "smallest":
-        notes = ("ARPACK regular mode for the smallest eigenvalues converges slowly; "
-                 "shift_invert or lobpcg are faster",)
+    if which in ("SA", "SM"):
+        notes.append(f"ARPACK regular mode for which={which!r} converges slowly; "
+                     "shift_invert or lobpcg are faster")
+    if which == "BE" and prob.complex:
+        # SciPy's complex ARPACK has no 'BE': the two ends, one run each
+        low = prob.k // 2
+        parts = [_arpack_part(prob, code, kk, kwargs, notes)
+                 for code, kk in (("SA", low), ("LA", prob.k - low)) if kk > 0]
+        w = np.concatenate([p[0] for p in parts])
+        V = np.hstack([p[1] for p in parts])
+        stopped = any(p[2] for p in parts)
+        notes.append("which='BE' on a complex Hermitian matrix: one ARPACK run per end")
+    else:
+        w, V, stopped = _arpack_part(prob, which, prob.k, kwargs, notes)
+    t1 = time.perf_counter()
+    return _Raw(w, V, 0, 0.0, t1 - t0, notes=tuple(notes), stopped=stopped)
+
+
+def _run_farthest(prob: _Problem) -> _Raw:
+    """``'SM'`` with ``sigma``: the eigenvalues farthest from ``σ``.
+
+    They are ARPACK's regular-mode largest magnitudes of ``A − σM``: the same
+    pairs, their eigenvalues shifted by ``σ``.
+    """
+    t0 = time.perf_counter()
+    sigma, A, M, n = prob.sigma, prob.A, prob.M, prob.n
+    if prob.props.operator or M is not None:
+        S = spla.LinearOperator((n, n), dtype=np.result_type(A.dtype, float),
+                                matvec=lambda x: A @ x - sigma * (x if M is None else M @ x))
+    else:
+        S = A - sigma * sp.eye_array(n, dtype=A.dtype, format="csr")
+    kwargs = {"tol": _arpack_tol(prob), "maxiter": _arpack_maxiter(prob), "v0": _start(prob),
+              "return_eigenvectors": True}
+    notes = ["which='SM' with sigma: the eigenvalues farthest from sigma, found as ARPACK's "
+             "largest magnitudes of A - sigma M (regular mode)"]
+    if M is not None:
+        kwargs["M"] = M
+        kwargs["Minv"] = _check_mass_spd(prob).aslinearoperator()
+    w, V, stopped = _arpack_part(prob, "LM", prob.k, kwargs, notes, A=S)
+    return _Raw(np.asarray(w) + sigma, V, 0, 0.0, time.perf_counter() - t0, notes=tuple(notes),
+                stopped=stopped)
+
+
+def _arpack_part(prob: _Problem, which: str, k: int, kwargs: dict, notes: list, A=None):
+    """One regular-mode ARPACK run for ``k`` pairs (plus the buffer) of ``which``.
+
+    Returns ``(w, V, stopped)``: ``stopped`` when ARPACK ran out of restarts
+    (SciPy's ``ArpackNoConvergence``) and returned only the pairs it had.
+    """
+    ka = _buffered(k, prob.n, prob.ncv)
     with single_thread_blas():
         try:
-            w, V = spla.eigsh(prob.A, **kwargs)
-            iters = -1
+            w, V = spla.eigsh(prob.A if A is None else A, k=ka, which=which,
+                              ncv=_ncv(ka, prob.n, prob.ncv), **kwargs)
+            return w, V, False
         except spla.ArpackNoConvergence as exc:
             w, V = exc.eigenvalues, exc.eigenvectors
-            iters = -1
-            notes = notes + (f"ARPACK stopped with {len(w)}/{prob.k} converged Ritz pairs",)
+            notes.append(f"ARPACK stopped with {len(w)}/{ka} converged Ritz pairs")
             if len(w) == 0:
                 raise _MethodFailed("ARPACK converged no eigenpair within maxiter") from exc
-    t1 = time.perf_counter()
-    return _Raw(w, V, max(iters, 0), 0.0, t1 - t0, notes=notes)
+            return w, V, True
+        except spla.ArpackError as exc:  # e.g. a zero matrix: "starting vector is zero"
+            raise _MethodFailed(f"ARPACK failed: {exc}") from exc
 
 
 # --------------------------------------------------------------------------- shift-invert mode
@@ -142,8 +244,8 @@ def _run_shift_invert(prob: _Problem) -> _Raw:
     v0 = _start(prob)
     if Y is not None:
         v0 = v0 - Y @ (MY.T @ v0)
-    k = _buffered(wanted, prob.n - nnull)
-    w, V = _arpack_two_stage(prob, OPinv, sigma, v0, k, wanted, notes)
+    k = _buffered(wanted, prob.n - nnull, prob.ncv)
+    w, V, stopped = _arpack_two_stage(prob, OPinv, sigma, v0, k, wanted, notes)
     t2 = time.perf_counter()
     reused = CACHE.info().hits > hits
     notes.append(f"factorization of A - ({sigma:.6g})M ({F.engine}) "
@@ -153,19 +255,41 @@ def _run_shift_invert(prob: _Problem) -> _Raw:
         w, V = _with_null(prob, w, V)
         notes.append(f"{nnull} null vector(s) (one per connected component) deflated and "
                      "returned exactly")
-    return _Raw(w, V, 0, t1 - t0, t2 - t1, notes=tuple(notes))
+    return _Raw(w, V, 0, t1 - t0, t2 - t1, notes=tuple(notes), stopped=stopped)
 
 
 def _shift(prob: _Problem) -> float:
-    """The shift ``σ``: the target for ``"nearest"``, just below the spectrum for ``"smallest"``."""
-    if prob.which == "nearest":
+    """The shift ``σ`` of shift-invert mode.
+
+    The target for ``"nearest"`` (and SciPy's codes with ``sigma``), 0 for
+    ``'SM'`` (the smallest magnitudes are those nearest 0), just below the
+    spectrum for ``"smallest"``.
+    """
+    if _shift_invert_mode(prob):
+        if prob.which == "BE" and prob.complex:
+            raise _MethodFailed("which='BE' with sigma on a complex Hermitian matrix: SciPy's "
+                                "complex ARPACK has no 'BE'; use method='dense'")
         return prob.sigma
+    if prob.which == "SM":
+        if prob.sigma is not None:
+            raise _MethodFailed("which='SM' with sigma asks for the eigenvalues farthest from "
+                                "sigma, which shift-invert mode finds poorly; use "
+                                "method='arpack' (regular mode on A - sigma M)")
+        return 0.0
     if prob.which == "smallest":
         # the eigenvalues nearest sigma are the smallest only when sigma lies below the
         # spectrum, i.e. when A - sigma M is positive definite: the Cholesky pivots prove it
         return -LAPLACIAN_SHIFT * prob.scale if prob.deflate() else 0.0
-    raise _MethodFailed("shift_invert needs which='smallest' or 'nearest'; use arpack for "
-                        "the largest")
+    raise _MethodFailed(f"shift_invert finds the smallest eigenvalues, the smallest in "
+                        f"magnitude or those nearest sigma, not which={prob.which!r} without "
+                        "sigma; use arpack")
+
+
+def _selection(prob: _Problem, sigma):
+    """``(which, sigma)`` that picks the wanted pairs among shift-invert ARPACK's."""
+    if prob.which in ("smallest", "SM"):
+        return "nearest", sigma
+    return prob.which, prob.sigma
 
 
 def _factor_shifted(prob: _Problem, sigma: float, notes: list):
@@ -179,7 +303,13 @@ def _factor_shifted(prob: _Problem, sigma: float, notes: list):
     try:
         F = _factor(prob.A, sigma, prob.M)
     except SingularMatrixError as exc:
-        if prob.which == "nearest":
+        if prob.which == "SM":
+            sigma = SINGULAR_SM_SHIFT * prob.scale
+            notes.append(f"A is singular (0 is an eigenvalue): shift-invert at sigma={sigma:.3g}"
+                         " instead of 0; the smallest magnitudes are picked among the pairs "
+                         "nearest it")
+            return _factor(prob.A, sigma, prob.M), sigma
+        if _shift_invert_mode(prob):
             raise SingularMatrixError(
                 f"A - sigma*M is exactly singular at sigma={sigma!r}: sigma is an eigenvalue "
                 "(or the matrix is singular); move sigma slightly, e.g. "
@@ -209,8 +339,9 @@ def _deflated_inverse(prob: _Problem, F):
     just below 0, nearly singular along ``Y``).
     """
     n = prob.n
+    dtype = np.result_type(F.dtype, prob.dtype)
     if not prob.deflate():
-        return spla.LinearOperator((n, n), matvec=F.solve, dtype=float), None, None
+        return spla.LinearOperator((n, n), matvec=F.solve, dtype=dtype), None, None
     Y = prob.null_vectors()
     MY = Y if prob.M is None else prob.M @ Y
 
@@ -219,7 +350,7 @@ def _deflated_inverse(prob: _Problem, F):
         y = F.solve(x)
         return y - Y @ (MY.T @ y)
 
-    return spla.LinearOperator((n, n), matvec=op, dtype=float), Y, MY
+    return spla.LinearOperator((n, n), matvec=op, dtype=dtype), Y, MY
 
 
 def _arpack_two_stage(prob: _Problem, OPinv, sigma, v0, k, wanted, notes):
@@ -227,26 +358,34 @@ def _arpack_two_stage(prob: _Problem, OPinv, sigma, v0, k, wanted, notes):
 
     The second run, at the caller's tolerance and started from the sum of the
     wanted Ritz vectors, happens only when a wanted pair's recomputed residual
-    misses ``prob.tol``.  Returns ARPACK's ``(w, V)``.
+    misses ``prob.tol``.  ARPACK ranks ``1 / (λ − σ)`` by ``'LM'`` (the nearest
+    σ), or by the SciPy code the caller gave with ``sigma``.  Returns ARPACK's
+    ``(w, V)`` and whether its last run stopped before converging.
     """
-    ncv = _ncv(k, prob.n)
+    ncv = _ncv(k, prob.n, prob.ncv)
     tight = _arpack_tol(prob)
     tols = (tight,) if tight >= SHIFT_INVERT_FIRST_TOL else (SHIFT_INVERT_FIRST_TOL, tight)
+    code = "LM" if prob.which in ("nearest", "smallest", "SM") else prob.which
+    pick, target = _selection(prob, sigma)
     for tol in tols:
+        stopped = False
         with single_thread_blas():
             try:
-                w, V = spla.eigsh(prob.A, k=k, M=prob.M, sigma=sigma, OPinv=OPinv, which="LM",
+                w, V = spla.eigsh(prob.A, k=k, M=prob.M, sigma=sigma, OPinv=OPinv, which=code,
                                   tol=tol, maxiter=_arpack_maxiter(prob), v0=v0, ncv=ncv)
             except spla.ArpackNoConvergence as exc:
                 w, V = exc.eigenvalues, exc.eigenvectors
                 notes.append(f"ARPACK (tol={tol:.0e}) stopped with {len(w)}/{k} converged "
                              "Ritz pairs")
+                stopped = True
                 if len(w) == 0:
                     raise _MethodFailed("shift-invert ARPACK converged no eigenpair") from exc
+            except spla.ArpackError as exc:
+                raise _MethodFailed(f"shift-invert ARPACK failed: {exc}") from exc
         if tol == tight:
             break
-        # the wanted pairs are those nearest sigma; their true residuals decide
-        near = np.argsort(np.abs(np.asarray(w) - sigma), kind="stable")[:wanted]
+        # the wanted pairs (those nearest sigma, or the code's); their true residuals decide
+        near = select_which(np.asarray(w), pick, target, wanted)
         res, scale = pair_residuals(prob.A, prob.M, w[near], V[:, near], ascale=prob.scale)
         if len(near) == wanted and np.all(res <= prob.tol * scale):
             notes.append(f"ARPACK at tol={tol:.0e} already met tol={prob.tol:.0e} in every "
@@ -255,4 +394,4 @@ def _arpack_two_stage(prob: _Problem, OPinv, sigma, v0, k, wanted, notes):
         notes.append(f"ARPACK at tol={tol:.0e} left residuals up to {np.max(res / scale):.1e} "
                      f"(relative); rerun at tol={tight:.0e} from their sum")
         v0 = V[:, near].sum(axis=1)
-    return w, V
+    return w, V, stopped

@@ -5,7 +5,8 @@ with one of the methods of the :data:`METHODS` registry and always returns an
 :class:`~sparsekit.EigenResult` whose residuals were recomputed here:
 
 * ``"arpack"``: SciPy's ARPACK (implicitly restarted Lanczos) in regular
-  mode; for ``which="nearest"`` it runs shift-invert mode, as SciPy does.
+  mode; for ``which="nearest"`` (and SciPy's codes given with ``sigma``) it
+  runs shift-invert mode, as SciPy does.
 * ``"shift_invert"``: ARPACK on ``(A − σM)⁻¹ M``, with the factorization of
   ``A − σM`` taken from (and left in) sparsekit's factorization cache, so a
   second call on the same matrix and shift reuses it.
@@ -22,6 +23,11 @@ Residual convention (everywhere in sparsekit's eigensolvers,
 ``‖·‖₁`` (max absolute column sum) is an O(nnz) upper bound of the 2-norm of
 a symmetric matrix.
 
+``which`` takes sparsekit's words and SciPy's codes with SciPy's meaning
+(:func:`sparsekit._requests.select_which` is their one definition); complex
+Hermitian matrices run on every method (complex ARPACK, a complex Cholesky
+for shift-invert, complex LOBPCG blocks).
+
 Graph Laplacians (symmetric, off-diagonal <= 0, zero row sums) get special
 care for ``which="smallest"``: the indicator vector of each connected
 component is an exact null vector, so it is put in the result directly and
@@ -37,7 +43,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..._requests import eigen_request, shape_of
+from ..._requests import eigen_request, select_which, shape_of
 from ..._validate import as_matrix
 from ...backends import _registry
 from ...errors import (
@@ -51,8 +57,15 @@ from .. import _dense_eigh
 from .._residuals import pair_residuals
 from ._arpack import _run_arpack, _run_shift_invert
 from ._lobpcg import _run_lobpcg
-from ._plan import AUTO_ARPACK_RESTARTS, _dense_is_safety_net, _fallbacks, _plan
-from ._problem import _m_orthonormal, _MethodFailed, _Problem, _Raw, make_problem
+from ._plan import AUTO_ARPACK_RESTARTS, _dense_is_safety_net, _fallbacks, _plan, psd_which
+from ._problem import (
+    _hermitian_ritz,
+    _m_orthonormal,
+    _MethodFailed,
+    _Problem,
+    _Raw,
+    make_problem,
+)
 
 __all__ = ["eigsh", "METHODS", "PRECONDS"]
 
@@ -76,24 +89,53 @@ PRECONDS = {
 }
 
 
-def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
-          backend="auto", tol=None, maxiter=None, v0=None, strict=False, check=True,
-          **options):
+def eigsh(A, k=6, M=None, sigma=None, which=None, v0=None, ncv=None, maxiter=None, tol=None,
+          return_eigenvectors=True, *, method="auto", precond="auto", backend="auto",
+          strict=False, check=True, **options):
     """Eigenpairs of a large sparse symmetric matrix (or pencil ``A, M``) that just work.
+
+    The arguments are SciPy's (:func:`scipy.sparse.linalg.eigsh`), in SciPy's
+    order, with SciPy's meaning, except the default ``which`` (``"smallest"``,
+    not ``'LM'``) and the tolerance (relative to ``‖A‖₁``, judged on every
+    recomputed residual): docs/scipy.md lists every difference.
 
     Parameters
     ----------
     A : sparse matrix or array, ndarray or LinearOperator, shape (n, n)
-        Symmetric matrix (a LinearOperator only with ``"arpack"``/``"lobpcg"``).
+        Real symmetric or complex Hermitian matrix (a LinearOperator only with
+        ``"arpack"``/``"lobpcg"``).
     k : int, default=6
         Number of eigenpairs, ``1 <= k < n``.
-    which : {"smallest", "largest", "nearest"}, optional
-        Algebraically smallest or largest, or nearest to ``sigma``; default
-        ``"smallest"``, or ``"nearest"`` when ``sigma`` is given.
-    sigma : float, optional
-        Target (shift) of ``which="nearest"``.
     M : sparse matrix or array, or ndarray, optional
-        Symmetric positive definite mass matrix: solve ``A v = λ M v``.
+        Symmetric (Hermitian) positive definite mass matrix: solve ``A v = λ M v``.
+    sigma : float, optional
+        Shift: with ``which="nearest"`` (the default when ``sigma`` is given, and
+        what SciPy's ``'LM'`` means with ``sigma``) the ``k`` eigenvalues nearest
+        ``sigma``; with another of SciPy's codes, those it ranks first in
+        ``1 / (λ − σ)``, as SciPy's shift-invert mode.
+    which : str, optional
+        sparsekit's words ``"smallest"``, ``"largest"`` (algebraic),
+        ``"nearest"`` (to ``sigma``), or SciPy's codes with SciPy's meaning:
+        ``'LM'``/``'SM'`` (largest/smallest magnitude), ``'LA'``/``'SA'``
+        (= ``"largest"``/``"smallest"``), ``'BE'`` (``k // 2`` from the low end,
+        the rest from the high end).  Default ``"smallest"`` (SciPy's is
+        ``'LM'``), or ``"nearest"`` when ``sigma`` is given.  ``eigs``'s codes
+        (``'LR'``, ``'SR'``, ``'LI'``, ``'SI'``) are refused with the reason.
+    v0 : ndarray, shape (n,), optional
+        Starting vector.
+    ncv : int, optional
+        ARPACK's number of Lanczos vectors, ``k < ncv <= n`` (default
+        ``max(2k' + 1, 20)`` for the ``k'`` pairs ARPACK is asked for: ``k`` plus
+        a small buffer that catches repeated eigenvalues).
+    maxiter : int, optional
+        Iteration limit of the iterative method.
+    tol : float, optional
+        Residual tolerance relative to ``‖A‖₁ + |λ| ‖M‖₁``; default 1e-8; 0 means
+        machine precision (as SciPy's ``tol=0``).
+    return_eigenvectors : bool, default=True
+        False returns only the eigenvalues (an ndarray, ascending), as SciPy;
+        every pair is still computed and judged, and the non-convergence
+        policy still applies.
     method : {"auto", "arpack", "shift_invert", "lobpcg", "dense"}, default="auto"
         See :data:`METHODS`.  ``"auto"`` chooses by size, memory and structure,
         states its reasons in ``result.notes`` and falls back to the next
@@ -102,12 +144,6 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
         LOBPCG's preconditioner (:func:`sparsekit.preconditioner`).
     backend : {"auto", "scipy", "cupy", "petsc"}, default="auto"
         Where to compute; ``"auto"`` follows the input (cupy arrays → cupy).
-    tol : float, optional
-        Residual tolerance relative to ``‖A‖₁ + |λ| ‖M‖₁``; default 1e-8.
-    maxiter : int, optional
-        Iteration limit of the iterative method.
-    v0 : ndarray, shape (n,), optional
-        Starting vector.
     strict : bool, default=False
         Raise :class:`~sparsekit.NoConvergence` (carrying the result) instead
         of warning when a pair misses the tolerance.
@@ -121,15 +157,18 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
     Returns
     -------
     EigenResult
-        Values ascending; vectors ``n × k`` and ``M``-orthonormal; the residual
-        ``‖A v − λ M v‖₂`` of every pair (recomputed here); per-pair converged
-        flags against ``tol · (‖A‖₁ + |λ| ‖M‖₁)``; notes with the reasons of
-        the choice and any fallback.
+        Values ascending (real); vectors ``n × k`` and ``M``-orthonormal; the
+        residual ``‖A v − λ M v‖₂`` of every pair (recomputed here); per-pair
+        converged flags against ``tol · (‖A‖₁ + |λ| ‖M‖₁)``; notes with the
+        reasons of the choice and any fallback.  It unpacks as SciPy's pair:
+        ``w, v = sk.eigsh(...)``.  With ``return_eigenvectors=False``, the
+        values only.
 
     Raises
     ------
     InputValueError
-        ``k >= n``, NaN/Inf entries, ``which="nearest"`` without ``sigma``.
+        ``k >= n``, ``ncv`` out of range, NaN/Inf entries, ``which="nearest"``
+        without ``sigma``, a ``which`` code of ``eigs``.
     NotSymmetricError
         ``A`` not symmetric (unless ``check=False``).
     NotSPDError
@@ -142,6 +181,7 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
     See Also
     --------
     scipy.sparse.linalg.eigsh, scipy.sparse.linalg.lobpcg : the methods used here.
+    sparsekit.eigs : nonsymmetric matrices.
     sparsekit.dense.eigh : the dense path, same result object.
 
     Examples
@@ -162,8 +202,17 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
     True
     >>> bool(r.all_converged)
     True
+
+    SciPy's codes and unpacking: the two largest in magnitude,
+
+    >>> w, v = sk.eigsh(L, k=2, which="LM")
+    >>> np.allclose(w, 2 - 2 * np.cos(np.pi * np.arange(n - 2, n) / n))
+    True
     """
     backend = _registry.resolve(A, backend)
+    if not isinstance(return_eigenvectors, (bool, np.bool_)):
+        raise InputValueError(f"return_eigenvectors must be True or False (got "
+                              f"{return_eigenvectors!r})")
     if backend == "scipy":
         A = as_matrix(A, "A", square=True, allow_operator=True)
         methods, preconds, option_names, mod = METHODS, PRECONDS, {}, None
@@ -175,12 +224,20 @@ def eigsh(A, k=6, which=None, sigma=None, M=None, method="auto", precond="auto",
                         method=method, precond=precond, tol=tol, maxiter=maxiter, v0=v0,
                         strict=strict, check=check, options=options, methods=methods,
                         preconds=preconds, option_names=option_names,
-                        elsewhere=_registry.options_elsewhere("EIGEN", backend, options))
-    if mod is not None:
-        return mod.run_eigsh(A, req)
+                        elsewhere=_registry.options_elsewhere("EIGEN", backend, options),
+                        ncv=ncv)
+    result = mod.run_eigsh(A, req) if mod is not None else _eigsh_cpu(A, req)
+    return result if return_eigenvectors else result.values
+
+
+def _eigsh_cpu(A, req) -> EigenResult:
+    """``eigsh`` on the CPU: the problem, the method chain, the non-convergence policy."""
     prob = make_problem(A, req)
+    prob.which, note = psd_which(prob.A, prob.props, prob.which, prob.sigma)
+    if note is not None:
+        prob.notes.append(note)
     chain, notes = _chain(prob, prob.method)
-    result, notes = _run_chain(prob, chain, prob.method, notes)
+    result, notes = _run_chain(prob, chain, prob.method, list(prob.notes) + notes)
     if not _ok(result, prob.k):
         result = _report(result, notes, prob, req.strict)
     return result
@@ -251,8 +308,8 @@ def _report(result: EigenResult, notes, prob: _Problem, strict: bool) -> EigenRe
            f"{float(np.max(result.residuals)) if len(result.values) else float('nan'):.3e})"
            + ("" if len(result.values) == k else f"; only {len(result.values)} of k={k} "
               "pairs found"))
-    # stacklevel 4: this helper, eigsh, then the caller of sk.eigsh
-    report_nonconvergence(msg, result, strict, stacklevel=4)
+    # stacklevel 5: this helper, _eigsh_cpu, eigsh, then the caller of sk.eigsh
+    report_nonconvergence(msg, result, strict, stacklevel=5)
     return result
 
 
@@ -277,14 +334,9 @@ _RUNNERS = {
 
 
 def _select(prob: _Problem, values, vectors):
-    """Sort ascending and keep the k wanted pairs."""
+    """Keep the k pairs ``which`` asks for (``_requests.select_which``), ascending."""
     values = np.asarray(values, dtype=float)
-    if prob.which == "nearest":
-        order = np.argsort(np.abs(values - prob.sigma), kind="stable")[:prob.k]
-    elif prob.which == "largest":
-        order = np.argsort(values, kind="stable")[::-1][:prob.k]
-    else:
-        order = np.argsort(values, kind="stable")[:prob.k]
+    order = select_which(values, prob.which, prob.sigma, prob.k)
     order = order[np.argsort(values[order], kind="stable")]
     return values[order], vectors[:, order]
 
@@ -292,13 +344,23 @@ def _select(prob: _Problem, values, vectors):
 def _finish(prob: _Problem, raw: _Raw, method: str, notes) -> EigenResult:
     """A runner's pairs as an :class:`EigenResult`: M-orthonormal, Rayleigh quotients, judged."""
     V = np.asarray(raw.vectors)
-    V = _m_orthonormal(prob, V.astype(np.result_type(V.dtype, float), copy=False))
+    V = V.astype(np.result_type(V.dtype, float), copy=False)
+    if prob.complex and V.shape[1]:
+        V = _hermitian_ritz(prob, V)
+    V = _m_orthonormal(prob, V)
     # Rayleigh quotients: the best eigenvalue estimates for the vectors we return
     w = np.einsum("ij,ij->j", V.conj(), prob.A @ V).real
     w, V = _select(prob, w, V)
     res, scale = pair_residuals(prob.A, prob.M, w, V, ascale=prob.scale)
     converged = res <= prob.tol * scale
     notes = list(notes) + list(raw.notes)
+    if raw.stopped:
+        # SciPy raises ArpackNoConvergence here: the pairs it had are eigenpairs (their
+        # residuals say so) but a wanted one may be missing (a copy of a repeated eigenvalue
+        # that had not converged yet), so none counts as converged and auto falls back
+        converged = np.zeros_like(converged)
+        notes.append("ARPACK stopped before converging: its pairs are kept with their "
+                     "residuals but not counted as converged (a wanted pair may be missing)")
     if raw.precond != "none":
         notes.append(f"preconditioner: {raw.precond}")
     if len(w) < prob.k:

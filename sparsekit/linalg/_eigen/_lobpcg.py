@@ -3,7 +3,10 @@
 For the smallest pairs with AMG, LOBPCG starts from the hierarchy (a
 cascade, :func:`_multilevel_start`) and often needs few fine-level
 iterations, or none; it runs in chunks (:func:`_next_chunk`) so that it stops
-when the ``k`` wanted pairs have converged, not the whole block.
+when the ``k`` wanted pairs have converged, not the whole block.  Complex
+Hermitian matrices run the same steps with complex blocks.  A problem too
+small for the block (SciPy's rule ``n >= 5 m``, below which SciPy's LOBPCG
+switches to a dense solver itself) is solved densely here (:func:`_dense_pencil`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ...errors import NotSPDError
+from ...errors import InputValueError, NotSPDError
 from .._threads import single_thread_blas
 from ..precond import preconditioner
 from ._problem import (
@@ -71,7 +74,9 @@ def _lobpcg_kind(prob: _Problem) -> str:
         return "none"
     if prob.laplacian or prob.props.diag_sign == "positive":
         return "amg"
-    return "jacobi" if prob.props.diag_sign not in ("zero", None) else "none"
+    # LOBPCG needs a positive definite preconditioner: Jacobi is not one on a diagonal with
+    # a zero or negative entry (a zero one made it raise, issue 18; a negative one diverge)
+    return "none"
 
 
 def _lobpcg_precond(prob: _Problem, kind: str):
@@ -82,7 +87,10 @@ def _lobpcg_precond(prob: _Problem, kind: str):
     if kind == "amg" and prob.laplacian:
         # AMG on the singular Laplacian: a tiny diagonal shift keeps the coarse solve regular
         A = sp.csr_array(A + (LAPLACIAN_SHIFT * prob.scale) * sp.eye_array(prob.n))
-    P = preconditioner(A, kind, **({"symmetric": True} if kind == "amg" else {}))
+    try:
+        P = preconditioner(A, kind, **({"symmetric": True} if kind == "amg" else {}))
+    except InputValueError as exc:  # e.g. Jacobi on a zero diagonal entry
+        raise _MethodFailed(f"LOBPCG's preconditioner {kind!r} cannot be built: {exc}") from exc
     return P.aslinearoperator(), kind, P.hierarchy
 
 
@@ -123,7 +131,7 @@ def _multilevel_start(prob: _Problem, ml, m: int, Y):
     masses = [prob.M]
     for lv in levels[:s0]:
         R = getattr(lv, "R", None)
-        R = lv.P.T.tocsr() if R is None else R  # symmetric SA: R = Pᵀ, kept as CSR
+        R = lv.P.T.conj().tocsr() if R is None else R  # symmetric SA: R = Pᴴ, kept as CSR
         masses.append(sp.csr_array(R @ (lv.P if masses[-1] is None else masses[-1] @ lv.P)))
     try:
         # 3
@@ -140,22 +148,24 @@ def _multilevel_start(prob: _Problem, ml, m: int, Y):
         X = levels[0].P @ X
         # 6: damped Jacobi on (A − λ M) x = 0, λ the Rayleigh quotients: removes the
         # high-frequency error interpolation leaves, for a few block products
-        diag = prob.A.diagonal()
+        diag = prob.A.diagonal().real
         dinv = np.divide(2.0 / 3.0, diag, out=np.zeros_like(diag), where=diag > 0)[:, None]
         for _ in range(CASCADE_FINE_SWEEPS):
             AX = prob.A @ X
             MX = _times_m(prob, X)
-            lam = np.einsum("ij,ij->j", X, AX) / np.einsum("ij,ij->j", X, MX)
+            lam = (np.einsum("ij,ij->j", X.conj(), AX).real
+                   / np.einsum("ij,ij->j", X.conj(), MX).real)
             AX -= MX * lam
             AX *= dinv
             X -= AX
         # 7
         if Y is not None:
-            X = X - Y @ (Y.T @ _times_m(prob, X))
+            X = X - Y @ (Y.conj().T @ _times_m(prob, X))
         # 8
-        G = X.T @ _times_m(prob, X)
-        H = X.T @ (prob.A @ X)
-        w, C = la.eigh(0.5 * (H + H.T), 0.5 * (G + G.T), subset_by_index=[0, m - 1])
+        G = X.conj().T @ _times_m(prob, X)
+        H = X.conj().T @ (prob.A @ X)
+        w, C = la.eigh(0.5 * (H + H.conj().T), 0.5 * (G + G.conj().T),
+                       subset_by_index=[0, m - 1])
     except (np.linalg.LinAlgError, ValueError):
         return None
     return w, X @ C
@@ -174,7 +184,7 @@ def _next_chunk(hist, k: int, res: float, tol: float) -> int:
     >>> _next_chunk([[1.0], [0.5], [0.25], [0.125], [0.0625], [0.03125]], 1, 0.03125, 1e-3)
     7
     """
-    h = [float(np.max(np.asarray(r)[:k])) for r in hist if np.size(r) >= k]
+    h = [float(np.max(np.abs(np.asarray(r)[:k]))) for r in hist if np.size(r) >= k]
     if len(h) < 6 or not 0 < h[-1] < h[-6] or res <= 0:
         return LOBPCG_CHUNK
     rate = (h[-1] / h[-6]) ** 0.2
@@ -185,34 +195,38 @@ def _next_chunk(hist, k: int, res: float, tol: float) -> int:
 def _run_lobpcg(prob: _Problem) -> _Raw:
     """LOBPCG for the smallest or largest pairs, the null vectors as constraints.
 
-    1. The preconditioner (``precond="auto"``: AMG for the smallest pairs of a
+    1. The block: the ``k`` wanted pairs less the deflated null vectors, plus
+       up to ``LOBPCG_EXTRA`` more; a problem too small for it (``n < 5 m``)
+       is solved densely (:func:`_dense_pencil`).
+    2. The preconditioner (``precond="auto"``: AMG for the smallest pairs of a
        Laplacian or a matrix with a positive diagonal).
-    2. The block: the ``k`` wanted pairs less the deflated null vectors, plus
-       up to ``LOBPCG_EXTRA`` more.
     3. The start: the AMG cascade (:func:`_multilevel_start`) when it applies,
        else a seeded random block (``v0`` its first column).
     4. LOBPCG in chunks until the wanted pairs converge (:func:`_lobpcg_chunks`),
        skipped when the cascade's pairs already meet ``tol``.
     5. The null vectors put back in front, exactly.
     """
-    if prob.which == "nearest":
-        raise _MethodFailed("LOBPCG computes the smallest or largest eigenpairs, not those "
-                            "nearest sigma; use method='shift_invert'")
+    if prob.which not in ("smallest", "largest"):
+        raise _MethodFailed(f"LOBPCG computes the smallest or largest eigenpairs, not "
+                            f"which={prob.which!r}; use method='shift_invert' or 'arpack'")
     n = prob.n
-    # 1
     t0 = time.perf_counter()
-    Mprec, kind, hierarchy = _lobpcg_precond(prob, _lobpcg_kind(prob))
-    t1 = time.perf_counter()
-    # 2
+    # 1
     Y = prob.null_vectors() if prob.deflate() else None
     k = prob.k - (Y.shape[1] if Y is not None else 0)
     notes = []
     if k <= 0:
-        return _Raw(*_with_null(prob, np.zeros(0), np.zeros((n, 0))), 0, t1 - t0, 0.0,
-                    precond=kind, notes=(f"all {prob.k} smallest are null vectors",))
+        return _Raw(*_with_null(prob, np.zeros(0), np.zeros((n, 0))), 0,
+                    time.perf_counter() - t0, 0.0,
+                    notes=(f"all {prob.k} smallest are null vectors",))
     # a few extra block vectors speed up convergence of the last wanted pair
-    m = min(k + min(k, LOBPCG_EXTRA), max(1, (n - (0 if Y is None else Y.shape[1])) // 5))
-    m = max(m, k)
+    free = n - (0 if Y is None else Y.shape[1])
+    m = max(min(k + min(k, LOBPCG_EXTRA), max(1, free // 5)), k)
+    if free < 5 * m:
+        return _dense_pencil(prob, time.perf_counter() - t0)
+    # 2
+    Mprec, kind, hierarchy = _lobpcg_precond(prob, _lobpcg_kind(prob))
+    t1 = time.perf_counter()
     tol = 0.5 * prob.tol * prob.scale
     its = 0
     with single_thread_blas(), warnings.catch_warnings():
@@ -249,9 +263,16 @@ def _lobpcg_start(prob: _Problem, kind, hierarchy, m: int, Y, k: int, tol: float
             notes.append("LOBPCG started from eigenvectors of the AMG hierarchy's coarse "
                          f"levels (cascade, {time.perf_counter() - tc:.3g}s)")
     if start is None:
-        X = np.random.default_rng(0).standard_normal((prob.n, m))
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((prob.n, m))
+        if prob.complex:
+            X = X + 1j * rng.standard_normal((prob.n, m))
         if prob.v0 is not None:
-            X[:, 0] = prob.v0
+            v0 = prob.v0 if Y is None else prob.v0 - Y @ (Y.conj().T @ _times_m(prob, prob.v0))
+            if np.linalg.norm(v0) > 1e-8 * np.linalg.norm(prob.v0):
+                X[:, 0] = v0
+            else:  # v0 lies in the deflated null space: LOBPCG would break down on it
+                notes.append("v0 lies in the null space passed as constraints: not used")
         return None, X, False
     w, X = start
     return w, X, bool(np.all(_ritz_residuals(prob, w[:k], X[:, :k]) <= tol))
@@ -291,3 +312,28 @@ def _lobpcg_chunks(prob: _Problem, X, Mprec, Y, k: int, tol: float):
             return w, X, its
         chunk = _next_chunk(hist, k, float(res.max()), tol)
     return w, X, its  # not reached: the chunk that reaches maxiter returns
+
+
+def _dense_pencil(prob: _Problem, setup: float) -> _Raw:
+    """The pencil solved densely: ``n`` is too small for LOBPCG's block (``n < 5 m``).
+
+    SciPy's ``lobpcg`` switches to a dense solver itself below that size (and
+    then returns neither its history nor its constraints' effect); sparsekit
+    does it here, over the whole pencil, and says so.
+    """
+    t0 = time.perf_counter()
+    if prob.props.operator:
+        A = prob.A @ np.eye(prob.n, dtype=prob.dtype)
+    else:
+        A = prob.A.toarray() if sp.issparse(prob.A) else np.asarray(prob.A)
+    M = None if prob.M is None else (prob.M.toarray() if sp.issparse(prob.M)
+                                     else np.asarray(prob.M))
+    n, k = prob.n, prob.k
+    subset = [n - k, n - 1] if prob.which == "largest" else [0, k - 1]
+    try:
+        w, V = la.eigh(A, M, subset_by_index=subset)
+    except np.linalg.LinAlgError as exc:
+        raise NotSPDError(f"M must be symmetric positive definite ({exc})") from exc
+    return _Raw(w, V, 0, setup, time.perf_counter() - t0,
+                notes=(f"n={n} is too small for LOBPCG's block (SciPy's lobpcg needs n >= 5 "
+                       "times the block size): the pencil was solved densely",))

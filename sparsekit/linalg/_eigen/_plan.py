@@ -1,10 +1,12 @@
 """``method="auto"`` for eigenproblems: :func:`plan_eigsh` and the fallback order.
 
 The plan is a list of rules tried in order (a LinearOperator, the dense
-crossover, the largest or nearest pairs, then the smallest by structure:
-definiteness, a cached factor, a small-world pattern, size, factor memory);
-each returns a :class:`~sparsekit.Plan` with its reason.  The constants carry
-the measurements that set them.
+crossover, the largest or nearest pairs, SciPy's magnitude codes, then the
+smallest by structure: definiteness, a cached factor, a small-world pattern,
+size, factor memory); each returns a :class:`~sparsekit.Plan` with its
+reason.  The constants carry the measurements that set them.  On a matrix
+known to be positive semidefinite SciPy's ``'SM'``/``'LM'`` are the smallest
+/ largest eigenvalues (:func:`psd_which`), and are planned as such.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from .._inspect import ball_sizes, factor_memory, inspect_matrix
 from .._residuals import matrix_scale
 from ._problem import LAPLACIAN_SHIFT, _factor_cached, _Problem
 
-__all__ = ["plan_eigsh", "DENSE_CROSSOVER", "AUTO_DENSE_FALLBACK", "AUTO_ARPACK_RESTARTS",
-           "SMALL_WORLD_HOPS", "DIRECT_MAX_BYTES", "FACTOR_MAX_N"]
+__all__ = ["plan_eigsh", "psd_which", "DENSE_CROSSOVER", "AUTO_DENSE_FALLBACK",
+           "AUTO_ARPACK_RESTARTS", "SMALL_WORLD_HOPS", "DIRECT_MAX_BYTES", "FACTOR_MAX_N"]
 
 #: Below this order the dense LAPACK path is faster than any sparse method.
 #: Measured (2-D Dirichlet Poisson, k=6, median of 3, on the busy 2-core
@@ -70,8 +72,9 @@ def plan_eigsh(A, k=6, which=None, sigma=None, M=None, *, backend="auto") -> Pla
         The symmetric matrix.
     k : int, default=6
         Number of eigenpairs.
-    which : {"smallest", "largest", "nearest"}, optional
-        Default "smallest", or "nearest" when ``sigma`` is given.
+    which : {"smallest", "largest", "nearest"} or SciPy's code, optional
+        Default "smallest", or "nearest" when ``sigma`` is given; SciPy's
+        ``'LM'``, ``'SM'``, ``'LA'``, ``'SA'``, ``'BE'`` as in :func:`sparsekit.eigsh`.
     sigma : float, optional
         Target of ``which="nearest"``.
     M : sparse matrix or array, optional
@@ -103,7 +106,30 @@ def plan_eigsh(A, k=6, which=None, sigma=None, M=None, *, backend="auto") -> Pla
     k = positive_int(k, "k")
     backend = _registry.resolve(A, backend)
     props = inspect_matrix(A)
-    return _plan(A, k, which, sigma, M, props, backend)
+    which, note = psd_which(A, props, which, sigma)
+    plan = _plan(A, k, which, sigma, M, props, backend)
+    if note is not None:
+        plan = Plan(plan.task, plan.method, plan.precond, plan.backend,
+                    (note,) + plan.reasons, plan.properties, plan.memory)
+    return plan
+
+
+def psd_which(A, props, which: str, sigma):
+    """``which`` as a word where SciPy's magnitude code means one for this matrix.
+
+    On a positive semidefinite matrix (a graph Laplacian, or diagonally
+    dominant with a positive diagonal) ``'SM'`` is ``"smallest"`` and ``'LM'``
+    ``"largest"``: the same pairs, reachable by every method.  Returns
+    ``(which, note or None)``.
+    """
+    if sigma is not None or which not in ("SM", "LM"):
+        return which, None
+    evidence = _psd_evidence(A, props)
+    if evidence is None:
+        return which, None
+    word = "smallest" if which == "SM" else "largest"
+    return word, (f"which={which!r} on a positive semidefinite matrix ({evidence}) is "
+                  f"which={word!r}")
 
 
 def _plan(A, k, which, sigma, M, props, backend) -> Plan:
@@ -126,7 +152,7 @@ def _plan(A, k, which, sigma, M, props, backend) -> Plan:
         reasons.append(f"backend {backend!r}: the backend chooses its own method")
         return Plan("eigsh", "auto", "auto", backend, tuple(reasons), properties, memory)
     if props.operator:
-        method = "arpack" if which in ("largest", "nearest") else "lobpcg"
+        method = "lobpcg" if which == "smallest" else "arpack"
         reasons.append(f"A is a LinearOperator: {method} needs only products A @ x")
         return Plan("eigsh", method, "none", backend, tuple(reasons), properties, memory)
     if n <= DENSE_CROSSOVER and dense_bytes <= _dense_eigh.DEFAULT_MAX_BYTES:
@@ -137,9 +163,23 @@ def _plan(A, k, which, sigma, M, props, backend) -> Plan:
         reasons.append("largest eigenvalues: Lanczos (ARPACK) converges to the extreme end "
                        "without a factorization")
         return Plan("eigsh", "arpack", "none", backend, tuple(reasons), properties, memory)
-    if which == "nearest":
-        reasons.append(f"eigenvalues nearest sigma={sigma:g}: shift-invert on a factorization "
+    if which == "SM" and sigma is not None:
+        reasons.append(f"which='SM' with sigma={sigma:g}: the eigenvalues farthest from sigma, "
+                       "ARPACK's largest magnitudes of A - sigma M")
+        return Plan("eigsh", "arpack", "none", backend, tuple(reasons), properties, memory)
+    if which == "nearest" or sigma is not None:
+        what = "nearest" if which == "nearest" else f"ranked by which={which!r} in 1/(λ - sigma)"
+        reasons.append(f"eigenvalues {what}, sigma={sigma:g}: shift-invert on a factorization "
                        "of A - sigma M")
+        return Plan("eigsh", "shift_invert", "none", backend, tuple(reasons), properties,
+                    memory)
+    if which in ("LM", "BE"):
+        reasons.append(f"which={which!r}: Lanczos (ARPACK) converges at the extreme ends of "
+                       "the spectrum without a factorization")
+        return Plan("eigsh", "arpack", "none", backend, tuple(reasons), properties, memory)
+    if which == "SM":
+        reasons.append("which='SM': the smallest magnitudes are the eigenvalues nearest 0: "
+                       "shift-invert at sigma=0 (ARPACK's regular mode if A is singular)")
         return Plan("eigsh", "shift_invert", "none", backend, tuple(reasons), properties,
                     memory)
     # smallest
@@ -148,11 +188,12 @@ def _plan(A, k, which, sigma, M, props, backend) -> Plan:
         reasons.append(f"graph Laplacian with {props.n_components} connected component(s): "
                        "their constant vectors are deflated")
     if evidence is None and props.diag_sign != "positive":
+        # LOBPCG's preconditioner must be positive definite: a Jacobi one is not here (a
+        # zero diagonal entry made it raise, issue 18; a negative one made LOBPCG diverge)
         reasons.append(f"diagonal is {props.diag_sign}: A is not positive definite, so "
                        "shift-invert at 0 would not give the smallest; LOBPCG finds them "
-                       "directly")
-        return Plan("eigsh", "lobpcg", "jacobi" if props.diag_sign != "zero" else "none",
-                    backend, tuple(reasons), properties, memory)
+                       "directly, unpreconditioned (Jacobi would not be positive definite)")
+        return Plan("eigsh", "lobpcg", "none", backend, tuple(reasons), properties, memory)
     shift = -LAPLACIAN_SHIFT * matrix_scale(A) if props.laplacian else 0.0
     if _factor_cached(A, shift, M):
         reasons.append(f"a factorization of A - ({shift:.3g})M is already in the cache: "
@@ -208,12 +249,14 @@ def _dense_is_safety_net(prob: _Problem) -> bool:
 def _fallbacks(method, prob: _Problem):
     """The methods tried, in order, when ``method="auto"`` picked ``method``."""
     order = [method]
-    if prob.which == "nearest":
+    if prob.which == "nearest" or prob.sigma is not None:
         rest = ["dense"]
     elif prob.which == "largest":
         rest = ["lobpcg", "dense"]
+    elif prob.which in ("LM", "BE", "SM"):
+        rest = ["arpack", "dense"]
     else:
-        rest = ["lobpcg", "shift_invert", "dense"]
+        rest = ["lobpcg", "shift_invert", "arpack", "dense"]
     if _dense_is_safety_net(prob):
         rest = ["dense"] + [m for m in rest if m != "dense"]
     for m in rest:

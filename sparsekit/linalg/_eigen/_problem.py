@@ -4,7 +4,9 @@
 registries (:func:`sparsekit._requests.eigen_request`); what needs the
 entries of the matrix (complex input, symmetry, the mass matrix, the values
 of ``v0``, the structural inspection) is checked here, once, in the shape of
-SciPy's ``_iv`` (``scipy.sparse.linalg._eigen._svds``).  The helpers below
+SciPy's ``_iv`` (``scipy.sparse.linalg._eigen._svds``).  Complex Hermitian
+matrices take the same paths as real symmetric ones (every vector product
+conjugates).  The helpers below
 are the pieces the method runners (``_arpack``, ``_lobpcg``) have in common:
 the cached factorization, the deflated null vectors of a graph Laplacian and
 ``M``-orthonormal Ritz vectors.
@@ -18,22 +20,30 @@ from typing import Any
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from ..._requests import EigenRequest
+from ..._requests import EigenRequest, eigen_tol
 from ..._validate import check_symmetric
 from ...errors import InputValueError, NotSPDError
 from .. import factor
 from .._cache import CACHE, fingerprint
 from .._inspect import inspect_matrix
 from .._nullspace import laplacian_null_space
-from .._residuals import DEFAULT_TOL, check_mass, matrix_scale
+from .._residuals import check_mass, matrix_scale
 
-__all__ = ["make_problem", "LAPLACIAN_SHIFT"]
+__all__ = ["make_problem", "double_precision", "LAPLACIAN_SHIFT", "SINGULAR_SM_SHIFT"]
 
 #: Shift used for the smallest eigenpairs of a graph Laplacian, relative to
 #: ‖L‖₁: far below the smallest non-zero eigenvalue of the graphs we meet
 #: (luxembourg_osm: λ₂ ≈ 1e-7 ‖L‖₁), so ARPACK converges in a few restarts,
 #: while ``L − σI`` stays safely non-singular.  The null vectors are deflated.
 LAPLACIAN_SHIFT = 1e-9
+
+
+#: ``which='SM'`` runs shift-invert at 0 (the smallest magnitudes are the eigenvalues
+#: nearest 0); on a singular ``A`` it runs at this shift instead, relative to ‖A‖, and the
+#: pairs of smallest magnitude are selected among the (buffered) pairs nearest it.
+#: ARPACK's regular mode, the alternative, missed the eigenvalue 0 of diag(0, 1, ..., 299)
+#: while every residual it returned looked perfect.
+SINGULAR_SM_SHIFT = 1e-8
 
 
 class _MethodFailed(Exception):
@@ -56,10 +66,22 @@ class _Problem:
     precond: str
     props: Any
     scale: float
-    method: str = "auto"  # the request's, or "dense" for complex Hermitian A
+    method: str = "auto"
     notes: list = field(default_factory=list)
     _null: np.ndarray | None = None
     arpack_maxiter: int | None = None  # auto's restart budget when dense is the safety net
+    ncv: int | None = None  # the caller's ARPACK ncv
+
+    @property
+    def complex(self) -> bool:
+        """Whether ``A`` (or ``M``) is complex (Hermitian): vectors are complex."""
+        return np.dtype(self.A.dtype).kind == "c" or (
+            self.M is not None and np.dtype(self.M.dtype).kind == "c")
+
+    @property
+    def dtype(self):
+        """The working dtype of vectors: float64 or complex128."""
+        return np.dtype(complex) if self.complex else np.dtype(float)
 
     @property
     def laplacian(self) -> bool:
@@ -88,6 +110,7 @@ class _Raw:
     solve: float
     precond: str = "none"
     notes: tuple = ()
+    stopped: bool = False  # ARPACK ran out of restarts: a wanted pair may be missing
 
 
 def make_problem(A, req: EigenRequest) -> _Problem:
@@ -103,9 +126,10 @@ def make_problem(A, req: EigenRequest) -> _Problem:
     Returns
     -------
     _Problem
-        With the default tolerance filled in, ``M`` checked, the inspected
+        With the default tolerance filled in (``tol=0``: machine precision,
+        :func:`sparsekit._requests.eigen_tol`), ``M`` checked, the inspected
         properties and the scale ``‖A‖₁`` (a power-iteration estimate for a
-        LinearOperator); ``method`` is ``"dense"`` for complex Hermitian ``A``.
+        LinearOperator).
 
     Examples
     --------
@@ -123,23 +147,16 @@ def make_problem(A, req: EigenRequest) -> _Problem:
     ('smallest', 1e-08, 4.0)
     """
     n, M, method = req.n, req.M, req.method
-    tol = DEFAULT_TOL if req.tol is None else req.tol
+    tol = eigen_tol(req.tol)
     v0 = _check_v0(req.v0, n)
     operator = isinstance(A, spla.LinearOperator)
-    if np.dtype(A.dtype).kind == "c":
-        # the sparse paths here are written for real symmetric matrices; complex
-        # Hermitian ones go to LAPACK (zheevr) or are refused, never mishandled
-        if method not in ("auto", "dense") or operator:
-            raise InputValueError(
-                f"complex Hermitian A (got {A.dtype}) is supported by method='dense' only; "
-                "pass method='dense' (or 'auto'), or split into a real symmetric 2n x 2n "
-                "problem [[Re, -Im], [Im, Re]]")
-        method = "dense"
+    A, single = double_precision(A)
     if req.check and not operator:
         check_symmetric(A, "A", hint="sk.eigsh needs a symmetric matrix; pass check=False to "
                         "skip this check, or use scipy.sparse.linalg.eigs for general ones")
     if M is not None:
-        M = check_mass(M, n)
+        M, single_m = double_precision(check_mass(M, n))
+        single = single or single_m
     if operator:
         props = inspect_matrix(A)
         scale = _operator_scale(A)
@@ -148,15 +165,31 @@ def make_problem(A, req: EigenRequest) -> _Problem:
         if props.laplacian:
             props = inspect_matrix(A)
         scale = matrix_scale(A)
-    return _Problem(A, M, n, req.k, req.which, req.sigma, tol, req.maxiter, v0, req.precond,
-                    props, scale, method)
+    prob = _Problem(A, M, n, req.k, req.which, req.sigma, tol, req.maxiter, v0, req.precond,
+                    props, scale, method, ncv=req.ncv)
+    if single:
+        prob.notes.append("single-precision input computed in double precision")
+    return prob
+
+
+def double_precision(A):
+    """``(A, converted)``: a float16/32 or complex64 matrix as float64/complex128.
+
+    sparsekit's eigensolvers judge every pair at ``tol`` (default 1e-8), which
+    single precision cannot reach; a LinearOperator is left as it is.
+    """
+    if isinstance(A, spla.LinearOperator) or np.dtype(A.dtype).itemsize >= (
+            16 if np.dtype(A.dtype).kind == "c" else 8):
+        return A, False
+    return A.astype(np.result_type(A.dtype, np.float64)), True
 
 
 def _check_v0(v0, n):
-    """``v0`` as a float vector of length ``n``, finite and non-zero (or None)."""
+    """``v0`` as a float (or complex) vector of length ``n``, finite and non-zero (or None)."""
     if v0 is None:
         return None
-    v0 = np.asarray(v0, dtype=float)
+    v0 = np.asarray(v0)
+    v0 = v0.astype(np.result_type(v0.dtype, float), copy=False)
     if v0.shape != (n,):
         raise InputValueError(f"v0 must have shape ({n},) (got shape {v0.shape})")
     if not np.all(np.isfinite(v0)) or not np.any(v0):
@@ -198,7 +231,7 @@ def _factor_cached(A, shift, M) -> bool:
 def _with_null(prob: _Problem, raw_values, raw_vectors):
     """Prepend the deflated null vectors (their values are Rayleigh quotients)."""
     Y = prob.null_vectors()
-    yv = np.einsum("ij,ij->j", Y, prob.A @ Y)
+    yv = np.einsum("ij,ij->j", Y, prob.A @ Y).real
     values = np.concatenate([yv, raw_values])
     vectors = np.hstack([Y, raw_vectors]) if raw_vectors.size else Y
     return values, vectors
@@ -212,6 +245,25 @@ def _times_m(prob, V):
 def _ritz_residuals(prob, w, X):
     """``‖A x − w M x‖`` of every column of ``X``."""
     return np.linalg.norm(prob.A @ X - _times_m(prob, X) * w, axis=0)
+
+
+def _hermitian_ritz(prob, V):
+    """Rayleigh–Ritz on ``span(V)``: ``M``-orthonormal Ritz vectors of the Hermitian pencil.
+
+    SciPy's complex ``eigsh`` is Arnoldi (``eigs``), whose eigenvectors of a
+    repeated eigenvalue are not orthogonal (seen: 7e-6 on a magnetic
+    Laplacian's 4-fold level); the projected ``k × k`` problem restores that.
+    A direction ``V`` holds twice (a duplicated Ritz vector) is dropped, so the
+    caller sees fewer pairs, not a wrong one.
+    """
+    MV = _times_m(prob, V)
+    G = V.conj().T @ MV
+    d, E = np.linalg.eigh(0.5 * (G + G.conj().T))
+    keep = d > max(float(d.max()), 0.0) * V.shape[0] * np.finfo(float).eps
+    Q = V @ (E[:, keep] / np.sqrt(d[keep]))
+    H = Q.conj().T @ (prob.A @ Q)
+    _, C = np.linalg.eigh(0.5 * (H + H.conj().T))
+    return Q @ C
 
 
 def _m_orthonormal(prob, V):
