@@ -6,8 +6,10 @@ Built on :func:`sparsekit.laplacian`, :func:`sparsekit.eigsh` and
 adjacency, edge arrays ``(rows, cols[, weights])`` with ``n=``) or a Matrix
 Market path, plus ``weight=``, ``nodelist=``, ``n=`` and ``symmetrize=`` as the
 builder takes them.  Edge weights are conductances
-(affinities): a heavier edge pulls its ends closer.  Results are indexed by
-node position (``nodelist`` order, or ``list(G)`` for networkx graphs).
+(affinities): a heavier edge pulls its ends closer.  Arrays are indexed by
+node position (``nodelist`` order, or ``list(G)`` for networkx graphs);
+:class:`FiedlerResult` carries the node labels (``nodes``, ``to_dict()``) and
+:func:`pagerank` offers networkx's ``{node: score}`` (``as_dict=True``).
 
 * Fiedler pairs: :func:`fiedler`, :func:`algebraic_connectivity`,
   :func:`spectral_ordering`, :func:`spectral_bisection`.

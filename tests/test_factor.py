@@ -238,3 +238,251 @@ def test_ldl_engine_missing_falls_back(monkeypatch):
     assert (F.kind, F.engine) == ("cholesky", "superlu")
     b = np.arange(100.0)
     np.testing.assert_allclose(F.solve(b), np.linalg.solve(A.toarray(), b), rtol=1e-9)
+
+
+# ---- issue 23: a Factorization is callable, exposes its factors, has its determinant, ----
+# ---- travels by pickle and by file (issue 18: singular LU, shift)                     ----
+
+def _nonsym(n=60, seed=2):
+    rng = np.random.default_rng(seed)
+    return sp.csr_array(sp.random_array((n, n), density=0.08, rng=rng)
+                        + sp.diags_array(rng.standard_normal(n) * 3))
+
+
+ENGINES = {  # name -> (matrix, factorize kwargs, engine expected)
+    "superlu-cholesky": (lambda: _spd(80), {}, "superlu"),
+    "superlu-lu": (_nonsym, {}, "superlu"),
+    "superlu-complex": (lambda: sp.csr_array(_nonsym() + 1j * _nonsym(seed=5)), {}, "superlu"),
+    "qdldl": (lambda: _tree_laplacian(120, 0.3), {}, "qdldl"),
+    "lapack-cholesky": (lambda: _spd(40).toarray(), {}, "lapack"),
+    "lapack-lu": (lambda: _nonsym(40).toarray(), {}, "lapack"),
+}
+
+
+def _dense(A):
+    return A.toarray() if sp.issparse(A) else np.asarray(A)
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_callable_factors_and_determinant_match_numpy(name):
+    make, kw, engine = ENGINES[name]
+    A = make()
+    F = sk.factorize(A, cache=False, **kw)
+    assert F.engine == engine
+    Ad = _dense(A)
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    np.testing.assert_allclose(F(b), np.linalg.solve(Ad, b), rtol=1e-8,
+                               atol=1e-10 * np.abs(F(b)).max())
+    sign, logabs = F.slogdet()
+    ref_sign, ref_logabs = np.linalg.slogdet(Ad)
+    assert logabs == pytest.approx(ref_logabs, rel=1e-10, abs=1e-9)
+    assert sign == pytest.approx(ref_sign, rel=1e-10)
+    f = F.factors()
+    n = A.shape[0]
+    if engine == "qdldl":
+        L, D, p = _dense(F.L), F.D, F.perm
+        np.testing.assert_allclose(L @ np.diag(D) @ L.T, Ad[np.ix_(p, p)], atol=1e-12)
+        np.testing.assert_allclose(np.diag(L), 1.0)
+        with pytest.raises(AttributeError, match="perm_r"):
+            F.perm_r  # noqa: B018 - the attribute access is the test
+    else:
+        Pr = np.zeros((n, n))
+        Pr[F.perm_r, np.arange(n)] = 1
+        Pc = np.zeros((n, n))
+        Pc[np.arange(n), F.perm_c] = 1
+        np.testing.assert_allclose(Pr @ Ad @ Pc, _dense(F.L) @ _dense(F.U),
+                                   atol=1e-12 * np.abs(Ad).max())
+        with pytest.raises(AttributeError, match="exposes"):
+            F.D  # noqa: B018
+        assert set(f) == {"L", "U", "perm_r", "perm_c"}
+    if ref_sign > 0 and not np.iscomplexobj(Ad):
+        assert F.logdet() == pytest.approx(ref_logabs, rel=1e-10)
+
+
+def test_logdet_of_a_negative_determinant_and_of_complex_matrices():
+    A = sp.csr_array(sp.diags_array([-2.0, 3.0, 4.0]) + 0.1 * sp.eye_array(3, k=1))
+    F = sk.factorize(A, cache=False)
+    assert F.slogdet() == pytest.approx((-1.0, np.log(24.0)))  # triangular: -2 * 3 * 4
+    with pytest.raises(sk.InputValueError, match="slogdet"):
+        F.logdet()
+    C = sp.csr_array(_nonsym() + 1j * _nonsym(seed=5))
+    sign, logabs = np.linalg.slogdet(C.toarray())
+    assert sk.factorize(C, cache=False).logdet() == pytest.approx(np.log(sign) + logabs)
+    # the shift: log det(A - sigma I)
+    S = _spd(50)
+    Fs = sk.factorize(S, shift=0.5, cache=False)
+    assert Fs.logdet() == pytest.approx(np.linalg.slogdet(S.toarray() - 0.5 * np.eye(50))[1])
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_pickle_round_trip_solves_the_same(name):
+    import pickle
+
+    make, kw, engine = ENGINES[name]
+    A = make()
+    F = sk.factorize(A, cache=False, **kw)
+    G = pickle.loads(pickle.dumps(F))
+    assert (G.kind, G.engine, G.shape, G.fingerprint) == (F.kind, F.engine, F.shape,
+                                                          F.fingerprint)
+    assert G.restored == (engine != "lapack")
+    B = np.random.default_rng(1).standard_normal((A.shape[0], 3))
+    for trans in ("N", "T", "H"):
+        np.testing.assert_allclose(G.solve(B, trans), F.solve(B, trans), rtol=1e-9,
+                                   atol=1e-12 * np.abs(F.solve(B, trans)).max())
+    assert G.slogdet() == pytest.approx(F.slogdet())
+
+
+def test_factorization_in_a_multiprocessing_pool():
+    import multiprocessing
+
+    A = _nonsym(200)
+    F = sk.factorize(A, cache=False)
+    rhs = [np.random.default_rng(k).standard_normal(200) for k in range(4)]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        xs = pool.map(F, rhs)  # F is pickled to each worker, which calls F(b)
+    for b, x in zip(rhs, xs, strict=True):
+        np.testing.assert_allclose(A @ x, b, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ENGINES)
+def test_save_and_load_round_trip(tmp_path, name):
+    from sparsekit.linalg.factor import Factorization
+
+    make, kw, engine = ENGINES[name]
+    A = make()
+    F = sk.factorize(A, cache=False, **kw)
+    path = tmp_path / "F.npz"
+    F.save(path)
+    with np.load(path, allow_pickle=False) as z:  # arrays and strings only
+        assert all(z[k].dtype != object for k in z.files)
+    G = Factorization.load(path, A)
+    assert (G.kind, G.engine) == (F.kind, F.engine)
+    b = np.random.default_rng(2).standard_normal(A.shape[0])
+    np.testing.assert_allclose(G(b), F(b), rtol=1e-9, atol=1e-12 * np.abs(F(b)).max())
+    assert [p.name for p in tmp_path.iterdir()] == ["F.npz"]  # no temporary left behind
+
+
+def test_load_refuses_another_matrix_and_a_shifted_one(tmp_path):
+    from sparsekit.linalg.factor import Factorization
+
+    A = _spd(60)
+    path = tmp_path / "F.npz"
+    sk.factorize(A, cache=False).save(path)
+    B = A.copy()
+    B.data[0] += 1e-9  # one entry edited
+    with pytest.raises(sk.InputValueError, match="another matrix"):
+        Factorization.load(path, B)
+    with pytest.raises(sk.InputValueError, match="another matrix"):
+        Factorization.load(path, _spd(61))
+    with pytest.raises(sk.InputValueError, match="another matrix"):
+        Factorization.load(path, A, M=sp.eye_array(60))  # made without M
+    sk.factorize(A, shift=0.25, M=sp.eye_array(60), cache=False).save(path)
+    G = Factorization.load(path, A, M=sp.eye_array(60))
+    b = np.ones(60)
+    np.testing.assert_allclose((A - 0.25 * sp.eye_array(60)) @ G(b), b, atol=1e-10)
+
+
+def _rewrite(path, edit):
+    """Rewrite the archive with ``edit(arrays)`` applied (valid zip, contents changed)."""
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k].copy() for k in z.files}
+    edit(arrays)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def _resign(arrays):
+    from sparsekit.linalg import _factor_store
+
+    arrays.pop("checksum")
+    arrays["checksum"] = np.asarray(_factor_store._checksum(arrays))
+
+
+def test_load_refuses_damaged_and_tampered_files(tmp_path):
+    from sparsekit.linalg.factor import Factorization
+
+    A = _nonsym(80)
+    good = tmp_path / "good.npz"
+    sk.factorize(A, cache=False).save(good)
+    raw = good.read_bytes()
+
+    def variant(name, data):
+        p = tmp_path / name
+        p.write_bytes(data)
+        return p
+
+    cases = [
+        (variant("truncated.npz", raw[: len(raw) // 2]), "cannot be read"),
+        (variant("flipped.npz", raw[:300] + bytes([raw[300] ^ 0xFF]) + raw[301:]),
+         "not a usable sparsekit factorization file"),
+        (variant("notzip.npz", b"not an archive at all" * 10), "cannot be read"),
+    ]
+    edited = variant("edited.npz", raw)
+    _rewrite(edited, lambda a: a.__setitem__("U_data", a["U_data"] * 1.001))
+    cases.append((edited, "checksum"))
+    oob = variant("oob.npz", raw)
+    _rewrite(oob, lambda a: (a["L_indices"].__setitem__(3, 10**6), _resign(a)))
+    cases.append((oob, "valid CSC"))
+    perm = variant("perm.npz", raw)
+    _rewrite(perm, lambda a: (a["perm_r"].__setitem__(0, a["perm_r"][1]), _resign(a)))
+    cases.append((perm, "permutation"))
+    numbers = variant("numbers.npz", raw)
+    _rewrite(numbers, lambda a: (a.__setitem__("U_data", a["U_data"] * 1.001), _resign(a)))
+    cases.append((numbers, "do not solve"))
+    version = variant("version.npz", raw)
+    _rewrite(version, lambda a: (a.__setitem__("meta_version", np.asarray(99)), _resign(a)))
+    cases.append((version, "version"))
+    objects = tmp_path / "objects.npz"
+    np.savez(objects, meta_format=np.asarray("sparsekit.Factorization"),
+             L_data=np.array([{"x": 1}], dtype=object))
+    cases.append((objects, "cannot be read"))
+    for path, match in cases:
+        with pytest.raises(sk.InputValueError, match=match):
+            Factorization.load(path, A)
+    with pytest.raises(sk.DataNotFoundError):
+        Factorization.load(tmp_path / "missing.npz", A)
+    np.testing.assert_allclose(A @ Factorization.load(good, A)(np.ones(80)), 1.0, atol=1e-10)
+
+
+def test_factorize_refuses_a_non_numeric_shift():
+    A = _spd(20)
+    for shift in ("1", True, None, [1.0], np.nan):
+        with pytest.raises(sk.InputValueError, match="shift"):
+            sk.factorize(A, shift=shift)
+    F = sk.factorize(A, shift=np.float32(0.5), cache=False)
+    np.testing.assert_allclose((A.toarray() - 0.5 * np.eye(20)) @ F(np.ones(20)), 1.0)
+
+
+def test_structurally_singular_nonsymmetric_is_a_singular_matrix_error():
+    # SciPy's splu says "failed to factorize matrix at line ... dpanel_bmod.c" here, not
+    # "singular" (issue 18): sparsekit raises SingularMatrixError
+    rng = np.random.RandomState(12)
+    a = rng.rand(30, 30)
+    a[a < 0.95] = 0
+    a[:, 0] = 0
+    with pytest.raises(RuntimeError):
+        spla.splu(sp.csc_array(a))
+    for kind in ("auto", "lu"):
+        with pytest.raises(sk.SingularMatrixError, match="singular"):
+            sk.factorize(sp.csc_array(a), kind, cache=False)
+    with pytest.raises(sk.SingularMatrixError):
+        sk.solve(sp.csr_array(a), np.ones(30), method="direct")
+
+
+def test_float16_is_factorized_in_float64():
+    A16 = _spd(30).toarray().astype(np.float16)
+    F = sk.factorize(A16, cache=False)
+    assert F.dtype == np.float64
+    np.testing.assert_allclose(A16.astype(float) @ F(np.ones(30)), 1.0, atol=1e-10)
+
+
+def test_single_precision_factorization_takes_double_rhs():
+    # SuperLU's float32 factors refused float64 vectors (a raw TypeError, the fuzz suite's)
+    S = _spd(30).astype(np.float32)
+    F = sk.factorize(S, cache=False)
+    assert F.dtype == np.float32
+    b = np.random.default_rng(0).standard_normal(30)
+    x = F.solve(b)
+    assert x.dtype == np.float64
+    np.testing.assert_allclose(x, np.linalg.solve(S.toarray().astype(float), b), rtol=1e-4)
+    np.testing.assert_allclose(F.solve(b + 1j * b), x + 1j * x, rtol=1e-6)

@@ -106,3 +106,19 @@ def test_eigsh_task_delegates(monkeypatch):
                                               "M": None}
     with pytest.raises(sk.UnknownMethodError, match="solve"):
         sk.plan(_poisson2d(5), task="svd")
+
+
+def test_plan_checks_b_as_solve_does():
+    A = sk.poisson((6, 6))
+    with pytest.raises(sk.ShapeError, match=r"\(36,\)"):
+        sk.plan(A, np.ones(35))
+    with pytest.raises(sk.InputValueError, match="NaN"):
+        sk.plan(A, np.full(36, np.nan))
+    assert sk.plan(A, np.ones((36, 4))).properties["nrhs"] == 4
+
+
+def test_plan_of_an_empty_and_a_half_precision_matrix():
+    p = sk.plan(sp.csr_array((0, 0)), np.zeros(0))
+    assert p.method == sk.solve(sp.csr_array((0, 0)), np.zeros(0)).method == "dense"
+    A16 = (sk.poisson((5, 5)).toarray() + np.eye(25)).astype(np.float16)
+    assert sk.plan(A16).method == sk.solve(A16, np.ones(25)).method

@@ -150,3 +150,94 @@ def test_amg_gershgorin_weight_only_on_diagonally_dominant_matrices():
     P0, Q0 = sp.csr_array(P.hierarchy.levels[0].P), sp.csr_array(ml.levels[0].P)
     assert P0.shape == Q0.shape
     assert sp.linalg.norm(P0 - Q0) <= 1e-12 * sp.linalg.norm(Q0)
+
+
+# ---- issue 18: options refused by name and type before any setup; issue 23: adjoints ----
+
+def test_options_checked_before_setup(monkeypatch):
+    A = _poisson2d(8)
+    from sparsekit.linalg import precond as precond_mod
+
+    def no_setup(*args, **kwargs):
+        raise AssertionError("a setup ran before the options were checked")
+
+    monkeypatch.setitem(precond_mod.PRECONDITIONERS, "amg", no_setup)
+    monkeypatch.setitem(precond_mod.PRECONDITIONERS, "ilu", no_setup)
+    for kind, kw, match in [("amg", {"cycle": "Q"}, "cycle"),
+                            ("amg", {"symmetric": "yes"}, "symmetric"),
+                            ("amg", {"foo": 1}, "unknown option 'foo'"),
+                            ("ilu", {"drop_tol": "x"}, "drop_tol"),
+                            ("ilu", {"drop_tol": -1.0}, "drop_tol"),
+                            ("ilu", {"fill_factor": 0.5}, "fill_factor"),
+                            ("ilu", {"permc_spec": "METIS"}, "permc_spec"),
+                            ("ilu", {"panel_size": 0}, "panel_size"),
+                            ("ilu", {"max_levels": 3}, "unknown option 'max_levels'"),
+                            ("jacobi", {"omega": 0.5}, "no options")]:
+        with pytest.raises(sk.InputValueError, match=match):
+            sk.preconditioner(A, kind, cache=False, **kw)
+
+
+def test_pyamg_keywords_pass_through_and_its_refusals_are_sparsekit_errors():
+    A = _poisson2d(12)
+    P = sk.preconditioner(A, "amg", max_coarse=20, strength="symmetric", cache=False)
+    assert P.stats["levels"] >= 2
+    with pytest.raises(sk.InputValueError, match="PyAMG"):
+        sk.preconditioner(A, "amg", strength="bogus", cache=False)
+
+
+def _adjoint_gap(op, n, dtype=float, seed=0):
+    """``|<M x, y> − <x, Mᴴ y>|`` relative to ``‖M x‖ ‖y‖``: zero for a true adjoint."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        x, y = x + 1j * rng.standard_normal(n), y + 1j * rng.standard_normal(n)
+    Mx, MHy = op.matvec(x), op.rmatvec(y)
+    return abs(np.vdot(Mx, y) - np.vdot(x, MHy)) / (np.linalg.norm(Mx) * np.linalg.norm(y))
+
+
+def test_adjoints_are_adjoints():
+    A = _poisson2d(15)
+    rng = np.random.default_rng(1)
+    N = sp.csr_array(A + sp.random_array(A.shape, density=0.01, rng=rng))
+    cases = [(sk.preconditioner(A, "jacobi", cache=False), float),
+             (sk.preconditioner(N, "ilu", cache=False), float),
+             (sk.preconditioner(sp.csr_array(N * (1 + 0.5j)), "ilu", cache=False), complex),
+             (sk.preconditioner(A, "amg", cache=False), float)]  # symmetric V-cycle
+    for P, dtype in cases:
+        assert P.has_adjoint
+        assert _adjoint_gap(P.aslinearoperator(), A.shape[0], dtype) < 1e-12, P.kind
+    nonsym_amg = sk.preconditioner(N, "amg", cache=False)
+    assert not nonsym_amg.has_adjoint
+    assert not sk.preconditioner(A, "amg", cycle="F", cache=False).has_adjoint
+
+
+def test_real_ilu_takes_a_complex_vector():
+    A = sp.csr_array(_poisson2d(10) + sp.eye_array(100, k=1))
+    P = sk.preconditioner(A, "ilu", cache=False)
+    b = np.arange(100.0) + 1j * np.ones(100)
+    np.testing.assert_allclose(P.solve(b), P.solve(b.real) + 1j * P.solve(b.imag))
+
+
+def test_float16_preconditioner():
+    A16 = (_poisson2d(6).toarray() + np.eye(36)).astype(np.float16)
+    P = sk.preconditioner(A16, "ilu", cache=False)
+    assert P.dtype == np.float64
+    np.testing.assert_allclose(A16.astype(float) @ P.solve(np.ones(36)), 1.0, atol=1e-3)
+
+
+def test_amg_of_a_zero_matrix_is_singular():
+    # PyAMG divided by zero here (the fuzz suite's reproducer)
+    with pytest.raises(sk.SingularMatrixError, match="zero"):
+        sk.preconditioner(sp.csr_array((3, 3)), "amg", cache=False)
+    with pytest.raises(sk.SingularMatrixError):
+        sk.solve(sp.csr_array((2, 2)), np.ones(2), method="gmres", precond="amg")
+
+
+def test_ilu_of_single_precision_takes_double_vectors():
+    A = sp.csr_array(np.array([[4.0, 1, 0, 0], [0, 4, 1, 0], [2, 0, 4, 1], [0, 0, 1, 4]]))
+    for dtype in (np.complex64, np.float32):
+        P = sk.preconditioner(A.astype(dtype), "ilu", cache=False)
+        b = np.arange(4.0) + 1j
+        np.testing.assert_allclose(A @ P.solve(b), b, rtol=1e-5, atol=1e-5)
+        r = sk.solve(A.astype(dtype), np.ones(4), method="gmres", precond="ilu", rtol=1e-6)
+        assert r.converged

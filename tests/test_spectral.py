@@ -587,3 +587,126 @@ def test_public_names_are_pinned():
         "SpectralClustering", "effective_resistance", "commute_time", "kirchhoff_index",
         "kemeny_constant", "heat", "pagerank"}
     assert all(hasattr(spectral, name) for name in spectral.__all__)
+
+
+# ---------------------------------------------------------------- networkx labels (issue 23)
+
+
+def test_fiedler_carries_node_labels_and_their_dict():
+    G = nx.relabel_nodes(nx.karate_club_graph(), {i: f"member{i}" for i in range(34)})
+    f = spectral.fiedler(G)
+    assert list(f.nodes) == list(G) and f.nodes.dtype.kind == "U"
+    np.testing.assert_array_equal(f.positions, np.arange(34))
+    ref = nx.fiedler_vector(G, tol=1e-12, method="tracemin_lu")  # in list(G) order
+    d = f.to_dict()
+    assert list(d) == list(G)
+    mine = np.array([d[v] for v in G])
+    assert same_up_to_sign(mine, ref / np.linalg.norm(ref), 1e-6)
+    # tuple labels (a grid) stay whole, one label per node
+    H = nx.grid_2d_graph(3, 4)
+    h = spectral.fiedler(H)
+    assert h.nodes.dtype == object and h.nodes[5] == list(H)[5] == (1, 1)
+    assert set(h.to_dict()) == set(H)
+    # nodelist picks the order, and the labels follow it
+    order = list(reversed(list(H)))
+    assert list(spectral.fiedler(H, nodelist=order).nodes) == order
+
+
+def test_fiedler_components_is_one_result():
+    G = nx.disjoint_union_all([nx.path_graph(5), nx.cycle_graph(6), nx.empty_graph(1)])
+    G = nx.relabel_nodes(G, {i: chr(ord("a") + i) for i in range(12)})
+    f = spectral.fiedler(G, disconnected="components")
+    assert isinstance(f, spectral.FiedlerResult) and len(f.components) == 3
+    assert f.value == 0.0 == nx.algebraic_connectivity(G)
+    assert f.values[:2] == pytest.approx([2 - 2 * np.cos(np.pi / 5), 2 - 2 * np.cos(np.pi / 3)])
+    assert math.isnan(f.values[2])
+    assert list(f.nodes) == list(G) and len(f.vector) == 12
+    for part in f.components:  # each component's own pair, placed at its nodes
+        np.testing.assert_array_equal(f.vector[part.positions], part.vector)
+        assert list(part.nodes) == [list(G)[i] for i in part.positions]
+    assert f.to_dict()["a"] == f.vector[0]
+    # the old tuple's use still works: len, iteration, indexing
+    assert len(f) == 3 and [p.value for p in f][:2] == list(f.values[:2])
+    assert f[1] is f.components[1]
+    # a connected graph in that mode is its one result
+    one = spectral.fiedler(nx.path_graph(4), disconnected="components")
+    assert one.components == () and len(one) == 1 and list(one) == [one]
+    assert "3 components" in repr(f)
+
+
+def test_pagerank_dict_form_matches_networkx():
+    G = nx.relabel_nodes(_weighted_gnp(30, 0.2, seed=4), lambda i: f"n{i}")
+    ref = nx.pagerank(G, alpha=0.85, tol=1e-13, max_iter=10_000)
+    d = spectral.pagerank(G, as_dict=True)
+    assert list(d) == list(ref)
+    np.testing.assert_allclose([d[v] for v in G], [ref[v] for v in G], rtol=1e-7)
+    A = nx.to_scipy_sparse_array(G)  # no labels: positions
+    assert list(spectral.pagerank(A, as_dict=True)) == list(range(30))
+
+
+@pytest.mark.parametrize("method", ["unknown", "tracemin_chol", 3])
+@pytest.mark.parametrize("graph", [nx.path_graph(4), nx.path_graph(200)], ids=["n4", "n200"])
+def test_unknown_eigen_method_refused_on_every_graph_size(method, graph):
+    for call in (spectral.fiedler, spectral.algebraic_connectivity,
+                 spectral.spectral_ordering, spectral.spectral_bisection):
+        with pytest.raises(sk.UnknownMethodError, match="method"):
+            call(graph, method=method)
+    with pytest.raises(sk.UnknownMethodError):
+        spectral.embedding(graph, method=method)
+
+
+@pytest.mark.parametrize("method", ["tracemin_pcg", "tracemin_lu", "lanczos", "lobpcg"])
+def test_networkx_method_names_run(method):
+    G = nx.path_graph(100)  # past the dense size: the eigensolver runs
+    f = spectral.fiedler(G, method=method, tol=1e-10)
+    assert f.value == pytest.approx(2 - 2 * np.cos(np.pi / 100), rel=1e-7)
+    # TraceMIN is not implemented: sparsekit's own choice runs (reported); Lanczos is ARPACK
+    ran = {"lanczos": "arpack", "lobpcg": "lobpcg"}.get(method)
+    assert ran is None or ran in f.method
+
+
+def test_cluster_qr_refuses_nan_and_complex():
+    with pytest.raises(sk.InputValueError, match="NaN"):
+        spectral.cluster_qr(np.full((5, 2), np.nan))
+    with pytest.raises(sk.InputValueError, match="real"):
+        spectral.cluster_qr(np.ones((5, 2)) * 1j)
+
+
+# ---------------------------------------------------------------- heat at any t (issue 18)
+
+
+def _null_projection(G, X, normalized):
+    """The t -> inf limit of the heat: per component, the projection on its null vector."""
+    out = np.zeros_like(X)
+    nodes = list(G)
+    for comp in nx.connected_components(G):
+        idx = [nodes.index(v) for v in comp]
+        w = np.array([max(G.degree(v, weight="weight"), 0) for v in comp], dtype=float)
+        w = np.sqrt(w) if normalized else np.ones(len(idx))
+        w[w == 0] = 1.0
+        w /= np.linalg.norm(w)
+        out[idx] = np.outer(w, w @ X[idx])
+    return out
+
+
+@pytest.mark.parametrize("normalized", [False, True])
+def test_heat_at_huge_times_is_the_null_space_limit(normalized):
+    G = nx.disjoint_union(nx.path_graph(5), nx.cycle_graph(4))
+    G.add_node(9)  # isolated
+    X = np.random.default_rng(0).standard_normal((10, 2))
+    L = dense_laplacian(G, normalized=normalized)
+    # moderate huge time: scipy.linalg.expm is still accurate
+    np.testing.assert_allclose(spectral.heat(G, 1e6, X, normalized=normalized),
+                               la.expm(-1e6 * L) @ X, atol=1e-9)
+    # far beyond: expm's squarings lose digits; the exact answer is the projection
+    Y = spectral.heat(G, [1e12, 0.5, 1e300], X, normalized=normalized)
+    limit = _null_projection(G, X, normalized)
+    np.testing.assert_allclose(Y[0], limit, atol=1e-13)
+    np.testing.assert_allclose(Y[2], limit, atol=1e-13)
+    np.testing.assert_allclose(Y[1], la.expm(-0.5 * L) @ X, rtol=1e-9, atol=1e-11)
+
+
+def test_heat_on_a_five_node_path_at_t_one_million():
+    # issue 18's case (over 40 s before): the answer is the mean, to rounding
+    x = spectral.heat(nx.path_graph(5), 1e6, np.array([1.0, 0, 0, 0, 0]))
+    np.testing.assert_allclose(x, 0.2, atol=1e-15)

@@ -5,6 +5,10 @@
 * Poisson3D: 7-point 64^3: auto vs SciPy cg, PyAMG SA + CG and splu.
 * ManyRHS: 2-D 256x256 with 50 right-hand sides: one block solve and 50 separate
   sk.solve calls (the cache at work) vs 50 spsolve calls.
+* KrylovMethods (issue 23): every SciPy Krylov method through sk.solve beside the same
+  SciPy call, on a 2-D convection-diffusion matrix, with the true residual each reaches.
+* RestoredFactorization (issue 23): a pickled factorization's solve (triangular solves)
+  beside SuperLU's own solve and beside factorizing again.
 """
 
 import numpy as np
@@ -141,3 +145,94 @@ class ManyRHS:
         return speedup(lambda: self._run(method), lambda: self._run("spsolve-loop"), repeat=1)
 
     track_speedup_vs_spsolve.unit = "spsolve time / this time"
+
+
+def _convection_diffusion(n):
+    """A nonsymmetric 2-D convection-diffusion matrix (5-point Poisson + central convection)."""
+    P = sk.poisson((n, n))
+    S = sp.diags_array([np.ones(n * n - 1)], offsets=[1])
+    return sp.csr_array(P + 0.3 * (S - S.T))
+
+
+class KrylovMethods:
+    """Every SciPy Krylov method through sk.solve beside the same SciPy call (issue 23).
+
+    Both sides run without a preconditioner on the same nonsymmetric matrix and
+    tolerance: the difference is sparsekit's work around SciPy's (validation,
+    the true residual recomputed, refinement restarts where SciPy's own test
+    passed too early).  ``track_relres`` is the TRUE residual each side's x has.
+    """
+
+    timeout = 600
+    number = 1
+    repeat = (1, 3, 60.0)
+    warmup_time = 0
+    params = [sizes(quick=[24], full=[128]),
+              sizes(quick=["bicg", "tfqmr"],  # CI's quick pass: two of them
+                    full=["bicg", "bicgstab", "cgs", "gcrotmk", "gmres", "lgmres", "qmr",
+                          "tfqmr"]),
+              ["sparsekit", "scipy"]]
+    param_names = ["grid", "krylov", "method"]
+
+    def setup(self, n, krylov, method):
+        self.A = _convection_diffusion(n)
+        self.b = np.ones(self.A.shape[0])
+
+    def _run(self, krylov, method):
+        if method == "sparsekit":
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", sk.ConvergenceWarning)
+                return sk.solve(self.A, self.b, method=krylov, precond="none", rtol=1e-8,
+                                maxiter=5000).x
+        fn = getattr(spla, krylov)
+        with one_blas_thread():
+            return fn(self.A, self.b, rtol=1e-8, maxiter=5000)[0]
+
+    def time_solve(self, n, krylov, method):
+        self._run(krylov, method)
+
+    def track_relres(self, n, krylov, method):
+        return relres(self.A, self._run(krylov, method), self.b)
+
+    track_relres.unit = "relative residual (true)"
+
+
+class RestoredFactorization:
+    """A factorization's solve after pickling (triangular solves on its factors, issue 23),
+    beside SuperLU's own solve and beside factorizing again: a loaded solve must not be
+    pathological."""
+
+    timeout = 600
+    number = 1
+    repeat = (1, 5, 60.0)
+    warmup_time = 0
+    params = [sizes(quick=[64], full=[256]),
+              sizes(quick=["superlu-solve", "sparsekit-restored"],
+                    full=["superlu-solve", "sparsekit-restored", "splu"])]
+    param_names = ["grid", "method"]
+
+    def setup(self, n, method):
+        import pickle
+
+        self.A = _convection_diffusion(n)
+        self.b = np.random.default_rng(0).standard_normal(self.A.shape[0])
+        self.F = sk.factorize(self.A, cache=False)
+        self.G = pickle.loads(pickle.dumps(self.F))
+
+    def _run(self, method):
+        if method == "superlu-solve":
+            return self.F.solve(self.b)
+        if method == "sparsekit-restored":
+            return self.G.solve(self.b)
+        with one_blas_thread():  # the anchor: factorize again and solve
+            return spla.splu(sp.csc_array(self.A)).solve(self.b)
+
+    def time_solve(self, n, method):
+        self._run(method)
+
+    def track_relres(self, n, method):
+        return relres(self.A, self._run(method), self.b)
+
+    track_relres.unit = "relative residual"

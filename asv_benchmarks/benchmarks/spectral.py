@@ -1,5 +1,8 @@
 """Graph spectral methods: sparsekit.spectral beside networkx and scikit-learn.
 
+``HeatLongTime`` (issue 18): the heat kernel at t = 1 and t = 10⁶ beside the dense
+``expm``, with its error against the exact answer.
+
 Issue 6's targets, on luxembourg_osm (114,599 nodes) and grid_shortcuts_1000
 (a 1000 x 1000 grid plus 2,000 random long-range edges, 1e6 nodes; full mode
 only): the Fiedler vector at least 10x faster than networkx's
@@ -230,3 +233,46 @@ class Resistance:
         return float(np.max(R[:20] - bound))
 
     track_resistance_minus_hops.unit = "max R − hops (<= 0)"
+
+
+class HeatLongTime:
+    """``sk.spectral.heat`` at short and very long times (issue 18: bounded for any t).
+
+    The 5-node path took over 40 s at t = 10⁶ before; the answer there is the
+    null-space projection.  The anchor is the dense ``scipy.linalg.expm`` on
+    the same graph; ``track_error`` is the distance to the exact answer (the
+    projection for the long time, a dense eigendecomposition otherwise).
+    """
+
+    params = (sizes(quick=["path5"], full=["path5", "grid20"]), sizes(quick=[1e6], full=[1.0, 1e6]),
+              ["sparsekit", "dense-expm"])
+    param_names = ["graph", "t", "method"]
+    timeout = 600
+
+    def setup(self, graph, t, method):
+        import networkx as nx
+
+        G = nx.path_graph(5) if graph == "path5" else nx.grid_2d_graph(20, 20)
+        self.W = sp.csr_array(nx.to_scipy_sparse_array(G), dtype=float)
+        self.X = np.random.default_rng(0).standard_normal(self.W.shape[0])
+
+    def _run(self, t, method):
+        if method == "sparsekit":
+            return spectral.heat(self.W, t, self.X)
+        import scipy.linalg as la
+
+        L = sk.laplacian(self.W).toarray()
+        with one_blas_thread():
+            return la.expm(-t * L) @ self.X
+
+    def time_heat(self, graph, t, method):
+        self._run(t, method)
+
+    def track_error(self, graph, t, method):
+        L = sk.laplacian(self.W).toarray()
+        w, V = np.linalg.eigh(L)
+        w[np.abs(w) < 1e-10] = 0.0
+        exact = V @ (np.exp(-t * w) * (V.T @ self.X))
+        return float(np.max(np.abs(self._run(t, method) - exact)))
+
+    track_error.unit = "max |error|"

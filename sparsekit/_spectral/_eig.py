@@ -35,9 +35,10 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .. import linalg
+from .._validate import check_choice
 from ..errors import ConvergenceWarning, DenseTooLargeError, SparsekitError
 
-__all__ = ["Pairs", "smallest", "flip_first", "flip_max"]
+__all__ = ["Pairs", "smallest", "flip_first", "flip_max", "eigen_method", "NETWORKX_METHODS"]
 
 #: Below this size the dense ``eigh`` is used directly (an 64 x 64 matrix: 32 KiB).
 DENSE_MAX = 64
@@ -49,6 +50,29 @@ FLIP_MAXITER = 30
 FLIP_MIN_DEGREE = 10.0
 
 logger = logging.getLogger("sparsekit.spectral")
+
+#: networkx's ``method=`` names (``fiedler_vector``, ``algebraic_connectivity``...), accepted
+#: so that its users' calls run: TraceMIN is not implemented here, sparsekit's own choice
+#: (``"auto"``) runs instead; ``"lanczos"`` is ARPACK's Lanczos.
+NETWORKX_METHODS = {"tracemin_pcg": "auto", "tracemin_lu": "auto", "tracemin": "auto",
+                    "lanczos": "arpack", "lobpcg": "lobpcg"}
+
+
+def eigen_method(method) -> str:
+    """The :func:`sparsekit.eigsh` method a graph function runs for ``method=``.
+
+    Checked on every graph, however small (small graphs use the dense path
+    whatever the method, so a typo would otherwise pass silently).
+
+    Examples
+    --------
+    >>> from sparsekit._spectral._eig import eigen_method
+    >>> eigen_method("lanczos"), eigen_method("auto")
+    ('arpack', 'auto')
+    """
+    if isinstance(method, str) and method in NETWORKX_METHODS:
+        return NETWORKX_METHODS[method]
+    return check_choice(method, {**linalg._eigen._eigsh.METHODS, **NETWORKX_METHODS}, "method")
 
 
 @dataclass(frozen=True)
@@ -110,6 +134,7 @@ def smallest(A, k: int, *, M=None, tol=None, method: str = "auto", null=None,
     ``null`` (orthonormal columns spanning A's null space) and ``bound`` (an
     upper bound of A's spectrum) enable the Lanczos trial described above.
     """
+    method = eigen_method(method)
     n = A.shape[0]
     if n <= DENSE_MAX or k >= n - 1:  # ARPACK needs k < n - 1
         if n > DENSE_LIMIT:

@@ -7,7 +7,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from .. import linalg
-from .._validate import check_choice, nonnegative_float, positive_int
+from .._validate import check_choice, check_finite, nonnegative_float, positive_int
 from ..errors import InputValueError
 from ._eig import flip_max, smallest
 from ._graph import Graph, as_graph
@@ -199,10 +199,17 @@ def cluster_qr(vectors) -> np.ndarray:
     >>> cluster_qr(V)
     array([0, 0, 0, 1, 1, 1])
     """
-    V = np.asarray(vectors, dtype=float)
+    try:
+        if np.iscomplexobj(vectors):
+            raise TypeError("complex")
+        V = np.asarray(vectors, dtype=float)
+    except (TypeError, ValueError):
+        raise InputValueError(f"vectors must be a real array of shape (n, k) (got "
+                              f"{type(vectors).__name__})") from None
     if V.ndim != 2 or V.shape[1] < 1 or V.shape[0] < V.shape[1]:
         raise InputValueError(f"vectors must have shape (n, k) with n >= k >= 1 "
                               f"(got shape {V.shape})")
+    check_finite(V, "vectors")
     k = V.shape[1]
     _, _, piv = la.qr(V.T, pivoting=True, mode="economic")
     U, _, Vt = la.svd(V[piv[:k]].T, full_matrices=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import check_choice
-from ._eig import flip_first, smallest
+from ._eig import eigen_method, flip_first, smallest
 from ._graph import Graph, as_graph, check_disconnected
 
 __all__ = [
@@ -24,7 +24,16 @@ SPLITS = {"sign": "entries >= 0 against entries < 0 (networkx)",
 
 @dataclass(frozen=True, repr=False, eq=False)
 class FiedlerResult:
-    """The Fiedler pair of a connected graph (or of one component).
+    """The Fiedler pair of a graph: of a connected one, or of each component.
+
+    One result in every mode.  With ``disconnected="components"`` on a
+    disconnected graph, ``components`` holds one result per connected
+    component (in the order of each component's first node) and the result
+    itself covers the whole graph: ``value`` is the graph's algebraic
+    connectivity (0.0, as networkx) and ``vector`` holds each component's
+    Fiedler vector on its nodes.  Iterating over a result gives the
+    per-component results (the result itself for a connected graph): the
+    tuple the components mode used to return.
 
     Attributes
     ----------
@@ -35,13 +44,20 @@ class FiedlerResult:
         Its unit-norm eigenvector on ``nodes``, with a deterministic sign: the
         first entry that is clearly nonzero (above 1e-6 of the largest) is positive.
     residual : float
-        ``‖L v − λ v‖``, recomputed.
+        ``‖L v − λ v‖``, recomputed (the largest of the components').
     converged : bool
-        Whether the eigensolver met its tolerance.
-    nodes : ndarray of int
-        Indices (in the graph's node order) the vector is defined on.
+        Whether the eigensolver met its tolerance (on every component).
+    nodes : ndarray
+        The node labels (networkx input; ``list(G)`` or ``nodelist`` order) or
+        positions (other input) the vector is defined on, in the vector's order.
     method : str
         What computed it (the method :func:`sparsekit.eigsh` used, or ``"dense"``).
+    positions : ndarray of int
+        The nodes' positions in the graph's node order (``vector[i]`` belongs to
+        node position ``positions[i]``).
+    components : tuple of FiedlerResult
+        One result per connected component (components mode on a disconnected
+        graph); empty otherwise.
     """
 
     value: float
@@ -50,31 +66,80 @@ class FiedlerResult:
     converged: bool
     nodes: np.ndarray
     method: str
+    positions: np.ndarray = None
+    components: tuple = ()
+
+    @property
+    def parts(self) -> tuple:
+        """The per-component results: ``components``, or ``(self,)`` for one component."""
+        return self.components or (self,)
+
+    @property
+    def values(self) -> np.ndarray:
+        """The Fiedler value of every component (``nan`` for single nodes)."""
+        return np.array([p.value for p in self.parts])
+
+    def to_dict(self) -> dict:
+        """``{node label: vector entry}``, as networkx's node-keyed results.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> import sparsekit as sk
+        >>> G = nx.relabel_nodes(nx.path_graph(3), {0: "a", 1: "b", 2: "c"})
+        >>> {k: round(v, 4) for k, v in sk.spectral.fiedler(G).to_dict().items()}
+        {'a': 0.7071, 'b': 0.0, 'c': -0.7071}
+        """
+        return dict(zip(self.nodes.tolist(), self.vector.tolist(), strict=True))
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def __iter__(self):
+        return iter(self.parts)
+
+    def __getitem__(self, i):
+        return self.parts[i]
 
     def __repr__(self) -> str:
         status = "converged" if self.converged else "NOT converged"
-        return (f"FiedlerResult({status}: value={self.value:.10g}, {len(self.nodes)} nodes, "
-                f"residual={self.residual:.2e}, method={self.method!r})")
+        parts = f", {len(self.components)} components" if self.components else ""
+        return (f"FiedlerResult({status}: value={self.value:.10g}, {len(self.nodes)} nodes"
+                f"{parts}, residual={self.residual:.2e}, method={self.method!r})")
 
 
 def _pair(g: Graph, idx: np.ndarray | None, normalized: bool, tol, method) -> FiedlerResult:
     kind = "normalized" if normalized else "combinatorial"
     L = g.laplacian(kind)
-    nodes = np.arange(g.n) if idx is None else idx
+    positions = np.arange(g.n) if idx is None else idx
     if idx is not None:
         L = L[idx][:, idx]
-    if len(nodes) == 1:
-        return FiedlerResult(float("nan"), np.ones(1), 0.0, True, nodes, "trivial")
+    if len(positions) == 1:
+        return FiedlerResult(float("nan"), np.ones(1), 0.0, True, g.labels(positions),
+                             "trivial", positions)
     p = smallest(L, 2, tol=tol, method=method, null=g.null_space(kind, idx),
                  bound=g.spectral_bound(kind, idx))
     v = flip_first(p.vectors[:, 1])
     v /= np.linalg.norm(v)
     return FiedlerResult(float(p.values[1]), v, float(p.residuals[1]),
-                         bool(p.converged[1]), nodes, p.method)
+                         bool(p.converged[1]), g.labels(positions), p.method, positions)
+
+
+def _joined(g: Graph, parts: list) -> FiedlerResult:
+    """The whole graph's result over its components' (components mode)."""
+    if len(parts) == 1:
+        return parts[0]
+    vector = np.empty(g.n)
+    for part in parts:  # one assignment per component
+        vector[part.positions] = part.vector
+    methods = sorted({p.method for p in parts})
+    return FiedlerResult(0.0, vector, max(p.residual for p in parts),
+                         all(p.converged for p in parts), g.labels(), ", ".join(methods),
+                         np.arange(g.n), tuple(parts))
 
 
 def fiedler(graph, normalized=False, *, disconnected="raise", weight="weight", nodelist=None,
-            n=None, symmetrize=False, tol=None, method="auto"):
+            n=None, symmetrize=False, tol=None, method="auto", seed=None) -> FiedlerResult:
     """The Fiedler pair: second smallest Laplacian eigenvalue and its eigenvector.
 
     Parameters
@@ -87,7 +152,8 @@ def fiedler(graph, normalized=False, *, disconnected="raise", weight="weight", n
         eigenvector, as networkx returns it) instead of ``L = D − W``.
     disconnected : {"raise", "components"}, default="raise"
         For a disconnected graph: raise :class:`~sparsekit.DisconnectedGraphError`
-        (it names the number of components), or return one result per component.
+        (it names the number of components), or compute the Fiedler pair of
+        every component (:attr:`FiedlerResult.components`).
     weight : str or None, default="weight"
         Edge attribute of networkx graphs holding the weight.
     nodelist : sequence, optional
@@ -99,14 +165,17 @@ def fiedler(graph, normalized=False, *, disconnected="raise", weight="weight", n
     tol : float, optional
         Eigensolver tolerance, passed to :func:`sparsekit.eigsh`.
     method : str, default="auto"
-        Eigensolver method, passed to :func:`sparsekit.eigsh`.
+        Eigensolver method, passed to :func:`sparsekit.eigsh`; networkx's names
+        are accepted (``"tracemin_pcg"``, ``"tracemin_lu"``: sparsekit's
+        ``"auto"``; ``"lanczos"``: ``"arpack"``; ``"lobpcg"``).
+    seed : optional
+        Accepted for networkx's signature; the answer does not depend on it.
 
     Returns
     -------
-    FiedlerResult or tuple of FiedlerResult
-        One result for ``disconnected="raise"``; with ``"components"``, a tuple
-        with one result per connected component, in the order of each
-        component's first node (always a tuple, even for a connected graph).
+    FiedlerResult
+        One result in every mode; its ``nodes`` are the graph's labels and
+        :meth:`FiedlerResult.to_dict` maps them to the vector's entries.
 
     Raises
     ------
@@ -114,6 +183,8 @@ def fiedler(graph, normalized=False, *, disconnected="raise", weight="weight", n
         The graph is disconnected and ``disconnected="raise"``.
     InputValueError
         Fewer than two nodes, negative weights.
+    UnknownMethodError
+        An unknown ``method`` (on every graph, however small).
 
     See Also
     --------
@@ -128,12 +199,17 @@ def fiedler(graph, normalized=False, *, disconnected="raise", weight="weight", n
     0.585786
     >>> f.vector.round(3)
     array([ 0.653,  0.271, -0.271, -0.653])
+    >>> parts = sk.spectral.fiedler(nx.Graph([(0, 1), (2, 3), (3, 4)]), disconnected="components")
+    >>> parts.value, len(parts.components), parts.values.round(6)
+    (0.0, 2, array([2., 1.]))
     """
     check_disconnected(disconnected)
+    method = eigen_method(method)
     g = as_graph(graph, weight=weight, nodelist=nodelist, n=n, symmetrize=symmetrize)
     if disconnected == "components":
         g.require_nodes("fiedler", 1)
-        return tuple(_pair(g, idx, normalized, tol, method) for idx in g.component_indices())
+        return _joined(g, [_pair(g, idx, normalized, tol, method)
+                           for idx in g.component_indices()])
     g.require_nodes("fiedler", 2)
     g.require_connected("fiedler", "pass disconnected='components' for one Fiedler pair "
                                    "per component")
@@ -141,10 +217,10 @@ def fiedler(graph, normalized=False, *, disconnected="raise", weight="weight", n
 
 
 def algebraic_connectivity(graph, normalized=False, *, weight="weight", nodelist=None, n=None,
-                           symmetrize=False, tol=None, method="auto") -> float:
+                           symmetrize=False, tol=None, method="auto", seed=None) -> float:
     """Second smallest Laplacian eigenvalue; 0.0 for a disconnected graph (as networkx).
 
-    Parameters are those of :func:`fiedler`.
+    Parameters are those of :func:`fiedler` (``seed`` is accepted and unused).
 
     See Also
     --------
@@ -157,6 +233,7 @@ def algebraic_connectivity(graph, normalized=False, *, weight="weight", nodelist
     >>> round(sk.spectral.algebraic_connectivity(nx.complete_graph(5)), 8)
     5.0
     """
+    method = eigen_method(method)
     g = as_graph(graph, weight=weight, nodelist=nodelist, n=n, symmetrize=symmetrize)
     g.require_nodes("algebraic_connectivity", 2)
     if g.n_components > 1:
@@ -165,12 +242,13 @@ def algebraic_connectivity(graph, normalized=False, *, weight="weight", nodelist
 
 
 def spectral_ordering(graph, normalized=False, *, weight="weight", nodelist=None, n=None,
-                      symmetrize=False, tol=None, method="auto") -> np.ndarray:
+                      symmetrize=False, tol=None, method="auto", seed=None) -> np.ndarray:
     """Node order along the Fiedler vector, component by component (as networkx).
 
     Each connected component (in the order of its first node) contributes its
     nodes sorted by their Fiedler-vector entries (ties by node order);
-    components of one or two nodes keep node order.
+    components of one or two nodes keep node order.  Parameters are those of
+    :func:`fiedler` (``seed`` is accepted and unused).
 
     Returns
     -------
@@ -193,6 +271,7 @@ def spectral_ordering(graph, normalized=False, *, weight="weight", nodelist=None
     >>> [list(G)[i] for i in sk.spectral.spectral_ordering(G)]
     [0, 1, 2, 3, 4]
     """
+    method = eigen_method(method)
     g = as_graph(graph, weight=weight, nodelist=nodelist, n=n, symmetrize=symmetrize)
     g.require_nodes("spectral_ordering", 1)
     out = []

@@ -135,6 +135,25 @@ class Graph:
         bounds = np.searchsorted(labels[order], np.arange(ncomp + 1))
         return [order[bounds[c]:bounds[c + 1]] for c in range(ncomp)]
 
+    @cached_property
+    def _label_array(self) -> np.ndarray | None:
+        if self.nodes is None:
+            return None
+        kinds = set(map(type, self.nodes))
+        if len(kinds) == 1 and kinds <= {int, str}:
+            return np.asarray(self.nodes)
+        return np.fromiter(self.nodes, dtype=object, count=len(self.nodes))
+
+    def labels(self, idx: np.ndarray | None = None) -> np.ndarray:
+        """Node labels (networkx input) or positions (otherwise) of the nodes ``idx`` (all).
+
+        Labels that are all ``int`` or all ``str`` come back as such an array;
+        any others (tuples of a grid graph, mixed types) as an object array.
+        """
+        if self._label_array is None:
+            return np.arange(self.n) if idx is None else np.array(idx, copy=True)
+        return self._label_array.copy() if idx is None else self._label_array[idx]
+
     def require_nodes(self, what: str, minimum: int = 1) -> None:
         """Raise :class:`InputValueError` for a graph with fewer than ``minimum`` nodes."""
         if self.n < minimum:

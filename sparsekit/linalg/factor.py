@@ -51,7 +51,9 @@ matrix share one factorization.
 from __future__ import annotations
 
 import logging
+import numbers
 import time
+import warnings
 
 import numpy as np
 import scipy.linalg as sla
@@ -60,6 +62,7 @@ import scipy.sparse.linalg as spla
 
 from .._validate import as_matrix, as_rhs, check_choice, describe, is_symmetric
 from ..errors import (
+    BackendError,
     InputValueError,
     NotSPDError,
     NotSymmetricError,
@@ -67,6 +70,7 @@ from ..errors import (
     SingularMatrixError,
 )
 from ..results import _fmt_bytes
+from . import _factor_store as _store
 from ._cache import CACHE, fingerprint
 from ._threads import single_thread_blas
 
@@ -122,7 +126,16 @@ def cache_key(fp_A: str, kind: str, shift=0.0, fp_M: str | None = None, ordering
 class Factorization:
     """A factorization of ``A - shift*M``, reusable for many right-hand sides.
 
-    Made by :func:`factorize`; do not build it directly.
+    Made by :func:`factorize` (or :meth:`load`); do not build it directly.
+    ``F(b)`` is ``F.solve(b)``, as SciPy's ``factorized(A)(b)``.
+
+    What each engine exposes (an attribute it does not have raises
+    :class:`AttributeError` naming the ones it has): ``"superlu"`` and
+    ``"lapack"`` (dense) ``L``, ``U``, ``perm_r``, ``perm_c`` with SciPy's
+    ``SuperLU`` convention ``Pr A Pc = L U`` (``Pr[perm_r, arange(n)] = 1``,
+    ``Pc[arange(n), perm_c] = 1``, ``L`` unit lower; a Cholesky kind has
+    ``perm_r == perm_c``, LAPACK's ``L = Uᴴ``); ``"qdldl"`` ``L`` (unit
+    lower), ``D``, ``perm`` with ``A[perm][:, perm] = L D Lᵀ``.
 
     Attributes
     ----------
@@ -148,10 +161,17 @@ class Factorization:
         Seconds spent factorizing.
     dtype : numpy.dtype
         The working dtype.
+    fingerprint : str
+        Content hash of the ``A`` it was made for (checked by :meth:`load`).
+    restored : bool
+        Rebuilt from its arrays (unpickled or loaded): SuperLU and QDLDL
+        factors then solve by triangular solves (about 2.5x SuperLU's own
+        solve, measured in :mod:`sparsekit.linalg._factor_store`).
     """
 
     def __init__(self, solver, *, kind, shape, dtype, shift, ordering, fill_ratio, nbytes,
-                 setup_time, dense_solver=None, engine="superlu"):
+                 setup_time, dense_solver=None, engine="superlu", fingerprint=None,
+                 fingerprint_M=None, restored=False):
         self._lu = solver
         self.engine = engine
         self._dense = dense_solver  # (callable, factors) for LAPACK factors
@@ -163,6 +183,9 @@ class Factorization:
         self.fill_ratio = float(fill_ratio)
         self.nbytes = int(nbytes)
         self.setup_time = float(setup_time)
+        self.fingerprint = fingerprint
+        self.fingerprint_M = fingerprint_M
+        self.restored = bool(restored)
 
     def solve(self, b, trans: str = "N") -> np.ndarray:
         """Solve ``(A - shift*M) x = b`` for ``b`` of shape ``(n,)`` or ``(n, k)``.
@@ -186,16 +209,23 @@ class Factorization:
         if np.iscomplexobj(b) and self.dtype.kind != "c":
             # a real factor solves the real and imaginary parts separately
             return self.solve(b.real, trans) + 1j * self.solve(b.imag, trans)
-        b = b.astype(np.result_type(b.dtype, self.dtype), copy=False)
+        out = np.result_type(b.dtype, self.dtype)
+        if out != self.dtype and self._dense is None:  # SuperLU takes its own dtype only
+            return self.solve(b.astype(self.dtype), trans).astype(out)
+        b = b.astype(out, copy=False)
         if self._dense is not None:
             fn, factors = self._dense
             return fn(factors, b, trans)
-        if self.engine == "qdldl":
-            return self._lu.solve(b)
+        if self.engine == "qdldl" or self.restored:
+            return self._lu.solve(b, trans)
         # one BLAS thread: SuperLU's block solve calls small BLAS kernels; measured here
         # (2-D Poisson 128^2, 50 right-hand sides) 1.6 s with two OpenBLAS threads, 0.34 s with one
         with single_thread_blas():
             return self._lu.solve(np.asarray(b, order="F"), trans=trans)
+
+    def __call__(self, b) -> np.ndarray:
+        """``F(b)`` is ``F.solve(b)`` (SciPy's ``factorized(A)(b)``)."""
+        return self.solve(b)
 
     def aslinearoperator(self) -> spla.LinearOperator:
         """``x -> (A - shift*M)^{-1} x`` as a :class:`scipy.sparse.linalg.LinearOperator`."""
@@ -204,12 +234,180 @@ class Factorization:
             rmatvec=lambda y: self.solve(y, trans="H"), dtype=self.dtype,
         )
 
+    # ---- the factors ------------------------------------------------------------------
+
+    def factors(self) -> dict:
+        """The factors and permutations this engine has, by name (see the class docstring)."""
+        n = self.shape[0]
+        if self._dense is not None:
+            fn, f = self._dense
+            if fn is _store.dense_cho_solve:
+                U = np.triu(f[0]) if not f[1] else np.tril(f[0]).conj().T
+                return {"L": U.conj().T, "U": U, "perm_r": np.arange(n), "perm_c": np.arange(n)}
+            rows = sla.lapack.dlaswp(np.arange(n, dtype=float)[:, None], f[1]).ravel()
+            perm_r = np.empty(n, dtype=np.int64)
+            perm_r[rows.astype(np.int64)] = np.arange(n)
+            return {"L": np.tril(f[0], -1) + np.eye(n, dtype=f[0].dtype), "U": np.triu(f[0]),
+                    "perm_r": perm_r, "perm_c": np.arange(n)}
+        if self.engine == "qdldl":
+            if self.restored:
+                return {"L": self._lu.L, "D": self._lu.D, "perm": self._lu.perm}
+            L, D, perm = self._lu.factors()
+            return {"L": sp.csc_array(L) + sp.eye_array(n, format="csc"), "D": D, "perm": perm}
+        return {"L": self._lu.L, "U": self._lu.U, "perm_r": self._lu.perm_r,
+                "perm_c": self._lu.perm_c}
+
+    def _factor(self, name):
+        f = self.factors()
+        if name not in f:
+            raise AttributeError(f"a {self.engine} factorization has no {name!r}; it "
+                                 f"exposes {sorted(f)} (see Factorization's docstring)")
+        return f[name]
+
+    L = property(lambda self: self._factor("L"), doc="The lower triangular factor.")
+    U = property(lambda self: self._factor("U"), doc="The upper triangular factor (LU).")
+    D = property(lambda self: self._factor("D"), doc="The diagonal of ``L D Lᵀ`` (QDLDL).")
+    perm = property(lambda self: self._factor("perm"), doc="The symmetric permutation (QDLDL).")
+    perm_r = property(lambda self: self._factor("perm_r"), doc="The row permutation (LU).")
+    perm_c = property(lambda self: self._factor("perm_c"), doc="The column permutation (LU).")
+
+    def slogdet(self) -> tuple:
+        """``(sign, log|det|)`` of ``A - shift*M``, as :func:`numpy.linalg.slogdet`.
+
+        ``sign`` is ±1 for a real matrix and a unit complex number for a complex
+        one; ``det = sign * exp(logabsdet)``.
+        """
+        return _store.slogdet(self.factors())
+
+    def logdet(self):
+        """``log det(A - shift*M)``: real for a positive determinant (every Cholesky kind).
+
+        A complex matrix gives the complex logarithm ``log(sign) + log|det|``;
+        a real matrix with a negative determinant has no real logarithm:
+        :class:`~sparsekit.InputValueError` (use :meth:`slogdet`).
+        """
+        sign, logabs = self.slogdet()
+        if isinstance(sign, complex):
+            return complex(np.log(sign)) + logabs
+        if sign < 0:
+            raise InputValueError(f"det(A) < 0 (log|det| = {logabs:.6g}), so log det(A) is "
+                                  "not real; use F.slogdet() for (sign, log|det|)")
+        return logabs
+
+    # ---- pickling and files -----------------------------------------------------------
+
+    def _meta(self) -> dict:
+        return {"kind": self.kind, "engine": self.engine, "ordering": self.ordering,
+                "shape": np.asarray(self.shape, dtype=np.int64), "dtype": self.dtype.str,
+                "shift": complex(self.shift), "fill_ratio": self.fill_ratio,
+                "nbytes": self.nbytes, "setup_time": self.setup_time,
+                "fingerprint": self.fingerprint or "", "fingerprint_M": self.fingerprint_M or ""}
+
+    def _arrays(self) -> dict:
+        if self._dense is not None:
+            fn, f = self._dense
+            key = ("c",) if fn is _store.dense_cho_solve else ("lu", "piv")
+            if fn is _store.dense_cho_solve and f[1]:  # hold the upper factor
+                f = (np.tril(f[0]).conj().T, False)
+            return dict(zip(key, f[:len(key)], strict=True))
+        return _store.factor_arrays(self.engine, self.kind, self.factors())
+
+    @classmethod
+    def _from_arrays(cls, meta: dict, arrays: dict) -> Factorization:
+        n = int(meta["shape"][0])
+        solver, dense = _store.rebuild(str(meta["engine"]), str(meta["kind"]), n, arrays)
+        shift = complex(meta["shift"])
+        return cls(solver, kind=str(meta["kind"]), shape=tuple(int(s) for s in meta["shape"]),
+                   dtype=np.dtype(str(meta["dtype"])),
+                   shift=shift.real if shift.imag == 0 else shift,
+                   ordering=str(meta["ordering"]), fill_ratio=float(meta["fill_ratio"]),
+                   nbytes=int(meta["nbytes"]), setup_time=float(meta["setup_time"]),
+                   dense_solver=dense, engine=str(meta["engine"]),
+                   fingerprint=str(meta["fingerprint"]) or None,
+                   fingerprint_M=str(meta["fingerprint_M"]) or None,
+                   restored=dense is None)
+
+    def __reduce__(self):
+        # arrays only (SuperLU and QDLDL objects cannot be pickled): for multiprocessing
+        return (_unpickle, (self._meta(), self._arrays()))
+
+    def save(self, path) -> None:
+        """Write the factorization to ``path`` (an ``.npz`` of arrays only), atomically.
+
+        Load it with :meth:`Factorization.load` and the same matrix.  The file
+        cannot execute code when loaded (no pickle), and carries the fingerprint
+        of ``A`` and a checksum of its contents.
+        """
+        _store.write(path, self._meta(), self._arrays())
+
+    @classmethod
+    def load(cls, path, A, M=None) -> Factorization:
+        """The factorization saved at ``path`` by :meth:`save`, for the matrix ``A`` (and ``M``).
+
+        Refused with :class:`~sparsekit.InputValueError`: a file made for
+        another matrix (its fingerprint differs from ``A``'s), a truncated,
+        damaged or edited file (the zip CRC, the checksum, the structure of
+        its arrays), and a file whose factors do not solve ``A`` (one solve
+        with a random right-hand side is checked).  A missing file is a
+        :class:`~sparsekit.DataNotFoundError`.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import sparsekit as sk
+        >>> from sparsekit.linalg.factor import Factorization
+        >>> A = sk.poisson((20, 20))
+        >>> path = os.path.join(tempfile.mkdtemp(), "F.npz")
+        >>> sk.factorize(A).save(path)
+        >>> F = Factorization.load(path, A)
+        >>> b = np.ones(A.shape[0])
+        >>> bool(np.allclose(A @ F(b), b)), F.restored
+        (True, True)
+        """
+        meta, arrays = _store.read(path)
+        n, engine, kind = _store.check_meta(meta, path)
+        A = as_matrix(A, "A", square=True)
+        M = None if M is None else as_matrix(M, "M", square=True)
+        if (n, n) != A.shape or str(meta["fingerprint"]) != fingerprint(A) or \
+                str(meta["fingerprint_M"]) != ("" if M is None else fingerprint(M)):
+            raise InputValueError(
+                f"{path} holds a factorization of another matrix (shape {(n, n)}, "
+                f"fingerprint {str(meta['fingerprint'])[:12]}...), not of the A given "
+                f"({describe(A)}{'' if M is None else ' with that M'}); factorize it again")
+        _store.check_arrays(engine, kind, n, arrays, path)
+        F = cls._from_arrays(meta, arrays)
+        _store.check_probe(F.solve, _shifted(A, F.shift, M), path)
+        return F
+
     def __repr__(self) -> str:
         shift = "" if self.shift == 0 else f", shift={self.shift:g}"
+        restored = ", restored" if self.restored else ""
         return (f"Factorization(kind={self.kind!r}, engine={self.engine!r}, "
                 f"shape={self.shape}{shift}, ordering={self.ordering!r}, "
                 f"fill_ratio={self.fill_ratio:.2f}, nbytes={_fmt_bytes(self.nbytes)}, "
-                f"setup_time={self.setup_time:.3g}s)")
+                f"setup_time={self.setup_time:.3g}s{restored})")
+
+
+def _unpickle(meta: dict, arrays: dict) -> Factorization:
+    return Factorization._from_arrays(meta, arrays)
+
+
+
+
+def working_dtype(A):
+    """``A`` in a dtype SciPy's sparse kernels and LAPACK take: ``float16`` becomes ``float64``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit.linalg.factor import working_dtype
+    >>> working_dtype(np.eye(2, dtype=np.float16)).dtype
+    dtype('float64')
+    """
+    if getattr(A, "dtype", None) == np.float16 and hasattr(A, "astype"):
+        return A.astype(np.float64)
+    return A
 
 
 def _shifted(A, shift, M):
@@ -244,14 +442,17 @@ def _splu(A, kind, ordering):
     try:
         lu = spla.splu(A, **kw)
     except RuntimeError as exc:
-        if "singular" in str(exc).lower():
+        # SuperLU says "Factor is exactly singular", or "failed to factorize matrix at line
+        # ... dpanel_bmod.c / dsnode_bmod.c" on a structurally singular one (a zero column)
+        if "memory" not in str(exc).lower():
             raise SingularMatrixError(
                 f"the matrix is exactly singular ({exc}; got {describe(A)}); for an "
                 "eigenvalue shift sigma this means sigma is an eigenvalue: move sigma "
                 "slightly, or for a singular Laplacian use sk.solve, which projects out "
                 "the null space"
             ) from None
-        raise
+        raise BackendError(f"SuperLU could not factorize the matrix ({exc}; got "
+                           f"{describe(A)})") from None
     return lu, ordering
 
 
@@ -272,7 +473,11 @@ class _LDL:
         self.nnz = nnz
         self.nbytes = nbytes
 
-    def solve(self, b):
+    def factors(self):
+        """QDLDL's ``(L, D, perm)``: ``A[perm][:, perm] = (L + I) D (L + I)ᵀ``."""
+        return self._s.factors()
+
+    def solve(self, b, trans="N"):
         if b.ndim == 1:
             return self._s.solve(np.ascontiguousarray(b, dtype=np.float64))
         out = np.empty(b.shape, dtype=np.float64, order="F")
@@ -340,17 +545,6 @@ def _factor_sparse(A, kind, ordering, symmetric):
     return lu, used, lu.nnz / nnz_a, nbytes, A.dtype, "superlu"
 
 
-def _dense_cho_solve(factors, b, trans):
-    # A is Hermitian: A^T x = b is conj(A) x = b
-    if trans == "T":
-        return np.conj(sla.cho_solve(factors, np.conj(b), check_finite=False))
-    return sla.cho_solve(factors, b, check_finite=False)
-
-
-def _dense_lu_solve(factors, b, trans):
-    return sla.lu_solve(factors, b, trans={"N": 0, "T": 1, "H": 2}[trans], check_finite=False)
-
-
 def _factor_dense(A, kind):
     A = np.asarray(A)
     if A.dtype.kind not in "fc":
@@ -364,10 +558,8 @@ def _factor_dense(A, kind):
                 f"A is not positive definite (LAPACK Cholesky failed; got {describe(A)}); "
                 "use kind='lu'"
             ) from None
-        fn = _dense_cho_solve
+        fn = _store.dense_cho_solve
     else:
-        import warnings
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", sla.LinAlgWarning)
             factors = sla.lu_factor(A, check_finite=False)
@@ -377,7 +569,7 @@ def _factor_dense(A, kind):
                 f"got {describe(A)}); for an eigenvalue shift sigma this means sigma is "
                 "an eigenvalue: move sigma slightly"
             )
-        fn = _dense_lu_solve
+        fn = _store.dense_lu_solve
     return (fn, factors), factors[0].nbytes + n * 8, A.dtype
 
 
@@ -408,8 +600,11 @@ def factorize(A, kind: str = "auto", *, shift=0.0, M=None, cache: bool = True,
     Returns
     -------
     Factorization
-        With ``.solve(b)`` (1-D or 2-D ``b``), ``.aslinearoperator()``, ``.kind``,
-        ``.fill_ratio``, ``.nbytes`` and ``.setup_time``.
+        Callable (``F(b)``) with ``.solve(b, trans)`` (1-D or 2-D ``b``),
+        ``.aslinearoperator()``, its factors (``.L``, ``.U``, ``.perm_r``,
+        ``.perm_c``; QDLDL: ``.L``, ``.D``, ``.perm``), ``.logdet()``,
+        ``.slogdet()``, ``.save(path)`` (and ``Factorization.load(path, A)``);
+        picklable; ``.kind``, ``.fill_ratio``, ``.nbytes``, ``.setup_time``.
 
     Raises
     ------
@@ -441,20 +636,23 @@ def factorize(A, kind: str = "auto", *, shift=0.0, M=None, cache: bool = True,
     check_choice(kind, KINDS, "kind")
     if ordering is not None:
         check_choice(ordering, ORDERINGS, "ordering")
-    A = as_matrix(A, "A", square=True)
+    A = working_dtype(as_matrix(A, "A", square=True))
     if M is not None:
-        M = as_matrix(M, "M", square=True)
-    if not (np.isscalar(shift) and np.isfinite(shift)):
-        raise InputValueError(f"shift must be a finite number (got {shift!r})")
+        M = working_dtype(as_matrix(M, "M", square=True))
+    if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, numbers.Number) \
+            or not np.isfinite(shift):
+        raise InputValueError(f"shift must be a finite real or complex number (got "
+                              f"{type(shift).__name__} {shift!r})")
     return _factorize(A, kind, shift=shift, M=M, cache=cache, ordering=ordering)
 
 
 def _factorize(A, kind, *, shift=0.0, M=None, cache=True, ordering=None, fp=None):
     """:func:`factorize` on a validated ``A``; ``fp`` is its fingerprint when known."""
     key = None
+    fp = fp or fingerprint(A)
+    fp_M = None if M is None else fingerprint(M)
     if cache:
-        key = cache_key(fp or fingerprint(A), kind, shift,
-                        None if M is None else fingerprint(M), ordering)
+        key = cache_key(fp, kind, shift, fp_M, ordering)
         hit = CACHE.get(key)
         if hit is not None:
             logger.debug("factorization cache hit: %r", hit)
@@ -475,8 +673,9 @@ def _factorize(A, kind, *, shift=0.0, M=None, cache=True, ordering=None, fp=None
     if sp.issparse(S):
         try:
             lu, used, fill, nbytes, dtype, engine = _factor_sparse(S, use, ordering, symmetric)
-        except NotSPDError:
-            if kind == "cholesky":
+        except (NotSPDError, SingularMatrixError):
+            # a zero or negative pivot with diagonal pivoting only: LU with pivoting decides
+            if kind == "cholesky" or use == "lu":
                 raise
             use = "lu"
             lu, used, fill, nbytes, dtype, engine = _factor_sparse(S, use, ordering, symmetric)
@@ -492,7 +691,7 @@ def _factorize(A, kind, *, shift=0.0, M=None, cache=True, ordering=None, fp=None
         lu, used, fill, engine = None, "lapack", 1.0, "lapack"
     F = Factorization(lu, kind=use, shape=S.shape, dtype=dtype, shift=shift, ordering=used,
                       fill_ratio=fill, nbytes=nbytes, setup_time=time.perf_counter() - t0,
-                      dense_solver=dense, engine=engine)
+                      dense_solver=dense, engine=engine, fingerprint=fp, fingerprint_M=fp_M)
     logger.debug("factorized: %r", F)
     if key is not None:
         CACHE.put(key, F, F.nbytes)

@@ -9,13 +9,12 @@ reason per fact that drove the choice and the estimated memory of each option.
 
 from __future__ import annotations
 
-import numpy as np
-
-from .._validate import as_matrix, check_choice
+from .._validate import as_matrix, as_rhs, check_choice
 from ..backends import _registry
 from ..results import Plan
 from . import _eigen
 from ._plan_solve import plan_solve
+from .factor import working_dtype
 
 __all__ = ["plan", "PLANNERS", "TASKS"]
 
@@ -26,10 +25,10 @@ def _plan_task_solve(A, b=None, **_) -> Plan:
     if _registry.resolve(A, "auto") == "cupy":
         return Plan("solve", "cg", "jacobi", "cupy",
                     ("A is a CuPy array: the GPU backend runs it",), {"n": A.shape[0]}, {})
-    A = as_matrix(A, "A", allow_operator=True)
+    A = working_dtype(as_matrix(A, "A", allow_operator=True))
     nrhs = 1
     if b is not None:
-        b = np.asarray(b)
+        b = as_rhs(b, A.shape[0])  # the shape sk.solve would accept, checked the same way
         nrhs = 1 if b.ndim == 1 else b.shape[1]
     return plan_solve(A, nrhs=nrhs)
 

@@ -17,6 +17,13 @@ Three kinds, in the registry :data:`PRECONDITIONERS`:
 ``"jacobi"``
     The inverse of the diagonal; a zero diagonal entry is an error.
 
+Options are checked by name and type before any setup work (an unknown
+name, ``cycle="Q"``, ``drop_tol="x"``: :class:`~sparsekit.InputValueError`);
+PyAMG's own structural keywords (``strength``, ``smooth``, ``presmoother``...)
+are passed through and a value PyAMG refuses is reported the same way.
+``float16`` input is computed in ``float64`` (SciPy's sparse kernels and
+LAPACK have no half precision).
+
 Every setup is kept in the process-wide memory-bounded cache
 (:mod:`sparsekit.linalg._cache`) under the matrix fingerprint and the options,
 so a second solve with the same matrix reuses the hierarchy.
@@ -24,7 +31,9 @@ so a second solve with the same matrix reuses the hierarchy.
 
 from __future__ import annotations
 
+import inspect
 import logging
+import numbers
 import time
 
 import numpy as np
@@ -36,9 +45,10 @@ from ..errors import InputValueError, ShapeError, SingularMatrixError
 from ..results import _fmt_bytes
 from ._cache import CACHE, fingerprint
 from ._threads import single_thread_blas
-from .factor import SIGNATURES, signature
+from .factor import SIGNATURES, signature, working_dtype
 
-__all__ = ["preconditioner", "Preconditioner", "PRECONDITIONERS", "cache_key"]
+__all__ = ["preconditioner", "Preconditioner", "PRECONDITIONERS", "cache_key", "AMG_CYCLES",
+           "KIND_OPTIONS", "check_option_values"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +76,20 @@ class Preconditioner:
         for AMG; fill, ``drop_tol`` and ``fill_factor`` for ILU.
     hierarchy : pyamg.MultilevelSolver or None
         The AMG hierarchy (AMG only).
+    has_adjoint : bool
+        Whether it can also apply its conjugate transpose (what ``bicg`` and
+        ``qmr`` need): Jacobi and ILU always; AMG for a symmetric matrix with
+        its symmetric smoothers and a V or W cycle.
     """
 
-    def __init__(self, kind, shape, dtype, apply, *, setup_time, nbytes, stats, hierarchy=None):
+    def __init__(self, kind, shape, dtype, apply, *, setup_time, nbytes, stats, hierarchy=None,
+                 adjoint=None):
         self.kind = kind
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
         self._apply = apply
+        self._adjoint = adjoint
+        self.has_adjoint = adjoint is not None
         self.setup_time = float(setup_time)
         self.nbytes = int(nbytes)
         self.stats = dict(stats)
@@ -91,7 +108,8 @@ class Preconditioner:
 
     def aslinearoperator(self) -> spla.LinearOperator:
         """The preconditioner as a :class:`scipy.sparse.linalg.LinearOperator` (SciPy's ``M=``)."""
-        return spla.LinearOperator(self.shape, matvec=self._apply, dtype=self.dtype)
+        return spla.LinearOperator(self.shape, matvec=self._apply, rmatvec=self._adjoint,
+                                   dtype=self.dtype)
 
     def __repr__(self) -> str:
         stats = ", ".join(
@@ -156,6 +174,8 @@ def _fine_smooth(A):
 
 def _setup_amg(A, *, symmetric=None, B=None, solver=None, cycle="V", **options):
     pyamg = optional_import("pyamg", "amg", "algebraic multigrid preconditioning")
+    solvers = {"smoothed_aggregation": pyamg.smoothed_aggregation_solver,
+               "rootnode": pyamg.rootnode_solver, "air": pyamg.air_solver}
     if isinstance(A, np.ndarray):
         A = sp.csr_array(A)
     A = sp.csr_matrix(A)  # pyamg works with csr_matrix
@@ -163,9 +183,9 @@ def _setup_amg(A, *, symmetric=None, B=None, solver=None, cycle="V", **options):
         symmetric = is_symmetric(A)
     if solver is None:
         solver = "smoothed_aggregation" if symmetric else "rootnode"
-    solvers = {"smoothed_aggregation": pyamg.smoothed_aggregation_solver,
-               "rootnode": pyamg.rootnode_solver, "air": pyamg.air_solver}
-    check_choice(solver, solvers, "solver")
+    if A.nnz == 0:  # PyAMG divides by the stored entries (its operator complexity)
+        raise SingularMatrixError(f"AMG needs a matrix with stored entries (got {describe(A)}, "
+                                  "which is zero: singular)")
     kw = dict(options)
     if B is not None:
         B = np.asarray(B)
@@ -186,8 +206,13 @@ def _setup_amg(A, *, symmetric=None, B=None, solver=None, cycle="V", **options):
         weighting = "estimate" if smooth is None else "gershgorin"
     # one BLAS thread: measured here (busy 2-core machine), SA setup on a 16,384-unknown
     # Poisson matrix took 2.0-3.6 s with two OpenBLAS threads against 0.14-0.16 s with one
-    with single_thread_blas():
-        ml = solvers[solver](A, **kw)
+    try:
+        with single_thread_blas():
+            ml = solvers[solver](A, **kw)
+    except (TypeError, ValueError, KeyError) as exc:
+        # a structural keyword PyAMG refused (its values are PyAMG's, passed through)
+        raise InputValueError(f"PyAMG's {solver} solver refused the options "
+                              f"{sorted(options)}: {exc}") from None
     _scalar_levels_to_csr(ml)
     M = ml.aspreconditioner(cycle=cycle)
     nbytes = sum(_csr_nbytes(getattr(lv, "A", None)) + _csr_nbytes(getattr(lv, "P", None))
@@ -197,7 +222,10 @@ def _setup_amg(A, *, symmetric=None, B=None, solver=None, cycle="V", **options):
                  grid_complexity=float(ml.grid_complexity()), cycle=cycle)
     if weighting is not None:
         stats["fine_weight"] = weighting  # ρ(D⁻¹A) in the finest prolongation smoother
-    return M.matvec, nbytes, stats, ml
+    # a V or W cycle with symmetric smoothing on a Hermitian matrix is a Hermitian operator
+    hermitian = (symmetric and solver != "air" and cycle in ("V", "W")
+                 and not {"presmoother", "postsmoother"} & set(options))
+    return M.matvec, (M.matvec if hermitian else None), nbytes, stats, ml
 
 
 def _setup_ilu(A, *, drop_tol=1e-4, fill_factor=10.0, **options):
@@ -213,7 +241,16 @@ def _setup_ilu(A, *, drop_tol=1e-4, fill_factor=10.0, **options):
     nbytes = ilu.nnz * (A.dtype.itemsize + 4) + 2 * A.shape[0] * 8
     stats = dict(fill=ilu.nnz / max(A.nnz, 1), drop_tol=float(drop_tol),
                  fill_factor=float(fill_factor))
-    return ilu.solve, nbytes, stats, None
+    real = A.dtype.kind != "c"
+
+    def solve(b, trans="N"):
+        if real and np.iscomplexobj(b):  # SuperLU's real factors take real vectors only
+            return solve(b.real, trans) + 1j * solve(b.imag, trans)
+        if b.dtype != A.dtype:  # SuperLU takes its own dtype only (a complex64 ILU, for one)
+            return ilu.solve(b.astype(A.dtype), trans).astype(np.result_type(b, A.dtype))
+        return ilu.solve(b, trans)
+
+    return solve, (lambda b: solve(b, "H")), nbytes, stats, None
 
 
 def _setup_jacobi(A):
@@ -226,15 +263,128 @@ def _setup_jacobi(A):
             "use precond='ilu' or 'amg'"
         )
     inv = 1.0 / d
+    inv_h = np.conj(inv)
 
     def apply(b):
         return inv * b if b.ndim == 1 else inv[:, None] * b
 
-    return apply, inv.nbytes, dict(min_abs_diagonal=float(np.min(np.abs(d)))), None
+    def adjoint(b):
+        return inv_h * b if b.ndim == 1 else inv_h[:, None] * b
+
+    return apply, adjoint, inv.nbytes, dict(min_abs_diagonal=float(np.min(np.abs(d)))), None
 
 
 #: The preconditioner registry: kind -> setup function.
 PRECONDITIONERS = {"amg": _setup_amg, "ilu": _setup_ilu, "jacobi": _setup_jacobi}
+
+#: AMG cycles (PyAMG's ``aspreconditioner(cycle=...)``).
+AMG_CYCLES = ("V", "W", "F", "AMLI")
+_AMG_SOLVERS = ("smoothed_aggregation", "rootnode", "air")
+
+
+def _number(value, name, low, high=np.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not low <= float(value) <= high:
+        bounds = f"in [{low:g}, {high:g}]" if np.isfinite(high) else f">= {low:g}"
+        raise InputValueError(f"{name} must be a number {bounds} (got {value!r})")
+    return float(value)
+
+
+def _integer(value, name) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InputValueError(f"{name} must be an integer >= 1 (got {value!r})")
+    return int(value)
+
+
+def _one_of(value, choices, name):
+    if not isinstance(value, str) or value not in choices:
+        raise InputValueError(f"{name} must be one of {list(choices)} (got {value!r})")
+    return value
+
+
+def _instance(value, types, name, what):
+    if not isinstance(value, types):
+        raise InputValueError(f"{name} must be {what} (got {type(value).__name__} {value!r})")
+    return value
+
+
+#: ILU's options (:func:`scipy.sparse.linalg.spilu`) and their checks.
+_ILU_CHECKS = {
+    "drop_tol": lambda v: _number(v, "drop_tol", 0.0, 1.0),
+    "fill_factor": lambda v: _number(v, "fill_factor", 1.0),
+    "drop_rule": lambda v: _instance(v, (str, bytes, list), "drop_rule",
+                                     "a comma-separated string of SuperLU drop rules"),
+    "permc_spec": lambda v: _one_of(v, ("NATURAL", "MMD_ATA", "MMD_AT_PLUS_A", "COLAMD"),
+                                    "permc_spec"),
+    "diag_pivot_thresh": lambda v: _number(v, "diag_pivot_thresh", 0.0, 1.0),
+    "relax": lambda v: _integer(v, "relax"),
+    "panel_size": lambda v: _integer(v, "panel_size"),
+    "options": lambda v: _instance(v, dict, "options", "a dict of SuperLU options"),
+}
+
+#: AMG's own options and their checks (PyAMG's keywords are checked by name only).
+_AMG_CHECKS = {
+    "symmetric": lambda v: _instance(v, (bool, np.bool_, type(None)), "symmetric",
+                                     "True, False or None"),
+    "B": lambda v: v,  # shape checked against A at setup
+    "solver": lambda v: check_choice(v, dict.fromkeys(_AMG_SOLVERS), "solver"),
+    "cycle": lambda v: _one_of(v, AMG_CYCLES, "cycle"),
+}
+
+
+def _pyamg_keywords(solver: str) -> set:
+    """The keywords PyAMG's ``solver`` function takes.
+
+    Its ``**kwargs`` reach ``MultilevelSolver``, which takes ``coarse_solver``.
+    """
+    pyamg = optional_import("pyamg", "amg", "algebraic multigrid preconditioning")
+    fn = {"smoothed_aggregation": pyamg.smoothed_aggregation_solver,
+          "rootnode": pyamg.rootnode_solver, "air": pyamg.air_solver}[solver]
+    names = set(inspect.signature(fn).parameters) - {"A", "kwargs"}
+    return names | {"coarse_solver"}
+
+
+def check_option_values(options: dict) -> None:
+    """Check the values of the preconditioner options in ``options`` (any kind's), by name.
+
+    Examples
+    --------
+    >>> from sparsekit.linalg.precond import check_option_values
+    >>> check_option_values({"cycle": "Q"})
+    Traceback (most recent call last):
+    ...
+    sparsekit.errors.InputValueError: cycle must be one of ['V', 'W', 'F', 'AMLI'] (got 'Q')
+    """
+    for name, value in options.items():
+        check = _ILU_CHECKS.get(name) or _AMG_CHECKS.get(name)
+        if check is not None:
+            check(value)
+
+
+#: Which options belong to which kind (the names of :func:`sparsekit.solve`'s options).
+KIND_OPTIONS = {"ilu": frozenset(_ILU_CHECKS), "amg": frozenset(_AMG_CHECKS),
+                "jacobi": frozenset()}
+
+
+def _check_options(kind: str, options: dict) -> None:
+    """Refuse an unknown or ill-typed option of preconditioner ``kind`` before any work."""
+    if kind == "jacobi":
+        if options:
+            raise InputValueError(f"kind='jacobi' takes no options (got {sorted(options)})")
+        return
+    checks = _ILU_CHECKS if kind == "ilu" else _AMG_CHECKS
+    for name, value in options.items():
+        if name in checks:
+            checks[name](value)
+    extra = set(options) - set(checks)
+    if kind == "amg" and extra:
+        solver = options.get("solver")
+        extra -= _pyamg_keywords(solver if solver is not None else "smoothed_aggregation")
+    if extra:
+        accepted = sorted(checks) + (["PyAMG's solver keywords"] if kind == "amg" else [])
+        raise InputValueError(f"unknown option{'s' if len(extra) > 1 else ''} "
+                              f"{', '.join(map(repr, sorted(extra)))} for precond={kind!r}; "
+                              f"accepted: {accepted}")
 
 
 def _freeze(value):
@@ -299,14 +449,14 @@ def preconditioner(A, kind: str = "amg", *, cache: bool = True, **options) -> Pr
     array([1., 1., 1.])
     """
     check_choice(kind, PRECONDITIONERS, "kind")
-    A = as_matrix(A, "A", square=True)
-    if kind == "jacobi" and options:
-        raise InputValueError(f"kind='jacobi' takes no options (got {sorted(options)})")
+    _check_options(kind, options)
+    A = working_dtype(as_matrix(A, "A", square=True))
     return _preconditioner(A, kind, cache=cache, **options)
 
 
 def _preconditioner(A, kind, *, cache=True, fp=None, **options):
     """:func:`preconditioner` on a validated ``A``; ``fp`` is its fingerprint when known."""
+    _check_options(kind, options)
     key = None
     if cache:
         key = cache_key(fp or fingerprint(A), kind, options)
@@ -315,9 +465,9 @@ def _preconditioner(A, kind, *, cache=True, fp=None, **options):
             logger.debug("preconditioner cache hit: %r", hit)
             return hit
     t0 = time.perf_counter()
-    apply, nbytes, stats, hierarchy = PRECONDITIONERS[kind](A, **options)
+    apply, adjoint, nbytes, stats, hierarchy = PRECONDITIONERS[kind](A, **options)
     P = Preconditioner(kind, A.shape, A.dtype, apply, setup_time=time.perf_counter() - t0,
-                       nbytes=nbytes, stats=stats, hierarchy=hierarchy)
+                       nbytes=nbytes, stats=stats, hierarchy=hierarchy, adjoint=adjoint)
     logger.debug("preconditioner set up: %r", P)
     if key is not None:
         CACHE.put(key, P, P.nbytes)

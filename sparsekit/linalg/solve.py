@@ -1,7 +1,8 @@
 """``sk.solve``: one entry point for ``A x = b`` that picks the method, says why, and checks.
 
-Registries: :data:`METHODS` (``cg``, ``minres``, ``gmres``, ``bicgstab``,
-``lsqr``, ``lsmr``, ``direct``, ``dense``), :data:`PRECONDS` (``auto``,
+Registries: :data:`METHODS` (every SciPy Krylov method: ``cg``, ``minres``,
+``gmres``, ``bicgstab``, ``bicg``, ``cgs``, ``gcrotmk``, ``lgmres``, ``qmr``,
+``tfqmr``; ``lsqr``, ``lsmr``, ``direct``, ``dense``), :data:`PRECONDS` (``auto``,
 ``none``, ``jacobi``, ``ilu``, ``amg``), :data:`OPTIONS` (the expert keyword
 options) and :data:`~sparsekit._choices.BACKENDS` (``auto``, ``scipy``,
 ``cupy``, ``petsc``).  The other backends declare their own registries
@@ -47,7 +48,7 @@ import scipy.sparse.linalg as spla
 
 from .._choices import BACKENDS
 from .._requests import SolveRequest, shape_of, solve_request
-from .._validate import as_matrix, as_rhs, check_square, describe, is_converged, positive_int
+from .._validate import as_matrix, as_rhs, check_square, describe, is_converged
 from ..backends import _registry
 from ..errors import (
     IllConditionedWarning,
@@ -56,6 +57,7 @@ from ..errors import (
     NotSPDError,
     NotSymmetricError,
     ShapeError,
+    SingularMatrixError,
     report_nonconvergence,
 )
 from ..results import SolveResult
@@ -64,17 +66,24 @@ from . import dense as _dense
 from ._cache import CACHE, fingerprint
 from ._inspect import factor_memory, inspect_matrix
 from ._nullspace import NullSpace, laplacian_null_space
-from .factor import SIGNATURES, _factorize, signature
+from .factor import SIGNATURES, _factorize, signature, working_dtype
 from .factor import cache_key as factor_key
 from .plan import plan_solve
-from .precond import Preconditioner, _preconditioner
+from .precond import (
+    KIND_OPTIONS,
+    Preconditioner,
+    _preconditioner,
+    check_option_values,
+)
 
 __all__ = ["solve", "METHODS", "PRECONDS", "OPTIONS", "BACKENDS"]
 
 logger = logging.getLogger(__name__)
 
-_KRYLOV = ("cg", "minres", "gmres", "bicgstab")
-_LSQ = ("lsqr", "lsmr")
+_KRYLOV = tuple(_krylov.KRYLOV)
+_LSQ = tuple(_krylov.LEAST_SQUARES)
+#: The Krylov methods for general square matrices (ILU is their default preconditioner).
+_GENERAL = tuple(m for m in _KRYLOV if m not in ("cg", "minres"))
 
 #: ``method=`` registry: name -> one-line description.
 METHODS = {
@@ -82,6 +91,15 @@ METHODS = {
     "minres": "MINRES (symmetric, possibly indefinite)",
     "gmres": "restarted GMRES (general square)",
     "bicgstab": "BiCGSTAB (general square)",
+    "bicg": "BiCG (general square; applies A^H: a LinearOperator needs rmatvec)",
+    "cgs": "CGS, conjugate gradient squared (general square)",
+    "gcrotmk": "GCROT(m,k), flexible GMRES with recycling (general square; maxiter counts "
+               "outer iterations)",
+    "lgmres": "LGMRES, GMRES augmented with error approximations (general square; maxiter "
+              "counts outer iterations)",
+    "qmr": "QMR (general square; applies A^H: a LinearOperator needs rmatvec; M is its left "
+           "preconditioner, or M1/M2)",
+    "tfqmr": "TFQMR, transpose-free QMR (general square)",
     "lsqr": "LSQR least squares (any shape)",
     "lsmr": "LSMR least squares (any shape)",
     "direct": "sparse LU / Cholesky (SuperLU; QDLDL on the sparsest SPD), factorization "
@@ -117,12 +135,14 @@ _PRECOND_OPTIONS = {
 OPTIONS = {
     "history": "record the true residual ‖b − A x‖ every iteration (one extra mat-vec each)",
     "max_bytes": "memory limit of the dense path (sk.dense)",
-    "restart": "GMRES restart length (default 50)",
+    **{name: meaning for opts in _krylov.METHOD_OPTIONS.values()
+       for name, meaning in opts.items()},
     **_PRECOND_OPTIONS,
 }
 
 #: Options that only some methods use: option -> those methods.
-_METHOD_OPTIONS = {"restart": ("gmres",)}
+_METHOD_OPTIONS = {name: tuple(m for m, opts in _krylov.METHOD_OPTIONS.items() if name in opts)
+                   for opts in _krylov.METHOD_OPTIONS.values() for name in opts}
 
 #: ``auto`` falls back to a factorization after a failed iterative solve only when the
 #: estimated factor is below this many bytes and the mesh is not 3-D (measured: SuperLU on a
@@ -172,16 +192,23 @@ class _Run:
     setup: float = 0.0
     solve: float = 0.0
     problems: list = field(default_factory=list)
+    breakdown: bool = False  # a method stopped on a breakdown (SciPy's info < 0)
+    precond: str | None = None  # the preconditioner that ran, when not the one chosen
 
 
 def _make_system(A, b, req: SolveRequest) -> _System:
     """Arrays from what the user holds, and the O(nnz) inspection the plan and checks need."""
     method = req.method
     iterative_ok = method in _KRYLOV or method in _LSQ or method == "auto"
-    A = as_matrix(A, "A", allow_operator=iterative_ok)
+    A = working_dtype(as_matrix(A, "A", allow_operator=iterative_ok))
     if method in _KRYLOV or method == "direct":
         check_square(A, "A")
-    b = as_rhs(b, A.shape[0])
+    if method in _krylov.NEEDS_ADJOINT and not _krylov.has_adjoint(A):
+        raise InputValueError(
+            f"method={method!r} applies the conjugate transpose of A, but A is a "
+            "LinearOperator without rmatvec; give it rmatvec=, or use a method that needs "
+            "only A @ x (gmres, bicgstab, cgs, tfqmr, lgmres, gcrotmk)")
+    b = working_dtype(as_rhs(b, A.shape[0]))
     x0 = None if req.x0 is None else np.asarray(req.x0)
     props = None
     # fingerprint (O(nnz) hashing) only when a matrix like this one was cached before; then
@@ -201,7 +228,7 @@ def _default_precond(method, props, n):
         if props is not None and props.diag_sign == "positive":
             return "amg" if n > 5000 else "jacobi"
         return "none"
-    if method in ("gmres", "bicgstab"):
+    if method in _GENERAL:
         return "ilu" if props is not None and not props.operator else "none"
     return "none"
 
@@ -219,9 +246,10 @@ def _choose(system: _System, req: SolveRequest):
         precond = _default_precond(method, system.props, system.A.shape[0])
     if method not in _KRYLOV:
         precond = "none"
-    elif req.M is not None:
+    elif req.M is not None or (method == "qmr" and {"M1", "M2"} & set(req.options)):
         precond = "user"
-    if req.check and system.props is not None and method in ("cg", "minres"):
+    if req.check and system.props is not None and method in ("cg", "minres") \
+            and system.A.shape[0]:
         _check_fits(system, method)
     return method, precond, the_plan
 
@@ -298,8 +326,8 @@ def _setup_precond(A, precond, M, fp, options):
             return spla.aslinearoperator(M), "user", 0.0
         raise InputValueError(f"M must be a LinearOperator, a matrix or a preconditioner "
                               f"object (got {describe(M)})")
-    if precond == "none":
-        return None, "none", 0.0
+    if precond in ("none", "user"):  # "user" without M: qmr's own M1/M2
+        return None, precond, 0.0
     if isinstance(A, spla.LinearOperator):
         raise InputValueError(f"precond={precond!r} needs an explicit matrix, but A is a "
                               "LinearOperator; pass M= or precond='none'")
@@ -315,12 +343,30 @@ def _column_runs(fn, system: _System, x0):
     hist = [o.residuals for o in outs]
     residuals = hist[0] if len(hist) == 1 else np.concatenate(hist) if hist else np.array([])
     return _Run(_stack([o.x for o in outs], b), max((o.iterations for o in outs), default=0),
-                residuals, problems=[o.message for o in outs if o.info != 0])
+                residuals, problems=[o.message for o in outs if o.info != 0],
+                breakdown=any(o.info < 0 for o in outs))
 
 
 def _solve_krylov(system: _System, method, precond, req: SolveRequest, opts) -> _Run:
     t0 = time.perf_counter()
-    Mop, _, _ = _setup_precond(system.A, precond, req.M, system.fp, opts["precond"])
+    try:
+        Mop, _, _ = _setup_precond(system.A, precond, req.M, system.fp, opts["precond"])
+    except SingularMatrixError as exc:  # ILU met a zero pivot
+        if req.precond != "auto":
+            raise
+        system.notes.append(f"precond {precond!r} failed ({exc}); ran without one")
+        Mop, precond = None, "none"
+    if method in _krylov.NEEDS_ADJOINT and not _krylov.has_adjoint(Mop):
+        what = "M" if req.M is not None else f"precond={precond!r}"
+        raise InputValueError(
+            f"method={method!r} applies the conjugate transpose of the preconditioner too, "
+            f"but {what} cannot apply it (a LinearOperator without rmatvec, or an AMG cycle "
+            "of a nonsymmetric matrix); use precond='ilu' or 'jacobi', or a method that "
+            "needs only M @ x (gmres, bicgstab, cgs, tfqmr, lgmres, gcrotmk)")
+    if method == "minres" and (system.A.dtype.kind == "c" or np.iscomplexobj(system.b_work)):
+        system.notes.append("complex Hermitian A or complex b: MINRES on the equivalent real "
+                            "symmetric system of order 2n (SciPy's minres is real only; same "
+                            "iterates)")
     t1 = time.perf_counter()
     run = _column_runs(
         lambda bj, x0j: _krylov.krylov(method, system.A, bj, rtol=system.rtol_run,
@@ -328,7 +374,7 @@ def _solve_krylov(system: _System, method, precond, req: SolveRequest, opts) -> 
                                        M=Mop, callback=req.callback, history=opts["history"],
                                        **opts["method"]),
         system, system.x0)
-    run.setup, run.solve = t1 - t0, time.perf_counter() - t1
+    run.setup, run.solve, run.precond = t1 - t0, time.perf_counter() - t1, precond
     return run
 
 
@@ -389,22 +435,47 @@ def _solve_dense(system: _System, method, precond, req: SolveRequest, opts) -> _
     return _Run(x, solve=time.perf_counter() - t1)
 
 
+def _solve_empty(system: _System, method, precond, req: SolveRequest, opts) -> _Run:
+    """A system with no unknowns or no equations: ``x`` is zeros, nothing runs.
+
+    A 0 x 0 system is solved by the empty ``x`` (as ``numpy.linalg.solve``,
+    :func:`sparsekit.factorize` and :func:`sparsekit.plan` have it); with
+    ``n = 0`` unknowns the empty ``x`` is also the least-squares solution.
+    """
+    A, b = system.A, system.b_work
+    dtype = np.result_type(A.dtype, b.dtype, np.float64)
+    system.notes.append(f"empty system ({A.shape[0]} x {A.shape[1]}): x has "
+                        f"{A.shape[1]} entries, nothing to iterate or factorize")
+    return _Run(np.zeros((A.shape[1],) + b.shape[1:], dtype=dtype))
+
+
 #: ``method`` -> the runner of its family.
 _SOLVERS = {**dict.fromkeys(_KRYLOV, _solve_krylov), **dict.fromkeys(_LSQ, _solve_lsq),
             "direct": _solve_direct, "dense": _solve_dense}
 
 
-def _split_options(req: SolveRequest, method: str, auto: bool, notes: list) -> dict:
+def _split_options(req: SolveRequest, method: str, precond: str, notes: list) -> dict:
     """The expert options by who uses them; one that ``method`` cannot use is refused.
 
     ``history``, ``max_bytes`` and the preconditioner's options are used where
-    they apply and ignored elsewhere; a method's own option (``restart``) given
-    to another method is an error, or a note when ``auto`` chose the method.
+    they apply and ignored elsewhere, except a preconditioner option given with
+    an explicit ``precond=`` that does not take it (``drop_tol`` with
+    ``precond="amg"``), which is an error; a method's own option (``restart``)
+    given to another method is an error, or a note when ``auto`` chose the method.
     """
+    auto = req.method == "auto"
     options = dict(req.options)
+    given = {k: options.pop(k) for k in list(options) if k in _PRECOND_OPTIONS}
+    kind_opts = KIND_OPTIONS.get(precond, frozenset())
+    for name in sorted(set(given) - kind_opts):
+        if req.precond in KIND_OPTIONS and name not in KIND_OPTIONS[req.precond]:
+            raise InputValueError(f"option {name!r} does not apply to "
+                                  f"precond={req.precond!r}")
+        notes.append(f"option {name}={given.pop(name)!r} ignored: the preconditioner is "
+                     f"{precond!r}")
     split = {"history": bool(options.pop("history", False)),
              "max_bytes": options.pop("max_bytes", None),
-             "precond": {k: options.pop(k) for k in list(options) if k in _PRECOND_OPTIONS},
+             "precond": given,
              "method": {}}
     for name, value in options.items():
         if method in _METHOD_OPTIONS.get(name, ()):
@@ -415,8 +486,7 @@ def _split_options(req: SolveRequest, method: str, auto: bool, notes: list) -> d
             raise InputValueError(
                 f"option {name!r} applies to method "
                 f"{' or '.join(map(repr, _METHOD_OPTIONS[name]))}, not {method!r}")
-    if "restart" in split["method"]:
-        split["method"]["restart"] = positive_int(split["method"]["restart"], "restart")
+    split["method"] = _krylov.check_method_options(method, split["method"])
     return split
 
 
@@ -558,14 +628,21 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         elsewhere=_registry.options_elsewhere("SOLVE", backend, options))
     if mod is not None:
         return mod.run_solve(A, b, req)
+    # every option checked before any work on the matrix (an explicit method's own options,
+    # the preconditioner's values, an option the explicit precond does not take)
+    check_option_values({k: v for k, v in req.options.items() if k in _PRECOND_OPTIONS})
+    if req.method != "auto":
+        _split_options(req, req.method, req.precond, [])
 
     t0 = time.perf_counter()
     system = _make_system(A, b, req)
     method, precond, the_plan = _choose(system, req)
-    opts = _split_options(req, method, req.method == "auto", system.notes)
+    opts = _split_options(req, method, precond, system.notes)
     _project_rhs(system, req.rtol, req.atol)
     t_setup = time.perf_counter() - t0
-    run = _SOLVERS[method](system, method, precond, req, opts)
+    runner = _solve_empty if 0 in system.A.shape else _SOLVERS[method]
+    run = runner(system, method, precond, req, opts)
+    precond = run.precond or precond
     x, conv, rel = _finish(system, run.x, method, req.rtol, req.atol)
     t_setup, t_solve, its = t_setup + run.setup, run.solve, run.iterations
     if not conv and _may_fall_back(system, the_plan, method):
@@ -579,7 +656,7 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         logger.info("auto fell back to direct in %.3gs", run.setup + run.solve)
     result = SolveResult(x, conv, int(its), np.asarray(run.residuals, dtype=float), rel, method,
                          precond, "scipy", {"setup": t_setup, "solve": t_solve}, the_plan,
-                         tuple(system.notes))
+                         tuple(system.notes), breakdown=bool(run.breakdown and not conv))
     if not conv:
         why = f"; {run.problems[0]}" if run.problems else ""
         msg = (f"{method} (precond {precond}) stopped at relative residual {rel:.3e} > "
