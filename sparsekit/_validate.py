@@ -4,12 +4,22 @@ Everything that turns what a user holds (a scipy sparse matrix or array, a
 dense ndarray, a ``LinearOperator``) into what the algorithms need goes
 through here, together with the shared convergence test
 ``‖b − A x‖ ≤ max(rtol·‖b‖, atol)``.
+
+**The input gate** (:func:`check_structure`, :func:`check_compressed`,
+:func:`check_coords`, :func:`checked_sparse`) lives here too: the index
+arrays of a sparse matrix, from a file or a user object, are checked in
+O(nnz) (integer dtypes, lengths, ``indptr`` from 0, non-decreasing and within
+the arrays, every index inside the shape) *before* SciPy's compiled kernels
+read them: those kernels trust them, and a bad index writes outside an array.
+:func:`as_matrix` runs it unless the caller passes ``validated=True``.
 """
 
 from __future__ import annotations
 
 import importlib
+import itertools
 import numbers
+import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,6 +56,11 @@ __all__ = [
     "check_row_range",
     "is_device",
     "is_networkx",
+    "check_structure",
+    "checked_sparse",
+    "sparse_dtype",
+    "check_compressed",
+    "check_coords",
 ]
 
 
@@ -91,7 +106,11 @@ def is_networkx(obj: Any) -> bool:
 def describe(obj: Any) -> str:
     """Short description of what was received, for error messages."""
     if sp.issparse(obj):
-        return f"{type(obj).__name__} of shape {obj.shape} with {obj.nnz} stored entries"
+        try:
+            stored = f" with {int(obj.nnz)} stored entries"
+        except Exception:  # noqa: BLE001 - a malformed matrix: describe without it
+            stored = ""
+        return f"{type(obj).__name__} of shape {obj.shape}{stored}"
     if isinstance(obj, np.ndarray):
         return f"ndarray of shape {obj.shape} and dtype {obj.dtype}"
     if isinstance(obj, spla.LinearOperator):
@@ -127,12 +146,15 @@ def as_matrix(
     square: bool = False,
     allow_operator: bool = False,
     finite: bool = True,
+    validated: bool = False,
 ):
     """Return ``A`` as a CSR/CSC sparse array, a 2-D ndarray or a LinearOperator.
 
     scipy sparse *matrices* become sparse *arrays*; CSR and CSC keep their
     format, any other sparse format becomes CSR.  Integer and boolean data are
-    promoted to float64.
+    promoted to float64.  A sparse ``A`` passes the input gate
+    (:func:`check_structure`) first, so a malformed one is refused rather
+    than handed to SciPy's compiled kernels.
 
     Parameters
     ----------
@@ -146,17 +168,33 @@ def as_matrix(
         Accept a ``LinearOperator`` (only iterative methods can use one).
     finite : bool, default=True
         Reject NaN and Inf entries.
+    validated : bool, default=False
+        The caller built ``A`` or already passed it through the gate: skip
+        the O(nnz) structural check.
 
     Returns
     -------
     csr_array, csc_array, ndarray or LinearOperator
 
+    Raises
+    ------
+    InputValueError
+        Non-numeric entries, NaN/Inf (with ``finite``), or a malformed sparse
+        structure (an index outside the shape, a decreasing ``indptr``, ...).
+    ShapeError
+        Not 2-D (``NotSquareError`` with ``square`` and a rectangular ``A``).
+
     Examples
     --------
-    >>> import numpy as np
+    >>> import numpy as np, scipy.sparse as sp
     >>> from sparsekit._validate import as_matrix
     >>> as_matrix(np.eye(2)).shape
     (2, 2)
+    >>> bad = sp.csr_array((np.ones(2), np.array([0, 7]), np.array([0, 1, 2])), shape=(2, 2))
+    >>> as_matrix(bad)
+    Traceback (most recent call last):
+    ...
+    sparsekit.errors.InputValueError: A (csr_array ...): column index 7 at stored entry 1 ...
     """
     if isinstance(A, spla.LinearOperator):
         if not allow_operator:
@@ -166,10 +204,12 @@ def as_matrix(
             )
         out = A
     elif sp.issparse(A):
-        if A.format == "csc":
-            out = sp.csc_array(A)
-        else:
-            out = sp.csr_array(A)
+        if A.ndim != 2:
+            raise ShapeError(f"{name} must be 2-D (got {describe(A)})")
+        A = checked_sparse(A, name, validated=validated)
+        out = sp.csc_array(A) if A.format == "csc" else sp.csr_array(A)
+        if out.dtype.kind not in "biufc":
+            raise InputValueError(f"{name} must hold numbers (got {describe(out)})")
         if out.dtype.kind in "biu":
             out = out.astype(np.float64)
     else:
@@ -267,6 +307,25 @@ def as_stacked_rhs(b, A, name: str = "b"):
     B = B.astype(np.result_type(B.dtype, A.dtype, np.float64), copy=False)
     check_finite(B, name)
     return B, vec
+
+
+def sparse_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """A dtype scipy.sparse can store (numbers; not float16), or InputValueError.
+
+    Examples
+    --------
+    >>> from sparsekit._validate import sparse_dtype
+    >>> sparse_dtype("float32")
+    dtype('float32')
+    """
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError) as exc:
+        raise InputValueError(f"{name} must be a numeric dtype (got {dtype!r}: {exc})") from None
+    if dt.kind not in "biufc" or dt == np.float16:
+        raise InputValueError(f"{name} must be a dtype scipy.sparse stores: bool, an integer, "
+                              f"float32/64 or complex64/128 (got {dt})")
+    return dt
 
 
 def check_choice(value: str, registry: Mapping[str, Any], name: str = "method") -> str:
@@ -393,3 +452,206 @@ def check_row_range(rows, N: int) -> tuple[int, int]:
         raise InputValueError(f"rows must satisfy 0 <= start <= stop <= {N} "
                               f"(got rows={rows!r})")
     return start, stop
+
+
+# --------------------------------------------------------------------------
+# the input gate: a sparse matrix's index arrays, before compiled code reads them
+# --------------------------------------------------------------------------
+
+_GATE_HINT = ("refused before any compiled code reads it; build the matrix with the "
+              "scipy.sparse constructors (A.check_format(full_check=True) finds the fault)")
+
+
+def _as_index(a, what: str, where: str) -> np.ndarray:
+    try:
+        a = np.asarray(a)
+    except Exception as exc:  # noqa: BLE001 - whatever the attribute holds
+        raise InputValueError(f"{where}: {what} is not an array ({exc})") from None
+    if a.ndim != 1 or a.dtype.kind not in "iu":
+        raise InputValueError(f"{where}: {what} must be a 1-D integer array (got {a.ndim}-D "
+                              f"of dtype {a.dtype}); {_GATE_HINT}")
+    return a
+
+
+_UNSIGNED = {np.dtype(t): np.dtype(u) for t, u in
+             ((np.int8, np.uint8), (np.int16, np.uint16), (np.int32, np.uint32),
+              (np.int64, np.uint64))}
+
+
+def _check_bounds(idx: np.ndarray, bound: int, what: str, where: str) -> None:
+    """Every entry of ``idx`` in ``[0, bound)``: one pass (negatives read as unsigned)."""
+    if idx.size == 0:
+        return
+    unsigned = _UNSIGNED.get(idx.dtype)
+    if idx.dtype.kind == "u":
+        ok = idx.max() < bound
+    elif unsigned is not None and bound <= 2 ** (8 * idx.dtype.itemsize - 1):
+        ok = idx.view(unsigned).max() < bound
+    else:
+        ok = idx.min() >= 0 and idx.max() < bound
+    if not ok:
+        k = int(np.flatnonzero((idx < 0) | (idx >= bound))[0])
+        raise InputValueError(f"{where}: {what} {int(idx[k])} at stored entry {k} is outside "
+                              f"[0, {bound}); {_GATE_HINT}")
+
+
+def check_compressed(indptr, indices, n_major: int, n_minor: int, n_data: int,
+                     where: str = "A", axis: str = "row") -> int:
+    """Validate CSR/CSC (or BSR block) index arrays in O(nnz); return nnz.
+
+    ``indptr``: 1-D integer, ``n_major + 1`` entries, from 0, non-decreasing,
+    ending at ``nnz <= len(indices), n_data``; ``indices[:nnz]`` in
+    ``[0, n_minor)``.  ``axis`` names the major axis (``"row"`` for CSR).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit._validate import check_compressed
+    >>> check_compressed(np.array([0, 1, 3]), np.array([0, 0, 1]), 2, 2, 3)
+    3
+    >>> check_compressed(np.array([0, 2, 1]), np.array([0, 1]), 2, 2, 2)
+    Traceback (most recent call last):
+    ...
+    sparsekit.errors.InputValueError: A: indptr decreases at position 2 (2 -> 1); ...
+    """
+    indptr = _as_index(indptr, "indptr", where)
+    indices = _as_index(indices, "indices", where)
+    if indptr.size != n_major + 1:
+        raise InputValueError(f"{where}: indptr has {indptr.size} entries, expected "
+                              f"{n_major + 1} (one per {axis}, plus one); {_GATE_HINT}")
+    first, nnz = int(indptr[0]), int(indptr[-1])
+    if first != 0 or nnz > indices.size or nnz > n_data:
+        raise InputValueError(f"{where}: indptr runs from {first} to {nnz}, expected from 0 "
+                              f"to at most {min(indices.size, n_data)} (the indices and "
+                              f"values there are); {_GATE_HINT}")
+    drop = indptr[1:] < indptr[:-1]
+    if drop.any():
+        k = int(np.flatnonzero(drop)[0]) + 1
+        raise InputValueError(f"{where}: indptr decreases at position {k} "
+                              f"({int(indptr[k - 1])} -> {int(indptr[k])}); {_GATE_HINT}")
+    _check_bounds(indices[:nnz], n_minor, "column index" if axis == "row" else "row index",
+                  where)
+    return nnz
+
+
+def check_coords(coords, shape, n_data: int, where: str = "A") -> None:
+    """Validate COO coordinates: one 1-D integer array per axis, ``n_data`` long, in ``shape``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sparsekit._validate import check_coords
+    >>> check_coords((np.array([0, 2]), np.array([1, 1])), (3, 2), 2)
+    >>> check_coords((np.array([0, -1]), np.array([1, 1])), (3, 2), 2)
+    Traceback (most recent call last):
+    ...
+    sparsekit.errors.InputValueError: A: row index -1 at stored entry 1 is outside [0, 3); ...
+    """
+    if len(coords) != len(shape):
+        raise InputValueError(f"{where}: {len(coords)} coordinate arrays for a "
+                              f"{len(shape)}-D shape; {_GATE_HINT}")
+    for k, (c, n) in enumerate(zip(coords, shape, strict=True)):
+        axis = ("row", "column")[k] if len(shape) == 2 else f"axis-{k}"
+        c = _as_index(c, f"{axis} coordinates", where)
+        if c.size != n_data:
+            raise InputValueError(f"{where}: {c.size} {axis} coordinates for {n_data} values; "
+                                  f"{_GATE_HINT}")
+        _check_bounds(c, int(n), f"{axis} index", where)
+
+
+class _Where:
+    """``'A (csr_array of shape ...)'``, formatted only when a message needs it."""
+
+    def __init__(self, name, A):
+        self.name, self.A = name, A
+
+    def __str__(self) -> str:
+        return f"{self.name} ({describe(self.A)})"
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
+
+
+def check_structure(A, name: str = "A") -> None:
+    """The input gate: validate a scipy sparse matrix's index arrays in O(nnz).
+
+    CSR/CSC/BSR through :func:`check_compressed`, COO through
+    :func:`check_coords`, DIA's ``offsets`` against its values; the values
+    must be an array holding at least ``nnz`` of them.  (LIL and DOK hold
+    Python containers: :func:`checked_sparse` converts them first.)
+
+    Raises
+    ------
+    InputValueError
+        The first fault: an index outside the shape, a decreasing
+        ``indptr``, lengths that disagree, a non-integer index array.
+    """
+    where = _Where(name, A)
+    try:
+        dims = tuple(map(operator.index, A.shape))
+        data = np.asarray(A.data)
+    except Exception as exc:  # noqa: BLE001 - attributes replaced by anything
+        raise InputValueError(f"{where}: not a well-formed sparse matrix ({exc})") from None
+    if any(d < 0 for d in dims):
+        raise InputValueError(f"{where}: shape {dims} has a negative size")
+    fmt = A.format
+    if fmt in ("csr", "csc", "coo") and data.ndim != 1:
+        raise InputValueError(f"{where}: values must be 1-D (got {data.ndim}-D); {_GATE_HINT}")
+    if fmt in ("csr", "csc"):
+        major, minor = (1, dims[0]) if len(dims) == 1 else dims if fmt == "csr" else dims[::-1]
+        check_compressed(A.indptr, A.indices, major, minor, data.size, where,
+                         "row" if fmt == "csr" else "column")
+    elif fmt == "coo":
+        check_coords(A.coords, dims, data.size, where)
+    elif fmt == "bsr":
+        R, C = A.blocksize
+        if data.ndim != 3 or data.shape[1:] != (R, C) or dims[0] % R or dims[1] % C:
+            raise InputValueError(f"{where}: blocks of shape {data.shape[1:]} do not tile it "
+                                  f"in blocksize {(R, C)}; {_GATE_HINT}")
+        check_compressed(A.indptr, A.indices, dims[0] // R, dims[1] // C, data.shape[0], where)
+    elif fmt == "dia":
+        offsets = _as_index(A.offsets, "offsets", where)
+        if data.ndim != 2 or data.shape[0] != offsets.size:
+            raise InputValueError(f"{where}: {offsets.size} offsets for values of shape "
+                                  f"{data.shape}; {_GATE_HINT}")
+
+
+def _lil_to_csr(A, where: str):
+    # SciPy's own flattening trusts the row lists: a row with more values than indices
+    # writes past its arrays, so the lengths are compared first
+    rows, vals, n = A.rows, A.data, A.shape[0]
+    try:
+        if not (rows.shape == vals.shape == (n,)):
+            raise ValueError("rows and data need one list per row")
+        lr = np.fromiter(map(len, rows), np.int64, count=n)
+        lv = np.fromiter(map(len, vals), np.int64, count=n)
+        if not np.array_equal(lr, lv):
+            i = int(np.flatnonzero(lr != lv)[0])
+            raise ValueError(f"row {i} has {lr[i]} column indices and {lv[i]} values")
+        total = int(lr.sum())
+        indices = np.fromiter(itertools.chain.from_iterable(rows), np.int64, count=total)
+        data = np.fromiter(itertools.chain.from_iterable(vals), A.dtype, count=total)
+    except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+        raise InputValueError(f"{where}: {exc}; {_GATE_HINT}") from None
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lr, out=indptr[1:])
+    check_compressed(indptr, indices, n, A.shape[1], data.size, where)
+    return sp.csr_array((data, indices, indptr), shape=A.shape)
+
+
+def checked_sparse(A, name: str = "A", *, validated: bool = False):
+    """``A`` through the input gate: itself (CSR/CSC/COO/BSR/DIA), or LIL/DOK as arrays.
+
+    ``validated=True`` skips the O(nnz) check, for a caller that built ``A``
+    or already passed it here.
+    """
+    if A.format == "lil":
+        return _lil_to_csr(A, f"{name} ({describe(A)})")
+    if A.format == "dok":
+        try:
+            A = A.tocoo()  # from the keys, with numpy; SciPy's COO check runs
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InputValueError(f"{name} ({describe(A)}): {exc}; {_GATE_HINT}") from None
+    if not validated:
+        check_structure(A, name)
+    return A

@@ -4,8 +4,9 @@
 ``compare``, ``spectral ...``, ``build ...``, ``convert`` and ``datasets ...``.
 Thin by design: each command parses its options, calls the public API, prints
 (rich tables, or one JSON object with ``--json``) and maps the outcome to an
-exit code: 0 success, 1 not converged, 2 bad input or usage.  See
-``docs/cli.md``.
+exit code: 0 success, 1 not converged, 2 bad input or usage (every sparsekit
+error), 3 an internal error (a bug, in one line), 130 Ctrl-C, 143 SIGTERM.
+See ``docs/cli.md`` and ``docs/refusals.md``.
 
 Examples
 --------

@@ -24,6 +24,7 @@ __all__ = [
     "MissingDependencyError",
     "UnknownMethodError",
     "DenseTooLargeError",
+    "InsufficientMemoryError",
     "BackendError",
     "DataNotFoundError",
     "NoConvergence",
@@ -110,6 +111,25 @@ class UnknownMethodError(SparsekitError, ValueError):
 
 class DenseTooLargeError(SparsekitError, MemoryError):
     """The dense path would need more memory than the allowed limit."""
+
+
+class InsufficientMemoryError(SparsekitError, MemoryError):
+    """An allocation would need more memory than the machine has available.
+
+    Raised *before* allocating, by the memory preflight of the readers
+    (a header or ``.npz`` member claiming a huge size), the builders and the
+    command line (exit 2): the message says "would need X GiB, Y GiB
+    available".  Carries ``needed`` and ``available`` (bytes; ``available``
+    is what :func:`sparsekit._validate.available_memory` read: free RAM and
+    swap, capped by a cgroup memory limit).  Distinct from
+    :class:`DenseTooLargeError`, which enforces the caller's own ``max_bytes``
+    limit on the dense path.
+    """
+
+    def __init__(self, message: str, needed: int | None = None, available: int | None = None):
+        super().__init__(message)
+        self.needed = needed
+        self.available = available
 
 
 class BackendError(SparsekitError, RuntimeError):

@@ -6,30 +6,35 @@
   optional weight) as arrays :func:`sparsekit.adjacency` takes.
 * :func:`read_tokens`: a text file of tokens as the ids
   :func:`sparsekit.cooccurrence` takes.
+* :func:`atomic_path`: a temporary path renamed over the destination only
+  when the writing succeeded.
 
-Parsing is done by fast_matrix_market, called directly rather than through
-``scipy.io.mmread`` (which wraps the same parser).  Measured here (median of 7,
-2-core machine): bcsstk33 (300k entries) 16 ms against 25 ms; bcsstk13 6.5 ms
-both; luxembourg_osm (pattern) 9.6 ms against 8.0 ms.  So: no slower where it
-matters, and calling fmm directly gives its header-only reader and its
-line-numbered errors.
+Parsing is fast_matrix_market's, called directly (``scipy.io.mmread`` wraps
+the same parser; median of 7 here: bcsstk33 16 ms against 25 ms, bcsstk13
+6.5 ms both, luxembourg_osm 9.6 ms against 8.0 ms).
 
-Every error from a malformed Matrix Market file becomes
-:class:`~sparsekit.MatrixMarketError` naming the file and, where fmm reports
-it, the line; a malformed edge list or token file is an
-:class:`~sparsekit.InputValueError` naming the file.  Writes go to a temporary
-file in the destination folder and are renamed into place, so a file is never
-half-written.
+Files are untrusted input (``docs/refusals.md``).  Matrix Market files pass
+the front guard of :mod:`sparsekit._guards` before fmm parses them, so no
+file crashes the process and every rejection is a
+:class:`~sparsekit.MatrixMarketError` naming the file and the line.  An
+``.npz`` has each member's ``.npy`` header read before its data (numbers only,
+no more bytes than the member holds or memory has), and its index arrays pass
+the input gate of :mod:`sparsekit._validate` before SciPy sees them.  A
+malformed edge list or token file is an :class:`~sparsekit.InputValueError`
+naming the file.  Writes are checked before the first byte, go through a
+checked file object into a temporary file beside the destination, are
+``fsync``'d and renamed into place: a failed write raises and leaves the old
+file intact, with no temporary file behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import re
-import stat
-import tempfile
 import warnings
+import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,14 +43,16 @@ import fast_matrix_market as fmm
 import numpy as np
 import scipy.sparse as sp
 
-from ._validate import describe
-from .errors import DataNotFoundError, InputValueError, MatrixMarketError
+from ._guards import Checked, atomic_file, atomic_path, check_memory, comment, read_head, read_mm
+from ._guards import new_file_mode as new_file_mode  # io.new_file_mode, for other writers
+from ._validate import check_compressed, check_coords, checked_sparse, describe
+from .errors import DataNotFoundError, InputValueError, ShapeError, SparsekitError
 
-__all__ = ["read", "read_coo", "write", "info", "MatrixInfo", "read_edges", "read_tokens"]
+__all__ = ["read", "read_coo", "write", "info", "MatrixInfo", "read_edges", "read_tokens",
+           "atomic_path"]
 
 _SYMMETRIES = ("general", "symmetric", "skew-symmetric", "hermitian")
 _FIELDS = ("real", "integer", "complex", "pattern")
-_LINE = re.compile(r"^Line (\d+):\s*(.*)$", re.S)
 #: Lines of an edge list that start with one of these are comments.
 _COMMENTS = ("#", "%")
 
@@ -80,31 +87,13 @@ def _suffix(path: Path) -> str:
     )
 
 
-def _existing(path) -> Path:
+def _existing(path, *, mm: str | None = None) -> Path:
     p = Path(os.fspath(path))
     if not p.is_file():
         raise DataNotFoundError(f"no such file: {str(p)!r}")
+    if mm and _suffix(p) == ".npz":
+        raise InputValueError(f"{mm}() reads Matrix Market files; {str(p)!r} is .npz")
     return p
-
-
-def _mm_error(path: Path, exc: BaseException) -> MatrixMarketError:
-    msg = str(exc) or type(exc).__name__
-    m = _LINE.match(msg)
-    if m:
-        return MatrixMarketError(m.group(2), path=str(path), line=int(m.group(1)))
-    if isinstance(exc, (gzip.BadGzipFile, EOFError, zlib.error)):
-        msg = f"not a valid gzip file ({msg})"
-    return MatrixMarketError(msg, path=str(path))
-
-
-def _call_fmm(path: Path, fn):
-    try:
-        return fn(str(path))
-    except (ValueError, OverflowError, RuntimeError, UnicodeDecodeError, EOFError,
-            OSError, zlib.error, IndexError, MemoryError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise DataNotFoundError(f"no such file: {str(path)!r}") from None
-        raise _mm_error(path, exc) from None
 
 
 def info(path) -> MatrixInfo:
@@ -120,6 +109,11 @@ def info(path) -> MatrixInfo:
     MatrixInfo
         Shape, number of stored entries, format, field, symmetry and comment.
 
+    Raises
+    ------
+    MatrixMarketError
+        A malformed header; the message names the file and the line.
+
     Examples
     --------
     >>> import sparsekit as sk, scipy.sparse as sp, tempfile, os
@@ -128,29 +122,31 @@ def info(path) -> MatrixInfo:
     >>> sk.io.info(os.path.join(d, "I.mtx")).symmetry
     'symmetric'
     """
-    p = _existing(path)
-    if _suffix(p) == ".npz":
-        raise InputValueError(f"info() reads Matrix Market headers; {str(p)!r} is .npz")
-    h = _call_fmm(p, fmm.read_header)
-    return MatrixInfo(str(p), tuple(h.shape), int(h.nnz), h.format, h.field,
-                      h.symmetry, h.comment)
+    p = _existing(path, mm="info")
+    head = read_head(p)
+    h = head.header
+    return MatrixInfo(str(p), tuple(h.shape), int(h.nnz), h.format, h.field, h.symmetry,
+                      comment(p, head))
 
 
 def read_coo(path):
-    """Read a coordinate Matrix Market file as triplets.
+    """Read a coordinate Matrix Market file as triplets, through the front guard.
 
     Symmetric, skew-symmetric and Hermitian files are expanded to both
     triangles; pattern files give ones.
 
     Returns
     -------
-    rows, cols : ndarray of int64
+    rows, cols : ndarray of int
     data : ndarray
     shape : tuple of int
     """
-    p = _existing(path)
-    (data, (rows, cols)), shape = _call_fmm(p, fmm.read_coo)
-    return rows, cols, data, tuple(shape)
+    p = _existing(path, mm="read_coo")
+    got = read_mm(p, "coo")
+    if isinstance(got, np.ndarray):
+        raise InputValueError(f"{str(p)!r} is a dense (array) Matrix Market file; read it "
+                              "with sparsekit.io.read")
+    return got
 
 
 def read(path, *, format: str = "csr"):
@@ -173,6 +169,11 @@ def read(path, *, format: str = "csr"):
     ------
     MatrixMarketError
         The file is malformed; the message names the file and the line.
+    InputValueError
+        A malformed ``.npz`` (not a zip, Python objects, an index outside the
+        shape, ...).
+    InsufficientMemoryError
+        The header (or an ``.npz`` member) claims more than memory holds.
 
     See Also
     --------
@@ -191,21 +192,97 @@ def read(path, *, format: str = "csr"):
         raise InputValueError(f"format must be 'csr', 'csc' or 'coo' (got {format!r})")
     if _suffix(p) == ".npz":
         return _read_npz(p, format)
-    header = _call_fmm(p, fmm.read_header)
-    if header.format == "array":
-        return np.asarray(_call_fmm(p, fmm.read_array))
-    rows, cols, data, shape = read_coo(p)
+    got = read_mm(p, format)
+    if isinstance(got, np.ndarray):
+        return got
+    rows, cols, data, shape = got
     return sp.coo_array((data, (rows, cols)), shape=shape).asformat(format)
 
 
+# --------------------------------------------------------------------------
+# .npz
+# --------------------------------------------------------------------------
+
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _npz_members(p: Path) -> dict[str, float]:
+    """Each ``.npy`` member's bytes, from its header, checked before any data is read."""
+    members = {}
+    with zipfile.ZipFile(p) as zf:
+        for zi in zf.infolist():
+            if not zi.filename.endswith(".npy"):
+                continue
+            with zf.open(zi) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version not in _NPY_HEADERS:
+                    raise InputValueError(f"{str(p)!r}: member {zi.filename!r} is .npy "
+                                          f"version {version}, which sparsekit does not read")
+                shape, _, dtype = _NPY_HEADERS[version](fh)
+            if dtype.hasobject or dtype.kind not in "biufcSU":
+                raise InputValueError(
+                    f"{str(p)!r}: member {zi.filename!r} holds {dtype} values; a matrix file "
+                    "holds numbers (objects would need pickle, which sparsekit never loads)")
+            nbytes = float(np.prod(shape, dtype=float)) * dtype.itemsize
+            if nbytes > zi.file_size:
+                raise InputValueError(f"{str(p)!r}: member {zi.filename!r} claims {shape} "
+                                      f"{dtype} but holds only {zi.file_size:,} bytes")
+            members[zi.filename[:-4]] = nbytes
+    return members
+
+
+def _npz_sparse(z, p: Path, format: str):
+    """The arrays of a ``scipy.sparse.save_npz`` file through the input gate, then the matrix."""
+    fmt = z["format"].item()
+    fmt = fmt.decode("ascii", "replace") if isinstance(fmt, bytes) else str(fmt)
+    if fmt not in ("csr", "csc", "coo"):
+        raise InputValueError(f"{str(p)!r} holds a {fmt!r} matrix; sparsekit reads csr, csc "
+                              "and coo (convert it with scipy.sparse first)")
+    shape = np.asarray(z["shape"])
+    if shape.dtype.kind not in "iu" or shape.shape != (2,) or (shape < 0).any():
+        raise ShapeError(f"{str(p)!r}: shape must be two sizes >= 0 (got {shape.tolist()!r})")
+    shape = (int(shape[0]), int(shape[1]))
+    data, where = z["data"], f"{str(p)!r} ({fmt}, shape {shape})"
+    if data.dtype.kind not in "biufc" or data.ndim != 1:
+        raise InputValueError(f"{where}: data must be 1-D numbers (got {describe(data)})")
+    data = data.astype(np.float32) if data.dtype == np.float16 else data  # SciPy has no half
+    if fmt == "coo":
+        coords = tuple(z["coords"]) if "coords" in z.files else (z["row"], z["col"])
+        check_coords(coords, shape, data.size, where)
+        return sp.coo_array((data, coords), shape=shape).asformat(format)
+    indptr, indices = z["indptr"], z["indices"]
+    major, minor = shape if fmt == "csr" else shape[::-1]
+    check_compressed(indptr, indices, major, minor, data.size, where,
+                     "row" if fmt == "csr" else "column")
+    cls = sp.csr_array if fmt == "csr" else sp.csc_array
+    return cls((data, indices, indptr), shape=shape).asformat(format)
+
+
 def _read_npz(p: Path, format: str):
+    if not zipfile.is_zipfile(p):
+        raise InputValueError(f"{str(p)!r} is not a zip archive, so not an .npz file "
+                              "(numpy.savez and scipy.sparse.save_npz write those)")
     try:
+        members = _npz_members(p)
+        check_memory(2 * sum(members.values()), f"reading {p.name}")
         with np.load(p, allow_pickle=False) as z:
-            if "dense" in z.files:
-                return np.asarray(z["dense"])
-        return sp.load_npz(p).asformat(format)
-    except (ValueError, OSError, KeyError, zlib.error) as exc:
-        raise InputValueError(f"{str(p)!r} is not a sparsekit/scipy .npz matrix ({exc})") from None
+            if "dense" in members:
+                X = z["dense"]
+                if X.dtype.kind not in "biufc" or X.ndim not in (1, 2):
+                    raise ShapeError(f"{str(p)!r} holds a {X.ndim}-D {X.dtype} array; a "
+                                     "matrix file holds a 1-D or 2-D numeric one")
+                return X
+            if "format" not in members:
+                raise InputValueError(f"{str(p)!r} holds neither 'dense' (sparsekit) nor "
+                                      f"'format' (scipy.sparse.save_npz): {sorted(members)}")
+            return _npz_sparse(z, p, format)
+    except (zipfile.BadZipFile, ValueError, OSError, KeyError, EOFError, zlib.error,
+            NotImplementedError, RuntimeError, TypeError, OverflowError) as exc:
+        if isinstance(exc, SparsekitError):
+            raise
+        raise InputValueError(f"{str(p)!r} is not a readable .npz matrix "
+                              f"({type(exc).__name__}: {exc})") from None
 
 
 # --------------------------------------------------------------------------
@@ -251,7 +328,7 @@ def _first_non_numeric(col: np.ndarray) -> int:
 
 
 def _looks_like_header(rows) -> bool:
-    if len(rows) < 2:
+    if len(rows) < 2 or min(len(rows[0]), len(rows[1])) < 2:
         return False
 
     def numeric(s):
@@ -268,8 +345,8 @@ def _looks_like_header(rows) -> bool:
             and numeric(second[0]) and numeric(second[1]))
 
 
-def _edge_table(p: Path, header: bool | None) -> np.ndarray:
-    """The edge list's columns, float if they all parse as numbers, else strings."""
+def _edge_table(p: Path, header: bool | None, text: bool = False) -> np.ndarray:
+    """The edge list's columns: floats if all parse (and not ``text``), else strings."""
     head = _sniff(p)
     if not head:
         raise InputValueError(f"{str(p)!r} holds no edges")
@@ -285,7 +362,7 @@ def _edge_table(p: Path, header: bool | None) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # numpy's note on blank lines
             try:
-                table = np.loadtxt(p, dtype=np.float64, **kwargs)
+                table = np.loadtxt(p, dtype=str if text else np.float64, **kwargs)
             except ValueError:
                 table = np.loadtxt(p, dtype=str, **kwargs)
     except ValueError as exc:
@@ -370,13 +447,14 @@ def read_edges(path, *, header: bool | None = None):
     ends = table[:, :2]
     labels = None
     if ends.dtype.kind == "f":
-        integral = np.all(ends == np.round(ends)) and np.all(ends >= 0)
-    else:
-        integral = bool(np.char.isdigit(ends).all())
+        integral = np.all(ends == np.round(ends)) and np.all(ends >= 0) and np.all(ends < 2**53)
+    else:  # ids past int64 are names
+        integral = bool(np.char.isdigit(ends).all() and (np.char.str_len(ends) <= 18).all())
     if integral:
         ids = ends.astype(np.int64)
         rows, cols = ids[:, 0], ids[:, 1]
-    else:
+    else:  # names: as the file spells them, not as floats print
+        ends = ends if ends.dtype.kind != "f" else _edge_table(p, header, text=True)[:, :2]
         labels, inverse = np.unique(ends.astype(str).ravel(), return_inverse=True)
         inverse = inverse.reshape(-1, 2)
         rows, cols = inverse[:, 0], inverse[:, 1]
@@ -436,7 +514,7 @@ def read_tokens(path):
     words = np.array(text.split(), dtype=str)
     if words.size == 0:
         raise InputValueError(f"{str(p)!r} holds no tokens")
-    if np.char.isdigit(words).all():
+    if np.char.isdigit(words).all() and (np.char.str_len(words) <= 18).all():
         ids, vocab = words.astype(np.int64), None
     else:
         vocab, ids = np.unique(words, return_inverse=True)
@@ -446,63 +524,154 @@ def read_tokens(path):
     return np.split(ids, np.cumsum(lengths)[:-1]), vocab
 
 
-def new_file_mode(path: Path) -> int:
-    """Permissions for a file replacing ``path``: its own, else ``0o666 & ~umask``.
 
-    Atomic writes create a temporary file with :func:`tempfile.mkstemp`, which
-    is private (``0o600``); the renamed result should look like a file that
-    ``open(path, "w")`` made.
-    """
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mask = os.umask(0)  # the only way to read the umask; restored at once
-        os.umask(mask)
-        return 0o666 & ~mask
+# --------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------
+
+def _has_symmetry(A, kind: str) -> bool:
+    """Whether ``A`` (canonical CSR or ndarray) equals its transpose in the sense of ``kind``."""
+    T = -A.T if kind == "skew-symmetric" else A.conj().T if kind == "hermitian" else A.T
+    if not sp.issparse(A):
+        return bool(np.array_equal(A, T))
+    D = (A - T).tocsr()
+    D.eliminate_zeros()
+    return D.nnz == 0
 
 
 def _detect_symmetry(A) -> str:
-    if A.shape[0] != A.shape[1]:
-        return "general"
-    if sp.issparse(A):
-        A = sp.csr_array(A)
-        A.sum_duplicates()
+    kinds = ("symmetric", "hermitian", "skew-symmetric") if A.shape[0] == A.shape[1] else ()
+    return next((kind for kind in kinds if (kind != "hermitian" or np.iscomplexobj(A))
+                 and _has_symmetry(A, kind)), "general")
 
-        def same(B):
-            D = (A - B).tocsr()
-            D.eliminate_zeros()
-            return D.nnz == 0
-    else:
-        def same(B):
-            return bool(np.array_equal(A, B))
-    if same(A.T):
-        return "symmetric"
-    if np.iscomplexobj(A) and same(A.conj().T):
-        return "hermitian"
-    if same(-A.T):
-        return "skew-symmetric"
-    return "general"
+
+def _writable(A):
+    """(canonical CSR -- a copy when it was not -- or 2-D ndarray, what ``.npz`` keeps)."""
+    if sp.issparse(A):
+        if A.ndim not in (1, 2):
+            raise ShapeError(f"A must be 1-D or 2-D (got {describe(A)})")
+        A = checked_sparse(A, "A")  # the input gate: a bad index would crash the writers
+        if A.ndim == 1:
+            A = sp.coo_array(A).reshape((A.shape[0], 1))
+        M = sp.csr_array(A)
+        if M.dtype.kind not in "biufc":
+            raise InputValueError(f"A must hold numbers (got {describe(A)})")
+        if M.dtype.kind == "b":  # Matrix Market has no booleans (and SciPy cannot negate them)
+            M = M.astype(np.int64)
+        if not M.has_canonical_format:
+            M = M.copy()  # never sum the caller's duplicates in place
+            M.sum_duplicates()
+        return M, A
+    if not isinstance(A, np.ndarray):
+        raise InputValueError(f"A must be a sparse matrix or an ndarray (got {describe(A)})")
+    if A.dtype.kind not in "biufc":
+        raise InputValueError(f"A must hold numbers (got {describe(A)}); Matrix Market and "
+                              ".npz files hold numeric matrices")
+    if A.ndim not in (1, 2):
+        raise ShapeError(f"A must be 1-D or 2-D (got {describe(A)})")
+    return (A[:, None],) * 2 if A.ndim == 1 else (A, A)
+
+
+def _mm_options(M, symmetry: str, field, comment, precision) -> dict:
+    """The Matrix Market options checked against ``M``, as fmm's keyword arguments."""
+    if symmetry != "auto" and symmetry not in _SYMMETRIES:
+        raise InputValueError(
+            f"symmetry must be 'auto' or one of {list(_SYMMETRIES)} (got {symmetry!r})")
+    if field is not None and field not in _FIELDS:
+        raise InputValueError(f"field must be one of {list(_FIELDS)} (got {field!r})")
+    if not isinstance(comment, str) or "\0" in comment:
+        raise InputValueError(f"comment must be text without NUL characters (got {comment!r})")
+    if precision is not None and (isinstance(precision, bool) or not isinstance(
+            precision, (int, np.integer)) or not 1 <= precision <= 64):
+        raise InputValueError("precision must be an integer from 1 to 64 significant digits "
+                              f"(got {precision!r})")
+    values = M.data if sp.issparse(M) else M
+    if field == "pattern" and not sp.issparse(M):
+        raise InputValueError("field='pattern' needs a sparse matrix (a dense array has no "
+                              "pattern to keep)")
+    if field in ("integer", "real") and np.iscomplexobj(values) and np.any(values.imag):
+        raise InputValueError(f"field={field!r} would drop the imaginary parts; use "
+                              "field='complex'")
+    if field == "integer" and values.dtype.kind in "fc":
+        v = values.real
+        if not (np.isfinite(v).all() and np.array_equal(v, np.trunc(v))
+                and (np.abs(v) < 2**63).all()):
+            raise InputValueError("field='integer' would change non-integer values (1.5 would "
+                                  "be written 1); use field='real'")
+    if symmetry == "auto":
+        symmetry = _detect_symmetry(M)
+    elif symmetry != "general" and (M.shape[0] != M.shape[1] or not _has_symmetry(M, symmetry)):
+        raise InputValueError(
+            f"A (shape {M.shape}) is not {symmetry}: the file would keep one triangle and "
+            "drop the other's entries; use symmetry='auto' (checks) or 'general'")
+    kwargs = {"symmetry": symmetry, "comment": comment}
+    if field is not None or values.dtype.kind == "b":
+        kwargs["field"] = field or "integer"
+    if precision is not None:
+        kwargs["precision"] = int(precision)
+    return kwargs
+
+
+def _write_mm(fh, M, kwargs: dict, gz: bool, name: str) -> None:
+    """Write with fmm through :class:`~sparsekit._guards.Checked` (and gzip)."""
+    target = gzip.GzipFile(filename=name, mode="wb", fileobj=fh) if gz else fh
+    checked = Checked(target)
+    data = sp.coo_array(M) if sp.issparse(M) else M
+    ok = False
+    try:
+        fmm.mmwrite(checked, data.astype(np.int64) if data.dtype.kind == "b" else data,
+                    **kwargs)
+        ok = checked.error is None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InputValueError(f"cannot write {name!r} as Matrix Market: {exc}") from None
+    finally:
+        if gz and not ok:
+            with contextlib.suppress(Exception):
+                target.close()
+    if checked.error is not None:
+        raise checked.error
+    if gz:
+        target.close()
 
 
 def write(path, A, *, symmetry: str = "auto", field: str | None = None,
           comment: str = "", precision: int | None = None) -> None:
     """Write a matrix to ``.mtx``, ``.mtx.gz`` or ``.npz``, atomically.
 
+    Everything is checked before the first byte is written; the file is then
+    written beside ``path`` through a checked file object, flushed and
+    ``fsync``'d, and renamed over it.  A failed write (a full disk, an I/O
+    error, Ctrl-C) raises and leaves the old file intact, with no temporary
+    file behind.  ``A`` is never modified (duplicates are summed in a copy).
+
     Parameters
     ----------
     path : str or path-like
         Destination; the format comes from the suffix.
     A : sparse matrix or array, or ndarray
-        What to write.  Dense arrays are written in Matrix Market ``array`` format.
+        What to write: numbers, 1-D or 2-D.  Dense arrays are written in
+        Matrix Market ``array`` format.
     symmetry : {"auto", "general", "symmetric", "skew-symmetric", "hermitian"}, default="auto"
         Matrix Market symmetry header.  ``"auto"`` checks ``A`` exactly (O(nnz))
-        and stores one triangle when it can.
+        and stores one triangle when it can; a symmetry ``A`` does not have is
+        refused (a triangle would be lost).
     field : {"real", "integer", "complex", "pattern"}, optional
-        Defaults to what ``A.dtype`` implies.
+        Defaults to what ``A.dtype`` implies; a field that would change values
+        (``"integer"`` for 1.5, ``"real"`` for complex entries) is refused.
     comment : str, default=""
         Comment lines for the header.
     precision : int, optional
-        Significant digits (default: shortest round-trip representation).
+        Significant digits, 1 to 64 (default: shortest round-trip representation).
+
+    Raises
+    ------
+    InputValueError
+        Objects or strings, a malformed sparse structure, or options ``A``
+        does not fit.
+    ShapeError
+        ``A`` has more than 2 dimensions.
+    OSError
+        The write failed; the old file is intact.
 
     Examples
     --------
@@ -514,44 +683,12 @@ def write(path, A, *, symmetry: str = "auto", field: str | None = None,
     """
     p = Path(os.fspath(path))
     suffix = _suffix(p)
-    if not (sp.issparse(A) or isinstance(A, np.ndarray)):
-        raise InputValueError(f"A must be a sparse matrix or an ndarray (got {describe(A)})")
-    if symmetry != "auto" and symmetry not in _SYMMETRIES:
-        raise InputValueError(
-            f"symmetry must be 'auto' or one of {list(_SYMMETRIES)} (got {symmetry!r})"
-        )
-    if field is not None and field not in _FIELDS:
-        raise InputValueError(f"field must be one of {list(_FIELDS)} (got {field!r})")
-    if isinstance(A, np.ndarray) and A.ndim == 1:
-        A = A[:, None]
-    folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataNotFoundError(f"cannot write {str(p)!r}: folder {str(folder)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + suffix, dir=folder)
-    os.close(fd)
-    os.chmod(tmp, new_file_mode(p))  # mkstemp makes 0o600; give what open() would
-    try:
-        if suffix == ".npz":
-            if sp.issparse(A):
-                sp.save_npz(tmp, sp.csr_array(A) if A.format not in ("csr", "csc", "coo") else A)
-            else:
-                np.savez_compressed(tmp, dense=A)
+    M, A = _writable(A)
+    kwargs = None if suffix == ".npz" else _mm_options(M, symmetry, field, comment, precision)
+    with atomic_file(p) as fh:
+        if suffix != ".npz":
+            _write_mm(fh, M, kwargs, suffix == ".mtx.gz", p.name)
+        elif sp.issparse(A):
+            sp.save_npz(fh, A if A.format in ("csr", "csc", "coo") else M)
         else:
-            sym = _detect_symmetry(A) if symmetry == "auto" else symmetry
-            kwargs = {"symmetry": sym, "comment": comment}
-            if field is not None:
-                kwargs["field"] = field
-            if precision is not None:
-                kwargs["precision"] = precision
-            M = sp.coo_array(A) if sp.issparse(A) else A
-            if suffix == ".mtx.gz":
-                # fmm writes plain text whatever the name; compress ourselves.
-                with gzip.open(tmp, "wb") as fh:
-                    fmm.mmwrite(fh, M, **kwargs)
-            else:
-                fmm.mmwrite(tmp, M, **kwargs)
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+            np.savez_compressed(fh, dense=A)

@@ -186,3 +186,16 @@ def test_ppmi_bad_input():
         sk.ppmi(sp.eye_array(3), alpha=0)
     with pytest.raises(sk.InputValueError, match="shift"):
         sk.ppmi(sp.eye_array(3), shift=-1)
+
+
+def test_issue_18_refusals_and_the_empty_ppmi():
+    with pytest.raises(sk.InputValueError, match="dtype"):
+        sk.cooccurrence(np.array([0, 1]), dtype="foo")
+    with pytest.raises(sk.errors.InsufficientMemoryError, match="vocabulary of 1,000,000,000,000"):
+        sk.cooccurrence(np.array([0, 1, 2]), window=2, vocab_size=10**12)
+    bad = sp.csr_array(np.ones((2, 2)))
+    bad.indices[0] = 7
+    with pytest.raises(sk.InputValueError, match="outside"):
+        sk.ppmi(bad)
+    P = sk.ppmi(sk.cooccurrence(np.array([0]), window=2))  # no pairs: no PMI, no warning
+    assert P.shape == (1, 1) and P.nnz == 0

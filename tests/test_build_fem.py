@@ -275,3 +275,60 @@ def test_other_bad_inputs():
         sk.fem.elasticity(points, cells, nu=0.5)
     with pytest.raises(sk.InputValueError, match="nodes"):
         sk.fem.apply_dirichlet(sp.eye_array(3), np.ones(3), [5])
+
+
+# ---------------------------------------------------------------------------
+# issue 18: dtypes and the memory preflight
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["foo", object, np.float16])
+def test_fem_builders_refuse_non_numeric_dtypes(dtype):
+    with pytest.raises(sk.InputValueError, match="dtype"):
+        sk.poisson((3, 3), dtype=dtype)
+    with pytest.raises(sk.InputValueError, match="dtype"):
+        sk.fem.p1(*sk.fem.unit_square(2), dtype=dtype)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: sk.poisson((10**6, 10**6)), "1000000x1000000 Poisson"),
+    (lambda: sk.poisson(10**12), "1,000,000,000,000 unknowns"),
+    (lambda: sk.fem.unit_square(10**6), "square mesh"),
+    (lambda: sk.fem.unit_cube(10**5), "cube mesh"),
+])
+def test_huge_grids_meet_the_memory_preflight(build, message):
+    with pytest.raises(sk.errors.InsufficientMemoryError, match=message) as info:
+        build()
+    assert "would need" in str(info.value) and info.value.needed > 2**40
+
+
+@pytest.mark.parametrize("shape", [(300, 300), (40, 40, 40)])
+def test_the_poisson_preflight_bounds_the_measured_peak(monkeypatch, shape):
+    import tracemalloc
+
+    from sparsekit.builders import stencil
+
+    asked = []
+    real = stencil.check_memory
+    monkeypatch.setattr(stencil, "check_memory",
+                        lambda n, what: (asked.append(n), real(n, what)))
+    tracemalloc.start()
+    sk.poisson(shape)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= asked[0] <= 3 * peak
+
+
+def test_the_p1_preflight_bounds_the_measured_peak(monkeypatch):
+    import tracemalloc
+
+    from sparsekit.builders import fem
+
+    asked = []
+    real = fem.check_memory
+    monkeypatch.setattr(fem, "check_memory", lambda n, what: (asked.append(n), real(n, what)))
+    points, cells = sk.fem.unit_square(200)
+    tracemalloc.start()
+    sk.fem.p1(points, cells)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= asked[-1] <= 3 * peak

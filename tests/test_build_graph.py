@@ -301,3 +301,68 @@ def test_symmetric_assembly_row_sum_diagonal(half, m):
     expect = W + np.diag(extra + loops - W.sum(axis=1))
     np.testing.assert_allclose(S.toarray(), expect, rtol=1e-12, atol=1e-12)
     assert S.has_canonical_format
+
+
+# ---------------------------------------------------------------------------
+# issue 18: what the graph builders refuse, and the memory preflight
+# ---------------------------------------------------------------------------
+
+def test_empty_and_edgeless_networkx_graphs():
+    # networkx refuses the empty graph; sparsekit gives what edge arrays with n=0 give
+    assert sk.laplacian(nx.Graph()).shape == sk.laplacian(
+        (np.array([], int), np.array([], int)), n=0).shape == (0, 0)
+    G = nx.empty_graph(3)  # nodes, no edges: networkx's Laplacian is the zero matrix
+    np.testing.assert_array_equal(sk.laplacian(G, "normalized").toarray(),
+                                  nx.normalized_laplacian_matrix(G).toarray())
+
+
+@pytest.mark.parametrize("weight", ["heavy", [1, 2], 1 + 2j])
+def test_non_numeric_networkx_weights_are_refused(weight):
+    G = nx.Graph()
+    G.add_edge(0, 1, weight=weight)
+    with pytest.raises(sk.InputValueError, match="edge weights .* must be real numbers"):
+        sk.laplacian(G)
+
+
+@pytest.mark.parametrize("dtype", ["foo", object, np.float16, "U2"])
+def test_graph_builders_refuse_non_numeric_dtypes(dtype):
+    edges = (np.array([0, 1]), np.array([1, 2]))
+    for build in (sk.laplacian, sk.adjacency):
+        with pytest.raises(sk.InputValueError, match="dtype"):
+            build(edges, dtype=dtype)
+
+
+def test_a_malformed_sparse_adjacency_is_refused_by_the_gate():
+    W = sp.csr_array(nx.to_scipy_sparse_array(nx.path_graph(4)))
+    W.indices[0] = 10**9  # SciPy's conversions would write outside an array
+    with pytest.raises(sk.InputValueError, match="column index 1000000000"):
+        sk.laplacian(W)
+    L = sp.lil_array(nx.to_scipy_sparse_array(nx.path_graph(4)))
+    np.testing.assert_array_equal(sk.laplacian(L).toarray(),
+                                  nx.laplacian_matrix(nx.path_graph(4)).toarray())
+
+
+def test_huge_graphs_meet_the_memory_preflight():
+    one = (np.array([0]), np.array([1]))
+    for build in (sk.laplacian, sk.adjacency):
+        with pytest.raises(sk.errors.InsufficientMemoryError,
+                           match=r"10\^12|1,000,000,000,000 nodes.*would need .* available"):
+            build(one, n=10**12)
+
+
+def test_the_preflight_estimate_bounds_the_measured_peak(monkeypatch):
+    import tracemalloc
+
+    from sparsekit.builders import graph
+
+    asked = []
+    real = graph.check_memory
+    monkeypatch.setattr(graph, "check_memory", lambda n, what: (asked.append(n), real(n, what)))
+    rng = np.random.default_rng(0)
+    n, m = 50_000, 400_000
+    r, c = rng.integers(0, n, m), rng.integers(0, n, m)
+    tracemalloc.start()
+    sk.laplacian((r, c), n=n)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= asked[0] <= 3 * peak  # an upper bound, and not a wild one

@@ -8,6 +8,7 @@ library call itself for --json parity, and residuals recomputed here.
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -781,3 +782,148 @@ def test_speed_note_names_the_lighter_path():
     line = speed_note(Run("sparse", seconds=1.0, peak_bytes=1_000),
                       Run("dense", seconds=3.0, peak_bytes=1_100))
     assert line == "the sparse path was 3.0x faster; both used about the same memory"
+
+
+# ---------------------------------------------------------------------------
+# issue 18: every failure exits 2 with the error in the JSON object; a bug exits 3
+# in one line; SIGTERM cleans up like Ctrl-C and exits 143
+# ---------------------------------------------------------------------------
+
+def _small_mtx(tmp_path):
+    p = tmp_path / "A.mtx"
+    sk.io.write(p, sk.poisson(5))
+    return p
+
+
+@pytest.mark.parametrize("args", [
+    ("solve", "{A}", "--rtol", "-1"), ("solve", "{A}", "--rtol", "nan"),
+    ("solve", "{A}", "--atol", "inf"), ("compare", "{A}", "--dense-max-gib", "nan"),
+    ("eigs", "{A}", "--tol", "-1"), ("eigs", "{A}", "--sigma", "nan"),
+    ("spectral", "resistance", "{A}", "--eps", "nan"),
+    ("build", "cooccurrence", "{A}", "--alpha", "nan", "-o", "{out}"),
+])
+def test_bad_numbers_exit_2_with_the_error_in_json(tmp_path, capsys, args):
+    from sparsekit.cli import main
+
+    a = _small_mtx(tmp_path)
+    with pytest.raises(SystemExit) as exit_:  # main(): what the installed script runs
+        main([x.format(A=a, out=tmp_path / "o.mtx") for x in args] + ["--json"])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2, (out, err)
+    data = json.loads(out)
+    assert data["ok"] is False and data["exit_code"] == 2
+    assert "is not a finite number" in data["error"]["message"]
+    assert "Traceback" not in err
+
+
+def test_bad_files_exit_2_with_the_error_in_json(tmp_path):
+    cases = {"notzip.npz": ("hello", "not a zip archive"),
+             "three.npz": (dict(dense=np.ones((2, 2, 2))), "3-D float64 array"),
+             "objects.npz": (dict(dense=np.array([1, "a"], dtype=object)), "pickle"),
+             "oob.npz": (dict(format=np.array("csr"), shape=np.array([3, 3]), data=np.ones(3),
+                              indices=np.array([0, 1, 10**9]), indptr=np.array([0, 1, 2, 3])),
+                         "outside [0, 3)")}
+    for name, (content, message) in cases.items():
+        p = tmp_path / name
+        if isinstance(content, str):
+            p.write_text(content)
+        else:
+            np.savez(p, **content, allow_pickle=True)
+        for command in ("info", "solve"):
+            # a subprocess, as a user runs it: the .npz with index 10^9 crashed the process
+            r = shell(command, p, "--json")
+            assert r.returncode == 2, (name, command, r.returncode, r.stderr[-2000:])
+            data = json.loads(r.stdout)
+            assert data["exit_code"] == 2 and message in data["error"]["message"], (name, data)
+            assert "Traceback" not in r.stderr
+
+
+def test_a_valid_empty_matrix_file(tmp_path):
+    z = tmp_path / "zero.mtx"
+    z.write_text("%%MatrixMarket matrix coordinate real general\n0 0 0\n")
+    data = run_json("info", z)
+    assert data["files"][0]["shape"] == [0, 0] == list(scipy.io.mmread(z).shape)
+    data = run_json("convert", z, tmp_path / "zero.npz")
+    assert data["shape"] == [0, 0] and sk.io.read(tmp_path / "zero.npz").shape == (0, 0)
+
+
+def test_a_huge_build_meets_the_memory_preflight(tmp_path):
+    out = tmp_path / "P.mtx"
+    data = run_json("build", "poisson", "100000", "100000", "-o", out, code=2)
+    assert data["error"]["type"] == "InsufficientMemoryError"
+    assert re.search(r"would need [\d,.]+ GiB, [\d,.]+ GiB available", data["error"]["message"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_internal_error_is_one_line_with_its_own_exit_code(tmp_path, monkeypatch):
+    a = _small_mtx(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(sk.io, "read", broken)
+    r = run("info", a, "--json")
+    assert r.exit_code == 3, (r.exit_code, r.stderr)
+    assert json.loads(r.stdout)["error"] == {"type": "ZeroDivisionError", "message": "a bug"}
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "internal error: ZeroDivisionError: a bug" in lines[0]
+    assert "Traceback" not in r.stderr and "please report it" in lines[0]
+    r = run("--debug", "info", a)
+    assert r.exit_code == 3 and "Traceback" in r.stderr and "ZeroDivisionError" in r.stderr
+    r = run("info", a, env={"SPARSEKIT_DEBUG": "1"})
+    assert r.exit_code == 3 and "Traceback" in r.stderr
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(sk.io, "read", out_of_memory)
+    r = run("info", a, "--json")
+    assert r.exit_code == 2 and json.loads(r.stdout)["error"]["type"] == "MemoryError"
+
+
+def test_sigterm_during_a_solve_exits_143_and_leaves_no_file(tmp_path):
+    import signal
+    import time
+
+    xfile = tmp_path / "x.mtx"
+    e = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.Popen([sys.executable, "-m", "sparsekit", "solve", "poisson2d_256",
+                          "--method", "cg", "--precond", "none", "--rtol", "1e-300",
+                          "--maxiter", "10000000", "-o", str(xfile), "--json"],
+                         env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 143, (p.returncode, err[-2000:])
+    assert json.loads(out)["error"]["type"] == "Terminated" and "SIGTERM" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+SIGTERM_MIDWAY = """
+import os, signal, sys
+from sparsekit import _guards
+real = _guards.Checked.write
+state = {"bytes": 0}
+def write(self, b):
+    state["bytes"] += len(b)
+    if state["bytes"] > 20000 and not state.get("sent"):
+        state["sent"] = True
+        os.kill(os.getpid(), signal.SIGTERM)  # as `timeout` sends it, in the middle of a write
+    return real(self, b)
+_guards.Checked.write = write
+from sparsekit.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("suffix", [".mtx", ".mtx.gz"])
+def test_sigterm_during_a_write_keeps_the_old_file_and_no_temporary(tmp_path, suffix):
+    out = tmp_path / ("P" + suffix)
+    out.write_text("the old file")
+    e = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.run([sys.executable, "-c", SIGTERM_MIDWAY, "build", "poisson", "60", "60",
+                        "-o", str(out), "--force"], env=e, capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 143, (p.returncode, p.stderr[-2000:])
+    assert out.read_text() == "the old file"
+    assert [f.name for f in tmp_path.iterdir()] == [out.name]

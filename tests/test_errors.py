@@ -10,6 +10,7 @@ from sparsekit import errors
     (sk.NotSPDError, ValueError), (sk.SingularMatrixError, ValueError),
     (sk.InconsistentSystemError, ValueError), (sk.MatrixMarketError, ValueError),
     (sk.UnknownMethodError, ValueError), (sk.DenseTooLargeError, MemoryError),
+    (errors.InsufficientMemoryError, MemoryError),
     (sk.BackendError, RuntimeError), (sk.NoConvergence, RuntimeError),
     (sk.DataNotFoundError, FileNotFoundError),
 ])
@@ -62,3 +63,10 @@ def test_nonconvergence_policy_warns_at_the_callers_line_or_raises():
         assert exc.result.iterations == r.iterations
     else:
         raise AssertionError("strict=True did not raise")
+
+
+def test_insufficient_memory_error_carries_needed_and_available():
+    e = errors.InsufficientMemoryError("x would need 2.0 GiB, 1.0 GiB available",
+                                       needed=2 * 2**30, available=2**30)
+    assert (e.needed, e.available) == (2 * 2**30, 2**30)
+    assert isinstance(e, MemoryError) and isinstance(e, sk.SparsekitError)

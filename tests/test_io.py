@@ -80,7 +80,7 @@ def test_gz_is_really_gzip(tmp_path):
 
 BANNER = "%%MatrixMarket matrix coordinate real general\n"
 BAD = {
-    "truncated": (BANNER + "3 3 3\n1 1 1.0\n2 2 2.0\n", None),
+    "truncated": (BANNER + "3 3 3\n1 1 1.0\n2 2 2.0\n", 2),  # the header claims too much
     "wrong banner": ("%%MatrixMarket matrx coordinate real general\n2 2 1\n1 1 1\n", 1),
     "entry out of range": (BANNER + "2 2 1\n3 1 1.0\n", 3),
     "non-numeric": (BANNER + "2 2 1\n1 1 abc\n", 3),
@@ -162,8 +162,8 @@ def test_garbage_only_raises_matrix_market_error(tmp_path, data):
     p.write_bytes(data)
     try:
         sk.io.read(p)
-    except sk.MatrixMarketError:
-        pass
+    except sk.MatrixMarketError as exc:
+        assert exc.line is not None, exc  # every rejection names its line
 
 
 # ---------------------------------------------------------------------------
@@ -267,3 +267,402 @@ def test_read_tokens_refuses_empty_binary_and_missing(tmp_path):
         sk.io.read_tokens(b)
     with pytest.raises(sk.DataNotFoundError, match="no such file"):
         sk.io.read_tokens(tmp_path / "nope.txt")
+
+
+# ---------------------------------------------------------------------------
+# the Matrix Market front guard (issue 18): crashers, huge headers, line numbers
+# ---------------------------------------------------------------------------
+
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def isolated(code, *args, timeout=120):
+    """Run ``code`` in a fresh Python: a crash there fails the test instead of killing pytest."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True,
+                       text=True, timeout=timeout, env=env)
+    assert p.returncode == 0, f"the child process died ({p.returncode}): {p.stderr[-3000:]}"
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+READ_IN_CHILD = """
+import json, sys
+import sparsekit as sk
+try:
+    A = sk.io.read(sys.argv[1])
+    print(json.dumps({"ok": True, "shape": list(A.shape), "dense": A.tolist()
+                      if not hasattr(A, "toarray") else A.toarray().tolist()}))
+except sk.SparsekitError as exc:
+    print(json.dumps({"ok": False, "type": type(exc).__name__, "line": getattr(exc, "line", None),
+                      "message": str(exc)}))
+"""
+
+PATTERN = "%%MatrixMarket matrix coordinate pattern general\n"
+ARRAY = "%%MatrixMarket matrix array real general\n"
+CRASHERS = {  # issue 18, item 3: each killed the process (scipy.io.mmread still does)
+    "NUL after a value": (BANNER + "3 3 2\n1 1 1.0\0\n2 2 2.0\n", 3, "NUL byte"),
+    "pattern entry with a value, no final newline": (PATTERN + "3 3 2\n1 1\n2 2 5.0", None, ""),
+    "array of 0 rows with entries": (ARRAY + "0 3\n1.0\n2.0\n", 3, "no value may follow"),
+}
+
+
+@pytest.mark.parametrize("suffix", [".mtx", ".mtx.gz"])
+@pytest.mark.parametrize("case", sorted(CRASHERS))
+def test_reader_crashers_are_refused_or_read_safely(case, suffix, tmp_path):
+    text, line, message = CRASHERS[case]
+    p = tmp_path / ("c" + suffix)
+    data = text.encode("latin-1")
+    p.write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
+    got = isolated(READ_IN_CHILD, p)
+    if line is None:  # a well-formed file but for its last line: read as scipy reads it fixed
+        fixed = tmp_path / "fixed.mtx"
+        fixed.write_bytes(data.rsplit(b" ", 1)[0] + b"\n")
+        assert got["ok"] and got["dense"] == scipy.io.mmread(fixed).toarray().tolist()
+    else:
+        assert got["type"] == "MatrixMarketError" and got["line"] == line
+        assert message in got["message"]
+
+
+@pytest.mark.parametrize("text, line, message", [
+    (BANNER + "3 3\0 2\n1 1 1.0\n", 2, "NUL byte"),
+    ("%%MatrixMarket matrix coordinate real symmetric\n3 2 1\n3 1 1.0\n", 2, "must be square"),
+    ("%%MatrixMarket matrix array real hermitian\n2 3\n1\n2\n3\n", 2, "must be square"),
+    (BANNER + "3 3 10000000000000\n1 1 1\n", 2, "claims 10,000,000,000,000 entries"),
+    (ARRAY + "1000000000000 1000000000000\n1\n", 2, "values, but the 2 bytes"),
+    (BANNER + "%\n3 x 1\n1 1 1\n", 3, "Invalid integer"),
+    (BANNER + "2 2 3\n1 1 1\n2 2 2\n", 2, "claims 3 entries"),
+    (BANNER + "2 2 2\n1 1 1\n2 2 2 \n" + "%" * 20 + "\n", 5, "Too many lines"),
+])
+def test_every_rejection_names_its_line(tmp_path, text, line, message):
+    p = tmp_path / "bad.mtx"
+    p.write_bytes(text.encode())
+    with pytest.raises(sk.MatrixMarketError, match=message) as info:
+        sk.io.read(p)
+    assert info.value.line == line and f"line {line}" in str(info.value)
+
+
+def test_huge_claimed_sizes_meet_the_memory_preflight(tmp_path):
+    # a valid coordinate file of a 10^12 x 10^12 matrix: its CSR index pointer alone is 7 TiB
+    p = tmp_path / "huge.mtx"
+    p.write_text(BANNER + "1000000000000 1000000000000 1\n5 7 1.5\n")
+    with pytest.raises(errors.InsufficientMemoryError, match=r"would need 7,450\.6 GiB, .* "
+                       "available") as info:
+        sk.io.read(p)
+    assert info.value.needed > 2**42 and info.value.available is not None
+    A = sk.io.read(p, format="coo")  # triplets need no index pointer: it fits
+    assert A.shape == (10**12, 10**12) and A.nnz == 1 and (A.row[0], A.col[0]) == (4, 6)
+    g = tmp_path / "huge.mtx.gz"  # a .gz cannot be sized from its bytes: memory refuses it
+    g.write_bytes(gzip.compress((BANNER + "3 3 10000000000000\n1 1 1\n").encode()))
+    with pytest.raises(errors.InsufficientMemoryError, match="10,000,000,000,000 entries"):
+        sk.io.read(g)
+
+
+def test_files_without_a_final_newline_read_as_with_one(tmp_path):
+    cases = [BANNER + "3 3 2\n1 1 1.5\n3 2 -2", BANNER + "3 3 2\n1 1 1.5\n3 2 -2   ",
+             ARRAY + "2 1\n1.0\n2.0", "%%MatrixMarket matrix coordinate complex general\n"
+             "2 2 1\n2 1 1.0 -3.0"]
+    for k, text in enumerate(cases):
+        p = tmp_path / f"n{k}.mtx"
+        p.write_text(text)
+        ref = tmp_path / f"r{k}.mtx"
+        ref.write_text(text.rstrip() + "\n")
+        R = scipy.io.mmread(ref)
+        got = sk.io.read(p)
+        got = got.toarray() if sp.issparse(got) else got
+        np.testing.assert_array_equal(got, R.toarray() if sp.issparse(R) else R)
+
+
+def test_empty_arrays_and_info_through_the_guard(tmp_path):
+    p = tmp_path / "e.mtx"
+    p.write_text(ARRAY + "0 3\n\n  \n")
+    x = sk.io.read(p)
+    assert x.shape == (0, 3) and x.dtype == np.float64
+    z = tmp_path / "z.mtx"
+    z.write_text(BANNER + "0 0 0\n")
+    assert sk.io.read(z).shape == (0, 0) and sk.io.info(z).shape == (0, 0)
+    c = tmp_path / "c.mtx"
+    c.write_bytes(BANNER.encode() + b"% a NUL \0 in a comment\n1 1 1\n1 1 2\n")
+    with pytest.raises(sk.MatrixMarketError, match="NUL") as info:
+        sk.io.info(c)
+    assert info.value.line == 2
+
+
+# ---------------------------------------------------------------------------
+# .npz: the input gate on crafted files (issue 18, items 1, 6 and 12)
+# ---------------------------------------------------------------------------
+
+def _csr_parts(**change):
+    parts = dict(format=np.array("csr"), shape=np.array([3, 3]), data=np.ones(3),
+                 indices=np.array([0, 1, 2]), indptr=np.array([0, 1, 2, 3]))
+    parts.update(change)
+    return parts
+
+
+CRAFTED = {
+    "column index 10^9": (_csr_parts(indices=np.array([0, 1, 10**9])), "outside [0, 3)"),
+    "negative column index": (_csr_parts(indices=np.array([0, -1, 2])), "outside [0, 3)"),
+    "indptr not monotone": (_csr_parts(indptr=np.array([0, 2, 1, 3])), "decreases"),
+    "indptr past the arrays": (_csr_parts(indptr=np.array([0, 1, 2, 9])), "runs from 0 to 9"),
+    "indptr too short": (_csr_parts(indptr=np.array([0, 3])), "expected 4"),
+    "float indices": (_csr_parts(indices=np.array([0.0, 1.0, 2.0])), "integer array"),
+    "coo row out of range": (dict(format=np.array("coo"), shape=np.array([2, 2]),
+                                  data=np.ones(2), row=np.array([0, 5]),
+                                  col=np.array([0, 1])), "outside [0, 2)"),
+    "negative shape": (_csr_parts(shape=np.array([-3, 3])), "two sizes >= 0"),
+    "bsr format": (dict(format=np.array("bsr"), shape=np.array([2, 2]), data=np.ones((1, 2, 2)),
+                        indices=np.array([0]), indptr=np.array([0, 1])), "'bsr' matrix"),
+    "objects": (dict(dense=np.array([1, "a"], dtype=object)), "objects would need pickle"),
+    "3-D dense": (dict(dense=np.ones((2, 2, 2))), "3-D float64 array"),
+    "strings as data": (_csr_parts(data=np.array(["a", "b", "c"])), "1-D numbers"),
+    "nothing of ours": (dict(x=np.ones(3)), "neither 'dense'"),
+}
+
+
+READ_ALL_IN_CHILD = """
+import json, sys
+import sparsekit as sk
+out = {}
+for path in sys.argv[1:]:
+    try:
+        sk.io.read(path)
+        out[path] = {"ok": True}
+    except sk.SparsekitError as exc:
+        out[path] = {"ok": False, "type": type(exc).__name__, "message": str(exc)}
+print(json.dumps(out))
+"""
+
+
+def test_crafted_npz_files_are_refused(tmp_path):
+    paths = {}
+    for k, (case, (arrays, _)) in enumerate(sorted(CRAFTED.items())):
+        paths[case] = tmp_path / f"crafted{k}.npz"
+        np.savez(paths[case], **arrays, allow_pickle=case == "objects")
+    # in one child process: these crashed the process (segfault, heap corruption)
+    got = isolated(READ_ALL_IN_CHILD, *paths.values())
+    for case, p in paths.items():
+        r = got[str(p)]
+        assert not r["ok"] and r["type"] in ("InputValueError", "ShapeError"), (case, r)
+        assert CRAFTED[case][1] in r["message"], (case, r)
+
+
+def test_npz_that_is_not_a_zip_or_claims_more_than_it_holds(tmp_path):
+    p = tmp_path / "text.npz"
+    p.write_text("hello")
+    with pytest.raises(sk.InputValueError, match="not a zip archive"):
+        sk.io.read(p)
+    import io as pyio
+    import zipfile
+
+    # a member whose .npy header claims 10^12 values in 100 bytes
+    header = pyio.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (10**12,)})
+    q = tmp_path / "liar.npz"
+    with zipfile.ZipFile(q, "w") as z:
+        z.writestr("dense.npy", header.getvalue() + b"\0" * 100)
+    with pytest.raises(sk.InputValueError, match="holds only"):
+        sk.io.read(q)
+
+
+# ---------------------------------------------------------------------------
+# writes that cannot lose data (issue 18, items 2, 4 and 12)
+# ---------------------------------------------------------------------------
+
+from sparsekit import _guards, errors  # noqa: E402
+
+
+class _FullDisk:
+    """A file object that takes ``room`` bytes and then fails as a full disk does."""
+
+    def __init__(self, real, room, exc):
+        self.real, self.room, self.exc = real, room, exc
+
+    def write(self, b):
+        if len(b) > self.room:
+            self.real.write(bytes(b)[:self.room])
+            self.room = 0
+            raise self.exc
+        self.room -= len(b)
+        return self.real.write(b)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def _failing_open(room, exc):
+    real_open = open
+
+    def fake(*args, **kwargs):
+        return _FullDisk(real_open(*args, **kwargs), room, exc)
+
+    return fake
+
+
+@pytest.mark.parametrize("suffix", [".mtx", ".mtx.gz", ".npz"])
+@pytest.mark.parametrize("exc", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_write_failing_midway_raises_and_keeps_the_old_file(tmp_path, monkeypatch, suffix, exc):
+    target = tmp_path / ("keep" + suffix)
+    sk.io.write(target, sp.eye_array(3))
+    before = target.read_bytes()
+    big = sp.random_array((300, 300), density=0.2, rng=np.random.default_rng(0), format="csr")
+    monkeypatch.setattr(_guards, "open", _failing_open(4096, exc), raising=False)
+    with pytest.raises(type(exc)):
+        sk.io.write(target, big)
+    monkeypatch.undo()
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+
+
+def test_the_file_is_fsynced_before_it_replaces_the_old_one(tmp_path, monkeypatch):
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (calls.append("replace"),
+                                                     real_replace(a, b))[1])
+    sk.io.write(tmp_path / "a.mtx", sp.eye_array(2))
+    assert calls[:2] == ["fsync", "replace"]
+
+
+FULL_DISK = """
+import json, os, sys
+import numpy as np, scipy.sparse as sp
+import sparsekit as sk
+folder = sys.argv[1]
+out = {}
+rng = np.random.default_rng(0)
+big = sp.random_array((400, 400), density=0.3, rng=rng, format="csr")  # ~1 MB as text
+for suffix in (".mtx", ".mtx.gz", ".npz"):
+    target = os.path.join(folder, "keep" + suffix)
+    sk.io.write(target, sp.eye_array(3))
+    before = open(target, "rb").read()
+    try:
+        sk.io.write(target, big)
+        out[suffix] = "no error"
+    except OSError as exc:
+        out[suffix] = [exc.errno, open(target, "rb").read() == before]
+    os.unlink(target)
+    out[suffix + " left"] = os.listdir(folder)
+print(json.dumps(out))
+"""
+
+
+def test_a_full_disk_raises_and_keeps_the_old_file(tmp_path):
+    import shutil
+
+    if not shutil.which("unshare"):
+        pytest.skip("no unshare: cannot mount a small tmpfs here")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    script = tmp_path / "full_disk.py"
+    script.write_text(FULL_DISK)
+    p = subprocess.run(["unshare", "-rm", "sh", "-c", 'mount -t tmpfs -o size=160k tmpfs "$1" '
+                        '&& exec "$2" "$3" "$1"', "sh", str(disk), sys.executable, str(script)],
+                       capture_output=True, text=True, timeout=120, env=env)
+    if p.returncode != 0 and ("mount" in p.stderr or "unshare" in p.stderr):
+        pytest.skip(f"cannot mount a small tmpfs here: {p.stderr.strip()[-200:]}")
+    assert p.returncode == 0, p.stderr[-3000:]
+    got = json.loads(p.stdout.strip().splitlines()[-1])
+    for suffix in (".mtx", ".mtx.gz", ".npz"):
+        assert got[suffix] == [28, True], (suffix, got)  # ENOSPC, and the old file intact
+        assert got[suffix + " left"] == [], got
+
+
+def test_write_never_changes_the_callers_matrix(tmp_path):
+    # duplicates and unsorted indices: summed in a copy, as scipy sums them
+    A = sp.csr_array((np.array([1.0, 2.0, 3.0, 4.0]), np.array([1, 0, 1, 0]),
+                      np.array([0, 3, 4])), shape=(2, 2))
+    snapshot = (A.data.copy(), A.indices.copy(), A.indptr.copy())
+    for suffix in (".mtx", ".mtx.gz", ".npz"):
+        sk.io.write(tmp_path / ("d" + suffix), A)
+        np.testing.assert_array_equal(sk.io.read(tmp_path / ("d" + suffix)).toarray(),
+                                      A.toarray())
+    for got, was in zip((A.data, A.indices, A.indptr), snapshot, strict=True):
+        np.testing.assert_array_equal(got, was)
+    np.testing.assert_array_equal(scipy.io.mmread(tmp_path / "d.mtx").toarray(), [[2, 4], [4, 0]])
+
+
+def test_write_refuses_what_would_change_the_values(tmp_path):
+    N = sp.csr_array(np.array([[1.0, 2.0], [0.0, 3.0]]))
+    with pytest.raises(sk.InputValueError, match="not symmetric.*drop"):
+        sk.io.write(tmp_path / "a.mtx", N, symmetry="symmetric")
+    with pytest.raises(sk.InputValueError, match="not skew-symmetric"):
+        sk.io.write(tmp_path / "a.mtx", N, symmetry="skew-symmetric")
+    with pytest.raises(sk.InputValueError, match="would change non-integer values"):
+        sk.io.write(tmp_path / "a.mtx", N * 1.5, field="integer")
+    with pytest.raises(sk.InputValueError, match="drop the imaginary"):
+        sk.io.write(tmp_path / "a.mtx", N * 1j, field="real")
+    for precision in (-1, 0, 65, True, 2.5):
+        with pytest.raises(sk.InputValueError, match="precision"):
+            sk.io.write(tmp_path / "a.mtx", N, precision=precision)
+    with pytest.raises(sk.InputValueError, match="NUL"):
+        sk.io.write(tmp_path / "a.mtx", N, comment="a\0b")
+    assert list(tmp_path.iterdir()) == []
+    # what is allowed reads back as scipy reads it
+    S = N + N.T
+    sk.io.write(tmp_path / "s.mtx", S, symmetry="symmetric", field="integer", precision=3)
+    assert sk.io.info(tmp_path / "s.mtx").symmetry == "symmetric"
+    np.testing.assert_array_equal(scipy.io.mmread(tmp_path / "s.mtx").toarray(), S.toarray())
+    sk.io.write(tmp_path / "p.mtx", sp.csr_array([[1.23456]]), precision=3)
+    assert scipy.io.mmread(tmp_path / "p.mtx").toarray()[0, 0] == 1.23
+
+
+@pytest.mark.parametrize("A, error", [
+    (np.array([[1, "a"]], dtype=object), sk.InputValueError),
+    (np.array([["a", "b"]]), sk.InputValueError),
+    (np.ones((2, 2, 2)), sk.ShapeError),
+    (np.float64(3.0), sk.InputValueError),
+    (sp.csr_array((np.ones(2), np.array([0, 9]), np.array([0, 1, 2])), shape=(2, 2)),
+     sk.InputValueError),
+])
+@pytest.mark.parametrize("suffix", [".mtx", ".npz"])
+def test_write_refuses_objects_strings_and_bad_shapes_before_writing(tmp_path, A, error, suffix):
+    with pytest.raises(error):
+        sk.io.write(tmp_path / ("x" + suffix), A)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_takes_lil_dok_bool_and_1d_sparse(tmp_path):
+    D = np.array([[1.0, 0.0], [2.0, 3.0]])
+    for fmt in ("lil", "dok"):
+        sk.io.write(tmp_path / f"{fmt}.mtx", getattr(sp, f"{fmt}_array")(D))
+        np.testing.assert_array_equal(scipy.io.mmread(tmp_path / f"{fmt}.mtx").toarray(), D)
+    sk.io.write(tmp_path / "b.mtx", sp.csr_array(D > 1))
+    np.testing.assert_array_equal(scipy.io.mmread(tmp_path / "b.mtx").toarray(), D > 1)
+    sk.io.write(tmp_path / "v.mtx", sp.coo_array(np.array([0.0, 5.0, 0.0])))
+    np.testing.assert_array_equal(scipy.io.mmread(tmp_path / "v.mtx").toarray(),
+                                  [[0.0], [5.0], [0.0]])
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "t.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), sk.io.atomic_path(target) as tmp:
+        tmp.write_text("new, half")
+        raise RuntimeError("stop")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["t.txt"]
+
+
+def test_edge_lists_and_tokens_that_crashed_the_readers(tmp_path):
+    one = tmp_path / "one.txt"  # a one-field first line: the header guess indexed past it
+    one.write_text("x\n1 2\n")
+    with pytest.raises(sk.InputValueError):
+        sk.io.read_edges(one)
+    big = tmp_path / "big.txt"  # ids past int64 are names, numbered in sorted order
+    big.write_text("99999999999999999999 1\n1 2\n")
+    rows, cols, _, labels = sk.io.read_edges(big)
+    assert labels.tolist() == sorted(["99999999999999999999", "1", "2"])
+    assert [labels[r] + "-" + labels[c] for r, c in zip(rows, cols, strict=True)] == [
+        "99999999999999999999-1", "1-2"]
+    inf = tmp_path / "inf.txt"  # float ids that are not exact integers are names too
+    inf.write_text("0 1\n1 inf\n")
+    rows, cols, _, labels = sk.io.read_edges(inf)
+    assert labels is not None and len(labels) == 3
+    tok = tmp_path / "tok.txt"
+    tok.write_text("5 99999999999999999999 5")
+    ids, vocab = sk.io.read_tokens(tok)
+    assert vocab.tolist() == ["5", "99999999999999999999"] and ids.tolist() == [0, 1, 0]

@@ -203,3 +203,74 @@ class Header:
 
     def time_info(self, matrix, method):
         self.info(self.path)
+
+
+class LargeRead:
+    """A 10-million-entry Matrix Market file (issue 18): the read, and the guards' share of it.
+
+    Full mode only: ``setup_cache`` writes the 350 MB file once, in asv's temporary
+    working directory (removed after the run).  ``track_guard_share`` is the time of
+    what the front guard and the input gate add (the header and NUL-byte scan, the
+    header checks, the bounds check of the triplets) as a percentage of the whole read,
+    medians of interleaved runs; the target is under 5.
+    """
+
+    params = [list(READERS)]
+    param_names = ["method"]
+    repeat = (3, 5, 120.0)
+    rounds = 1
+    timeout = 900
+
+    def setup_cache(self):
+        from ._common import QUICK
+
+        if QUICK:
+            return None
+        import fast_matrix_market as fmm
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        n, nnz = 1_000_000, 10_000_000
+        A = sp.coo_array((rng.standard_normal(nnz), (rng.integers(0, n, nnz),
+                                                     rng.integers(0, n, nnz))), shape=(n, n))
+        path = os.path.abspath("large-10m.mtx")
+        fmm.mmwrite(path, A, symmetry="general")
+        return path
+
+    def setup(self, path, method):
+        if path is None:
+            raise NotImplementedError("the 10M-entry file is written in full mode only")
+        self.read = READERS[method]
+
+    def time_read(self, path, method):
+        self.read(path)
+
+    def track_guard_share(self, path, method):
+        import statistics
+        import time
+        from pathlib import Path
+
+        import fast_matrix_market as fmm
+
+        from sparsekit import _guards, _validate
+
+        if method != "sparsekit":
+            raise NotImplementedError("the guards are sparsekit's")
+        p = Path(path)
+        rows, cols, data, shape = sk.io.read_coo(p)
+        guard, whole = [], []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            head = _guards.read_head(p, scan=True)
+            _guards._check_head(p, head, "csr")
+            _validate.check_coords((rows, cols), shape, data.size)
+            t1 = time.perf_counter()
+            fmm.read_header(path)  # read_head runs fmm's header read, as the read did before
+            t2 = time.perf_counter()
+            sk.io.read(p)
+            t3 = time.perf_counter()
+            guard.append((t1 - t0) - (t2 - t1))
+            whole.append(t3 - t2)
+        return 100 * statistics.median(guard) / statistics.median(whole)
+
+    track_guard_share.unit = "% of the read"

@@ -6,7 +6,8 @@
               edge lists, parsed by ``sk.io.read_edges``) and atomic outputs
               (``--force``, output == input refused).
 ``_app``      the click group, the options every command shares, and the
-              mapping of results and errors to exit codes 0/1/2.
+              mapping of results and errors to exit codes 0/1/2/3/130/143
+              (SIGTERM cleans up as Ctrl-C does).
 The remaining modules hold one command (or command group) each.  Choices the
 options offer are read from the library (``sparsekit._choices`` and the method
 registries), never restated here.  Only :mod:`sparsekit.cli` imports this package.

@@ -2,7 +2,13 @@
 
 Exit codes: 0 success; 1 a solve or eigensolve that did not converge (the
 result is still printed, with its residual); 2 bad input or usage (click's
-own usage errors are 2 as well); 130 interrupted (Ctrl-C).
+own usage errors are 2 as well; every sparsekit error, a file that cannot be
+read or written, too little memory); 3 an internal error (a bug: a one-line
+message, the traceback with ``--debug`` or ``SPARSEKIT_DEBUG=1``); 130
+interrupted (Ctrl-C); 143 terminated (SIGTERM, as ``timeout``, CI cancellation
+and schedulers send it).  Ctrl-C and SIGTERM clean up alike: temporary files
+removed, old outputs intact.  With ``--json`` the failure is in the object:
+``{"ok": false, "exit_code": N, "error": {"type": ..., "message": ...}}``.
 """
 
 from __future__ import annotations
@@ -10,7 +16,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
+import signal
 import sys
+import traceback
 import warnings
 
 import click
@@ -19,13 +28,82 @@ from .. import __version__
 from ..errors import NoConvergence, SparsekitError
 from ._output import Output, mpi_rank
 
-__all__ = ["cli", "main", "command", "group", "EXIT_OK", "EXIT_NOT_CONVERGED", "EXIT_BAD_INPUT",
-           "EXIT_INTERRUPTED"]
+__all__ = ["cli", "main", "command", "group", "Terminated", "Finite", "EXIT_OK",
+           "EXIT_NOT_CONVERGED", "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_INTERRUPTED",
+           "EXIT_TERMINATED"]
 
 EXIT_OK = 0
 EXIT_NOT_CONVERGED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process SIGTERM ended
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt.
+
+    A ``BaseException`` (as ``KeyboardInterrupt``) so that no ``except
+    Exception`` on the way swallows it; every ``finally`` and the atomic
+    writes' cleanup run, then the command exits 143.
+    """
+
+
+class Finite(click.ParamType):
+    """A finite number, optionally bounded: ``--rtol``, ``--tol``, ``--eps`` ...
+
+    ``click.FloatRange`` lets ``nan`` through (every comparison with it is
+    false) and ``inf``; this refuses both, as a usage error (exit 2).
+    """
+
+    name = "number"
+
+    def __init__(self, low: float | None = None, high: float | None = None, *,
+                 low_open: bool = False, high_open: bool = False):
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+
+    def convert(self, value, param, ctx):
+        """The option's value as a float, or a usage error saying which range."""
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        ok = v == v and abs(v) != float("inf")
+        if ok and self.low is not None:
+            ok = v > self.low if self.low_open else v >= self.low
+        if ok and self.high is not None:
+            ok = v < self.high if self.high_open else v <= self.high
+        if not ok:
+            lo = "" if self.low is None else f"{'>' if self.low_open else '>='} {self.low:g}"
+            hi = "" if self.high is None else f"{'<' if self.high_open else '<='} {self.high:g}"
+            self.fail(f"{value!r} is not a finite number{' ' if lo or hi else ''}"
+                      f"{' and '.join(x for x in (lo, hi) if x)}", param, ctx)
+        return v
+
+
+def _on_sigterm(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: let the cleanup finish
+    raise Terminated("SIGTERM")
+
+
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    flag = bool(root is not None and (root.params or {}).get("debug"))
+    return flag or os.environ.get("SPARSEKIT_DEBUG", "") not in ("", "0")
+
+
+def _internal(exc: BaseException) -> str:
+    """The one line an internal error prints (the traceback only with --debug)."""
+    if _debug():
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ours = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(package)]
+    at = (f" in {os.path.relpath(ours[-1].filename, os.path.dirname(package))}:"
+          f"{ours[-1].lineno}" if ours else "")
+    first = (str(exc).splitlines() or [""])[0]
+    return (f"internal error: {type(exc).__name__}: {first}{at}; this is a bug in sparsekit, "
+            "please report it (--debug or SPARSEKIT_DEBUG=1 shows the traceback)")
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -34,7 +112,9 @@ _logger = logging.getLogger("sparsekit")
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="sparsekit")
-def cli():
+@click.option("--debug", is_flag=True,
+              help="Show the traceback of an internal error (exit 3); also SPARSEKIT_DEBUG=1.")
+def cli(debug):
     r"""Sparse linear algebra on Matrix Market files: inspect, build, solve, compare.
 
     FILE arguments take .mtx, .mtx.gz or .npz files, or the name of a dataset
@@ -42,7 +122,9 @@ def cli():
     stdout; messages and progress on stderr), --quiet and --verbose.
 
     Exit codes: 0 success, 1 not converged (result still printed),
-    2 bad input or usage, 130 interrupted.
+    2 bad input or usage (any sparsekit error, unreadable or unwritable files,
+    too little memory), 3 internal error (a bug; --debug shows the traceback),
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
     \b
     Examples:
@@ -127,6 +209,8 @@ def _run(out: Output, fn, kwargs) -> int:
         out.emit(exc.exit_code, exc)
         exc.json_emitted = out.json_mode
         raise
+    except (click.exceptions.Exit, click.exceptions.Abort):  # click's own control flow
+        raise
     except NoConvergence as exc:
         error, code = exc, EXIT_NOT_CONVERGED
         out.error(str(exc))
@@ -137,9 +221,18 @@ def _run(out: Output, fn, kwargs) -> int:
         error, code = exc, EXIT_BAD_INPUT
         where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
         out.error(f"cannot read or write{where}: {exc.strerror or exc}")
+    except MemoryError as exc:  # past the preflight: still the input's size
+        error, code = exc, EXIT_BAD_INPUT
+        out.error(f"out of memory ({exc or 'MemoryError'}); try a smaller input")
     except KeyboardInterrupt as exc:
         error, code = exc, EXIT_INTERRUPTED
         out.error("interrupted; no partial output file was left behind")
+    except Terminated as exc:
+        error, code = exc, EXIT_TERMINATED
+        out.error("terminated (SIGTERM); no partial output file was left behind")
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, its own exit code
+        error, code = exc, EXIT_INTERNAL
+        out.error(_internal(exc))
     finally:
         _logger.removeHandler(handler)
         _logger.setLevel(old_level)
@@ -178,9 +271,22 @@ def main(argv=None):
     Raises
     ------
     SystemExit
-        Always, with the exit code (0, 1, 2 or 130).
+        Always, with the exit code (0, 1, 2, 3, 130 or 143).
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: signals stay as they are
+        previous = None
+    try:
+        code = _main(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    raise SystemExit(code)
+
+
+def _main(args: list[str]) -> int:
     try:
         rv = cli.main(args=args, prog_name="sparsekit", standalone_mode=False)
         code = rv if isinstance(rv, int) else EXIT_OK
@@ -196,7 +302,18 @@ def main(argv=None):
         if mpi_rank() == 0:
             click.echo("error: interrupted", err=True)
         code = EXIT_INTERRUPTED
+    except Terminated:
+        if mpi_rank() == 0:
+            click.echo("error: terminated (SIGTERM)", err=True)
+        code = EXIT_TERMINATED
     except BrokenPipeError:  # `sparsekit datasets list | head`
         sys.stderr.close()
         code = EXIT_OK
-    raise SystemExit(code)
+    except Exception as exc:  # noqa: BLE001 - outside a command (option callbacks...)
+        if mpi_rank() == 0:
+            if "--json" in args:
+                click.echo(json.dumps({"ok": False, "exit_code": EXIT_INTERNAL, "error": {
+                    "type": type(exc).__name__, "message": str(exc)}}))
+            click.echo("error: " + _internal(exc), err=True)
+        code = EXIT_INTERNAL
+    return code

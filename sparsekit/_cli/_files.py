@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,26 +184,13 @@ def check_output(path: str | os.PathLike, inputs=(), *, force: bool = False,
     return p
 
 
-@contextlib.contextmanager
 def atomic_path(path: Path):
-    """Yield a temporary path beside ``path``; rename it into place on success.
+    """A temporary path beside ``path``, fsync'd and renamed into place on success.
 
-    On any exception, Ctrl-C included, the temporary file is removed and
-    ``path`` is left as it was.
+    ``sparsekit.io.atomic_path``: on any exception, Ctrl-C and SIGTERM
+    included, the temporary file is removed and ``path`` is left as it was.
     """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    suffix = "".join(path.suffixes[-2:]) if path.name.lower().endswith(".gz") else path.suffix
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + suffix, dir=folder)
-    os.close(fd)
-    try:
-        os.chmod(tmp, io.new_file_mode(path))
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    return io.atomic_path(path)
 
 
 def write_matrix(path: Path, A, **kwargs) -> None:

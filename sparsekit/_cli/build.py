@@ -9,7 +9,7 @@ import scipy.sparse as sp
 import sparsekit as sk
 
 from .._choices import BOUNDARY_CONDITIONS, LAPLACIAN_KINDS, WEIGHTINGS
-from ._app import cli, command, group
+from ._app import Finite, cli, command, group
 from ._files import (
     MATRIX_SUFFIXES,
     atomic_path,
@@ -146,7 +146,7 @@ def fem(out: Output, n, dim, mass_out, mat_out, force):
 @click.option("--min-count", type=click.IntRange(min=1), default=None,
               help="Drop the rows and columns of tokens seen fewer times than this.")
 @click.option("--ppmi", "with_ppmi", is_flag=True, help="Write positive PMI instead of counts.")
-@click.option("--alpha", type=float, default=0.75, show_default=True,
+@click.option("--alpha", type=Finite(0, low_open=True), default=0.75, show_default=True,
               help="Context-distribution smoothing of --ppmi.")
 @click.option("--vocab", "vocab_out", type=click.Path(dir_okay=False), default=None,
               help="Write the vocabulary (row i = word i) here (.txt), for word tokens.")

@@ -15,7 +15,7 @@ from rich.text import Text
 import sparsekit as sk
 
 from .._validate import is_symmetric
-from ._app import EXIT_NOT_CONVERGED, cli, command
+from ._app import EXIT_NOT_CONVERGED, Finite, cli, command
 from ._files import read_matrix, resolve
 from ._output import Output, fmt_bytes, fmt_float, fmt_sci, fmt_seconds
 from ._shared import (
@@ -195,7 +195,7 @@ def agreement_note(agree: float | None, what: str = "x") -> str | None:
               help="Also compare the smallest eigenpairs (symmetric matrices).")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Runs per path (cache cleared before each); the median time is shown.")
-@click.option("--dense-max-gib", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--dense-max-gib", type=Finite(0, low_open=True), default=None,
               help="Memory limit of the dense path in GiB (default: sk.dense's own, 2 GiB).")
 def compare(out: Output, file, rhs, seed, k, with_eigs, repeat, dense_max_gib):
     r"""The same solve (and eigsh) on the sparse path and the dense path, side by side.

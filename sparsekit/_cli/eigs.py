@@ -11,7 +11,7 @@ import sparsekit as sk
 
 from .._choices import BACKENDS, LAPLACIAN_KINDS, WHICH
 from ..linalg._eigen import METHODS, PRECONDS
-from ._app import EXIT_NOT_CONVERGED, cli, command
+from ._app import EXIT_NOT_CONVERGED, Finite, cli, command
 from ._files import (
     MATRIX_SUFFIXES,
     check_output,
@@ -49,7 +49,7 @@ def values_table(e, relative, title: str | None = None) -> Table:
 @click.option("--which", type=click.Choice(sorted(WHICH)),
               default=None, help="Which eigenvalues: smallest (the default), largest, or "
               "nearest to --sigma (the default when --sigma is given).")
-@click.option("--sigma", type=float, default=None, help="Shift for --which nearest.")
+@click.option("--sigma", type=Finite(), default=None, help="Shift for --which nearest.")
 @click.option("--mass", "mass", default=None, metavar="M.mtx",
               help="Mass matrix M of the generalized problem A x = λ M x (SPD).")
 @click.option("--laplacian", "lap_kind", type=click.Choice(sorted(LAPLACIAN_KINDS)),
@@ -64,7 +64,7 @@ def values_table(e, relative, title: str | None = None) -> Table:
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="auto",
               show_default=True, help="Where it runs: scipy (CPU), cupy (GPU), petsc (under "
               "mpiexec); auto: by the input's type.")
-@click.option("--tol", type=float, default=None, help="Residual tolerance (default: the "
+@click.option("--tol", type=Finite(0), default=None, help="Residual tolerance (default: the "
               "method's own).")
 @click.option("--maxiter", type=click.IntRange(min=1), default=None, help="Iteration limit.")
 @click.option("-o", "--output", "vec_out", type=click.Path(dir_okay=False), default=None,

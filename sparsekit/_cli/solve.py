@@ -10,7 +10,7 @@ import sparsekit as sk
 from .._choices import BACKENDS
 from ..errors import SparsekitError
 from ..linalg.solve import METHODS, PRECONDS
-from ._app import EXIT_NOT_CONVERGED, cli, command
+from ._app import EXIT_NOT_CONVERGED, Finite, cli, command
 from ._files import MATRIX_SUFFIXES, check_output, read_matrix, resolve, write_csv, write_matrix
 from ._output import Output, ResidualProgress, fmt_sci, kv_table
 from ._plans import PlanView, plan_rows
@@ -31,9 +31,9 @@ def solver_options(f):
         click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="auto",
                      show_default=True, help="Where it runs: scipy (CPU), cupy (GPU), petsc "
                      "(under mpiexec); auto: by the input's type."),
-        click.option("--rtol", type=float, default=1e-8, show_default=True,
+        click.option("--rtol", type=Finite(0), default=1e-8, show_default=True,
                      help="Relative tolerance: ‖b − A x‖ ≤ max(rtol·‖b‖, atol)."),
-        click.option("--atol", type=float, default=0.0, show_default=True,
+        click.option("--atol", type=Finite(0), default=0.0, show_default=True,
                      help="Absolute tolerance."),
         click.option("--maxiter", type=click.IntRange(min=1), default=None,
                      help="Iteration limit (default: the method's own)."),

@@ -14,7 +14,7 @@ import sparsekit as sk
 from .._spectral._embed import ASSIGN
 from .._spectral._resistance import RESISTANCE_METHODS
 from ..errors import InputValueError
-from ._app import EXIT_NOT_CONVERGED, cli, command, group
+from ._app import EXIT_NOT_CONVERGED, Finite, cli, command, group
 from ._files import FileGraph, check_output, read_graph, resolve, write_csv
 from ._output import Output, fmt_float, fmt_sci
 
@@ -265,7 +265,7 @@ def _pairs(g: FileGraph, pair, pairs_file, header):
 @click.option("--method", type=click.Choice(sorted(RESISTANCE_METHODS)), default="exact",
               show_default=True, help="exact: one factorization for all pairs; sketch: "
               "Spielman-Srivastava random projections.")
-@click.option("--eps", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.3,
+@click.option("--eps", type=Finite(0, 1, low_open=True, high_open=True), default=0.3,
               show_default=True, help="Target relative error of --method sketch.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sketch.")
 def resistance(out: Output, graph_file, csv_out, force, header, symmetrize, pair, pairs_file,

@@ -18,7 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._choices import BUILDER_BACKENDS, FORMATS, WEIGHTINGS
-from .._validate import check_choice, describe, positive_int
+from .._guards import check_memory
+from .._validate import check_choice, checked_sparse, describe, positive_int, sparse_dtype
 from ..backends import _registry
 from ..errors import InputValueError, ShapeError
 
@@ -281,6 +282,7 @@ def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting
     chunk_size = positive_int(chunk_size, "chunk_size")
     check_choice(weighting, WEIGHTINGS, "weighting")
     check_choice(format, FORMATS, "format")
+    dtype = sparse_dtype(dtype)
     if _registry.resolve(tokens, backend, allowed=BUILDER_BACKENDS) == "cupy":
         return _registry.load("cupy").cooccurrence(
             tokens, window, vocab_size=vocab_size, symmetric=symmetric, weighting=weighting,
@@ -300,6 +302,8 @@ def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting
     else:
         vocab_size = positive_int(vocab_size, "vocab_size", minimum=0)
     V = vocab_size
+    # per word: counts, the accumulated rows' pointers, the row of each merge
+    check_memory(32.0 * V, lambda: f"counting co-occurrences over a vocabulary of {V:,}")
     idx = np.int32 if V < 2**31 - 1 else np.int64
     acc = _Accumulator((V, V))
     freq = np.zeros(V, dtype=np.int64) if min_count is not None else None
@@ -353,8 +357,13 @@ def document_cooccurrence(X, *, binary=False, diagonal=True, format="csr", dtype
            [0., 1., 1.]])
     """
     check_choice(format, FORMATS, "format")
+    dtype = sparse_dtype(dtype)
     if sp.issparse(X):
-        A = sp.csr_array(X)
+        if X.ndim != 2:
+            raise ShapeError(f"X must be 2-D (documents x terms) (got {describe(X)})")
+        A = sp.csr_array(checked_sparse(X, "X"))
+        if A.dtype.kind not in "biuf":
+            raise InputValueError(f"X must hold real numbers (got dtype {A.dtype})")
     else:
         A = np.asarray(X)
         if A.ndim != 2:
@@ -413,8 +422,13 @@ def ppmi(C, alpha=0.75, *, shift=1.0, format="csr", dtype=np.float64):
     True
     """
     check_choice(format, FORMATS, "format")
-    if not sp.issparse(C):
-        raise InputValueError(f"C must be a scipy sparse matrix of counts (got {describe(C)})")
+    dtype = sparse_dtype(dtype)
+    if not sp.issparse(C) or C.ndim != 2:
+        raise InputValueError(f"C must be a 2-D scipy sparse matrix of counts (got "
+                              f"{describe(C)})")
+    C = checked_sparse(C, "C")
+    if C.dtype.kind not in "biuf":
+        raise InputValueError(f"C must hold real counts (got dtype {C.dtype})")
     A = sp.csr_array(C).astype(np.float64)
     A.sum_duplicates()
     if A.nnz and not np.isfinite(A.data).all():
@@ -433,6 +447,8 @@ def ppmi(C, alpha=0.75, *, shift=1.0, format="csr", dtype=np.float64):
         raise InputValueError(f"shift must be a finite number > 0 (got {shift!r}); it is "
                               "k in SPPMI's - log k")
     A.eliminate_zeros()
+    if A.nnz == 0:  # no pairs, no PMI (and no log of a zero total)
+        return sp.csr_array(A.shape, dtype=dtype).asformat(format)
     r = np.asarray(A.sum(axis=1)).ravel()
     c = np.asarray(A.sum(axis=0)).ravel()
     ca = c**alpha
