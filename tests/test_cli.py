@@ -927,3 +927,17 @@ def test_sigterm_during_a_write_keeps_the_old_file_and_no_temporary(tmp_path, su
     assert p.returncode == 143, (p.returncode, p.stderr[-2000:])
     assert out.read_text() == "the old file"
     assert [f.name for f in tmp_path.iterdir()] == [out.name]
+
+
+def test_convert_to_petsc_binary_and_solve_from_it(tmp_path):
+    A = sk.poisson((7, 6))
+    src = tmp_path / "A.mtx"
+    sk.io.write(src, A)
+    r = run("convert", src, tmp_path / "A.petsc")
+    assert r.exit_code == 0, r.stderr
+    assert abs(sk.io.read(tmp_path / "A.petsc") - A).max() == 0
+    got = run_json("solve", tmp_path / "A.petsc", "-o", tmp_path / "x.petsc")
+    x = sk.io.read(tmp_path / "x.petsc")
+    assert got["converged"] and np.linalg.norm(A @ x - 1) <= 1e-8 * np.sqrt(42)
+    bad = run("convert", src, tmp_path / "B.petsc", "--symmetry", "symmetric")
+    assert bad.exit_code == 2 and "Matrix Market options" in bad.stderr

@@ -814,8 +814,8 @@ def test_front_door_refuses_an_unknown_option_by_name():
     accepted = re.escape("accepted: ['smoother', 'sweeps', 'xp_name']")
     with pytest.raises(sk.InputValueError, match=rf"unknown option 'restart'.*{accepted}"):
         sk.solve(A, b, backend="cupy", method="gmres", restart=20, xp_name="numpy")
-    with pytest.raises(sk.InputValueError, match=rf"unknown option 'ncv'.*{accepted}"):
-        sk.eigsh(A, 2, backend="cupy", ncv=20, xp_name="numpy")
+    with pytest.raises(sk.InputValueError, match=rf"unknown option 'nev'.*{accepted}"):
+        sk.eigsh(A, 2, backend="cupy", nev=20, xp_name="numpy")
 
 
 def test_public_api_without_cupy(monkeypatch):

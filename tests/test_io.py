@@ -666,3 +666,54 @@ def test_edge_lists_and_tokens_that_crashed_the_readers(tmp_path):
     tok.write_text("5 99999999999999999999 5")
     ids, vocab = sk.io.read_tokens(tok)
     assert vocab.tolist() == ["5", "99999999999999999999"] and ids.tolist() == [0, 1, 0]
+
+
+# --- PETSc's binary format through sk.io (issue 22) ----------------------------
+
+
+@pytest.mark.skipif(not MTX, reason="shared SuiteSparse matrices not found (SPARSEKIT_DATA)")
+@pytest.mark.parametrize("path", MTX[:12], ids=lambda p: p.name)
+def test_petsc_binary_round_trips_through_io(path, tmp_path):
+    ref = scipy.io.mmread(path)
+    out = tmp_path / "A.petsc"
+    sk.io.write(out, sk.io.read(path))
+    B = sk.io.read(out, format="csc")
+    if sp.issparse(ref):
+        R = sp.csr_array(ref).astype(np.result_type(ref.dtype, np.float64))
+        R.sum_duplicates()
+        assert B.format == "csc" and B.shape == R.shape
+        assert (abs(sp.csr_array(B) - R)).max() == 0 if R.nnz else B.nnz == 0
+        meta = sk.io.info(out)
+        assert (meta.shape, meta.kind) == (R.shape, "Mat")
+    else:
+        np.testing.assert_array_equal(np.asarray(B).reshape(ref.shape), ref)
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_petsc_binary_vector_and_refusals(tmp_path):
+    v = np.sin(np.arange(7.0))
+    sk.io.write(tmp_path / "v.petsc", v)
+    np.testing.assert_array_equal(sk.io.read(tmp_path / "v.petsc"), v)
+    A = sk.poisson((4, 3))
+    for bad in ({"symmetry": "symmetric"}, {"field": "real"}, {"comment": "x"},
+                {"precision": 5}):
+        with pytest.raises(sk.InputValueError, match="Matrix Market options"):
+            sk.io.write(tmp_path / "A.petsc", A, **bad)
+    assert not (tmp_path / "A.petsc").exists()
+    with pytest.raises(sk.InputValueError, match="reads Matrix Market files"):
+        sk.io.read_coo(tmp_path / "v.petsc")
+
+
+def test_collective_read_on_one_rank_is_the_whole_matrix(tmp_path):
+    """``read(path, comm=...)`` with one rank: its block is every row (the reader's own
+    one-rank communicator; the rows each rank of a real one owns are tested under mpiexec
+    in test_petsc.py)."""
+    from sparsekit._rowread import _SerialComm
+
+    A = sk.poisson((6, 5))
+    for suffix in (".mtx", ".npz", ".petsc"):
+        p = tmp_path / ("A" + suffix)
+        sk.io.write(p, A)
+        block = sk.io.read(p, comm=_SerialComm())
+        assert (block.start, block.stop, tuple(block.shape)) == (0, 30, (30, 30))
+        assert abs(sp.csr_array(block.local) - A).max() == 0

@@ -117,7 +117,7 @@ _logger = logging.getLogger("sparsekit")
 def cli(debug):
     r"""Sparse linear algebra on Matrix Market files: inspect, build, solve, compare.
 
-    FILE arguments take .mtx, .mtx.gz or .npz files, or the name of a dataset
+    FILE arguments take .mtx, .mtx.gz, .npz or .petsc files, or the name of a dataset
     (`sparsekit datasets list`).  Every command takes --json (one JSON object on
     stdout; messages and progress on stderr), --quiet and --verbose.
 

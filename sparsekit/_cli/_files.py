@@ -30,7 +30,7 @@ __all__ = ["Source", "FileGraph", "resolve", "companion_rhs", "read_matrix", "re
            "check_output", "atomic_path", "write_matrix", "write_csv", "EDGE_SUFFIXES",
            "MATRIX_SUFFIXES"]
 
-MATRIX_SUFFIXES = (".mtx", ".mtx.gz", ".npz")
+MATRIX_SUFFIXES = (".mtx", ".mtx.gz", ".npz", ".petsc")
 EDGE_SUFFIXES = (".csv", ".tsv", ".txt", ".edges", ".edgelist", ".el")
 
 

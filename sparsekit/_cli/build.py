@@ -25,7 +25,7 @@ __all__ = ["build_group"]
 
 @group(cli, "build")
 def build_group():
-    r"""Build a sparse matrix and write it (.mtx, .mtx.gz or .npz).
+    r"""Build a sparse matrix and write it (.mtx, .mtx.gz, .npz or .petsc).
 
     \b
     Examples:

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import datasets, io
+from ..errors import InputValueError
 from ._app import cli, command, group
 from ._files import MATRIX_SUFFIXES, check_output, read_matrix, resolve, write_matrix
 from ._output import Output, fmt_bytes
@@ -29,18 +30,26 @@ __all__ = ["convert", "datasets_group"]
               help="Matrix Market field of OUT (keep: IN's field, else what the dtype implies).")
 @click.option("--force", is_flag=True, help="Allow OUT to be IN (rewritten in place, atomically).")
 def convert(out: Output, src, dst, symmetry, field, force):
-    r"""Convert between .mtx, .mtx.gz and .npz (formats from the suffixes).
+    r"""Convert between .mtx, .mtx.gz, .npz and .petsc (formats from the suffixes).
+
+    .petsc is PETSc's binary format (what its viewers read and write in
+    parallel): the format to keep a large matrix in for distributed runs.
 
     \b
     Examples:
       sparsekit convert bcsstk09.mtx bcsstk09.npz
       sparsekit convert karate.mtx karate.mtx.gz
+      sparsekit convert bcsstk33 bcsstk33.petsc
     """
     source = resolve(src)
     target = check_output(dst, [source], force=force, suffixes=MATRIX_SUFFIXES, what="OUT")
+    binary = target.name.lower().endswith((".npz", ".petsc"))
+    if binary and (symmetry != "auto" or field != "keep"):
+        raise InputValueError(f"--symmetry and --field are Matrix Market options; {target.name} "
+                              "is stored whole in binary (drop them)")
     A = read_matrix(source)
     kwargs = {}
-    if not target.name.lower().endswith(".npz"):
+    if not binary:
         kwargs["symmetry"] = symmetry
         if field == "keep":
             if source.path is not None and source.path.name.lower().endswith((".mtx", ".mtx.gz")):

@@ -104,7 +104,7 @@ def fiedler(out: Output, graph_file, csv_out, force, header, symmetrize, normali
     except sk.DisconnectedGraphError as exc:
         raise sk.DisconnectedGraphError(f"{g.source.label}: {exc} (on the command line: "
                                         "--components)", exc.n_components) from None
-    parts = res if isinstance(res, tuple) else (res,)
+    parts = res.parts
     vector = np.full(g.n, np.nan)
     component = np.zeros(g.n, dtype=np.int64)
     kind = "normalized" if normalized else "combinatorial"

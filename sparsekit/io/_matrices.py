@@ -1,30 +1,9 @@
-"""Reading and writing matrices (Matrix Market, ``.npz``), and reading edge lists and tokens.
+"""Matrices in files: Matrix Market (``.mtx``, ``.mtx.gz``), ``.npz`` and PETSc binary (``.petsc``).
 
-* :func:`read`, :func:`read_coo`, :func:`info` and :func:`write`: Matrix
-  Market files (``.mtx``, ``.mtx.gz``) and ``.npz``.
-* :func:`read_edges`: an edge list (CSV/TSV/whitespace; source, target,
-  optional weight) as arrays :func:`sparsekit.adjacency` takes.
-* :func:`read_tokens`: a text file of tokens as the ids
-  :func:`sparsekit.cooccurrence` takes.
-* :func:`atomic_path`: a temporary path renamed over the destination only
-  when the writing succeeded.
-
-Parsing is fast_matrix_market's, called directly (``scipy.io.mmread`` wraps
-the same parser; median of 7 here: bcsstk33 16 ms against 25 ms, bcsstk13
-6.5 ms both, luxembourg_osm 9.6 ms against 8.0 ms).
-
-Files are untrusted input (``docs/refusals.md``).  Matrix Market files pass
-the front guard of :mod:`sparsekit._guards` before fmm parses them, so no
-file crashes the process and every rejection is a
-:class:`~sparsekit.MatrixMarketError` naming the file and the line.  An
-``.npz`` has each member's ``.npy`` header read before its data (numbers only,
-no more bytes than the member holds or memory has), and its index arrays pass
-the input gate of :mod:`sparsekit._validate` before SciPy sees them.  A
-malformed edge list or token file is an :class:`~sparsekit.InputValueError`
-naming the file.  Writes are checked before the first byte, go through a
-checked file object into a temporary file beside the destination, are
-``fsync``'d and renamed into place: a failed write raises and leaves the old
-file intact, with no temporary file behind.
+The guards every file passes are in :mod:`sparsekit._guards` (Matrix Market,
+safe writes, memory) and :mod:`sparsekit._validate` (the structure of the
+index arrays); PETSc's binary format is :mod:`sparsekit._petscbin`, reading
+a range of rows :mod:`sparsekit._rowread`.
 """
 
 from __future__ import annotations
@@ -32,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
-import re
-import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -43,19 +20,15 @@ import fast_matrix_market as fmm
 import numpy as np
 import scipy.sparse as sp
 
-from ._guards import Checked, atomic_file, atomic_path, check_memory, comment, read_head, read_mm
-from ._guards import new_file_mode as new_file_mode  # io.new_file_mode, for other writers
-from ._validate import check_compressed, check_coords, checked_sparse, describe
-from .errors import DataNotFoundError, InputValueError, ShapeError, SparsekitError
+from .. import _petscbin, _rowread
+from .._guards import Checked, atomic_file, check_memory, comment, read_head, read_mm
+from .._validate import check_compressed, check_coords, checked_sparse, describe
+from ..errors import DataNotFoundError, InputValueError, ShapeError, SparsekitError
 
-__all__ = ["read", "read_coo", "write", "info", "MatrixInfo", "read_edges", "read_tokens",
-           "atomic_path"]
+__all__ = ["read", "read_coo", "write", "info", "MatrixInfo"]
 
 _SYMMETRIES = ("general", "symmetric", "skew-symmetric", "hermitian")
 _FIELDS = ("real", "integer", "complex", "pattern")
-#: Lines of an edge list that start with one of these are comments.
-_COMMENTS = ("#", "%")
-
 
 @dataclass(frozen=True)
 class MatrixInfo:
@@ -78,12 +51,12 @@ class MatrixInfo:
 
 def _suffix(path: Path) -> str:
     name = path.name.lower()
-    for suf in (".mtx.gz", ".mtx", ".npz"):
+    for suf in (".mtx.gz", ".mtx", ".npz", ".petsc"):
         if name.endswith(suf):
             return suf
     raise InputValueError(
         f"cannot tell the file format of {str(path)!r} from its suffix; "
-        "expected .mtx, .mtx.gz or .npz"
+        "expected .mtx, .mtx.gz, .npz or .petsc"
     )
 
 
@@ -91,23 +64,26 @@ def _existing(path, *, mm: str | None = None) -> Path:
     p = Path(os.fspath(path))
     if not p.is_file():
         raise DataNotFoundError(f"no such file: {str(p)!r}")
-    if mm and _suffix(p) == ".npz":
-        raise InputValueError(f"{mm}() reads Matrix Market files; {str(p)!r} is .npz")
+    if mm and _suffix(p) in (".npz", ".petsc"):
+        raise InputValueError(f"{mm}() reads Matrix Market files; {str(p)!r} is "
+                              f"{_suffix(p)}")
     return p
 
 
-def info(path) -> MatrixInfo:
-    """Read only the header of a Matrix Market file.
+def info(path) -> MatrixInfo | _petscbin.PetscBinaryInfo:
+    """Read only the header of a Matrix Market (or PETSc binary) file.
 
     Parameters
     ----------
     path : str or path-like
-        A ``.mtx`` or ``.mtx.gz`` file.
+        A ``.mtx``, ``.mtx.gz`` or ``.petsc`` file.
 
     Returns
     -------
-    MatrixInfo
-        Shape, number of stored entries, format, field, symmetry and comment.
+    MatrixInfo or PetscBinaryInfo
+        Shape, number of stored entries, format, field, symmetry and comment;
+        for ``.petsc``, what PETSc's header holds (kind, shape, entries, index
+        and scalar types).
 
     Raises
     ------
@@ -122,6 +98,8 @@ def info(path) -> MatrixInfo:
     >>> sk.io.info(os.path.join(d, "I.mtx")).symmetry
     'symmetric'
     """
+    if Path(os.fspath(path)).name.lower().endswith(".petsc"):
+        return _petscbin.info(_existing(path))
     p = _existing(path, mm="info")
     head = read_head(p)
     h = head.header
@@ -149,21 +127,27 @@ def read_coo(path):
     return got
 
 
-def read(path, *, format: str = "csr"):
-    """Read a matrix from ``.mtx``, ``.mtx.gz`` or ``.npz``.
+def read(path, *, format: str = "csr", comm=None):
+    """Read a matrix from ``.mtx``, ``.mtx.gz``, ``.npz`` or ``.petsc``.
 
     Parameters
     ----------
     path : str or path-like
         The file; the format is taken from the suffix.
     format : {"csr", "csc", "coo"}, default="csr"
-        Sparse format of the result (coordinate files and sparse ``.npz``).
+        Sparse format of the result (coordinate files, sparse ``.npz``, PETSc AIJ).
+    comm : MPI communicator, optional
+        Collective read by rows: every rank of ``comm`` (an mpi4py
+        communicator) calls ``read`` and gets only the rows it owns, in PETSc's
+        split (:class:`RowBlock`: the local CSR block, its first and last row,
+        the global shape).  Every rank raises the same error on a bad file.
 
     Returns
     -------
-    sparse array or ndarray
-        A scipy sparse array for coordinate files, an ndarray for Matrix Market
-        ``array`` files (dense vectors and matrices).
+    sparse array, ndarray or RowBlock
+        A scipy sparse array for coordinate files and PETSc matrices, an
+        ndarray for Matrix Market ``array`` files and PETSc vectors and dense
+        matrices; a :class:`RowBlock` with ``comm``.
 
     Raises
     ------
@@ -187,11 +171,16 @@ def read(path, *, format: str = "csr"):
     >>> sk.io.read(p).toarray().diagonal()
     array([1., 2., 3.])
     """
+    if comm is not None:
+        return _rowread.read_local(path, comm)
     p = _existing(path)
     if format not in ("csr", "csc", "coo"):
         raise InputValueError(f"format must be 'csr', 'csc' or 'coo' (got {format!r})")
     if _suffix(p) == ".npz":
         return _read_npz(p, format)
+    if _suffix(p) == ".petsc":
+        A = _petscbin.read(p)
+        return A.asformat(format) if sp.issparse(A) else A
     got = read_mm(p, format)
     if isinstance(got, np.ndarray):
         return got
@@ -287,246 +276,6 @@ def _read_npz(p: Path, format: str):
 
 # --------------------------------------------------------------------------
 # edge lists and token files
-# --------------------------------------------------------------------------
-
-def _delimiter(path: Path, first: str) -> str | None:
-    name = path.name.lower()
-    if name.endswith(".csv") or ("," in first and "\t" not in first):
-        return ","
-    if name.endswith(".tsv") or "\t" in first:
-        return "\t"
-    return None  # any whitespace
-
-
-def _sniff(path: Path, count: int = 2):
-    """The first ``count`` data lines (1-based line number, text), skipping comments."""
-    found = []
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for number, line in enumerate(fh, start=1):
-                if line.strip() and not line.lstrip().startswith(_COMMENTS):
-                    found.append((number, line.rstrip("\n")))
-                    if len(found) == count:
-                        break
-    except UnicodeDecodeError:
-        raise InputValueError(f"{str(path)!r} is not a text edge list") from None
-    return found
-
-
-def _split(line: str, delim: str | None) -> list[str]:
-    return [f.strip() for f in (line.split(delim) if delim else line.split())]
-
-
-def _first_non_numeric(col: np.ndarray) -> int:
-    """Index of the first string that is not a number (error path only)."""
-    for i, v in enumerate(col.tolist()):
-        try:
-            float(v)
-        except ValueError:
-            return i
-    return 0  # pragma: no cover
-
-
-def _looks_like_header(rows) -> bool:
-    if len(rows) < 2 or min(len(rows[0]), len(rows[1])) < 2:
-        return False
-
-    def numeric(s):
-        try:
-            float(s)
-            return True
-        except ValueError:
-            return False
-
-    first, second = rows[0], rows[1]
-    if len(first) == 3 and len(second) == 3 and not numeric(first[2]) and numeric(second[2]):
-        return True
-    return (not numeric(first[0]) and not numeric(first[1])
-            and numeric(second[0]) and numeric(second[1]))
-
-
-def _edge_table(p: Path, header: bool | None, text: bool = False) -> np.ndarray:
-    """The edge list's columns: floats if all parse (and not ``text``), else strings."""
-    head = _sniff(p)
-    if not head:
-        raise InputValueError(f"{str(p)!r} holds no edges")
-    delim = _delimiter(p, head[0][1])
-    fields = [_split(line, delim) for _, line in head]
-    if header is None:
-        header = _looks_like_header(fields)
-    skip = head[0][0] if header else 0
-    if header and len(head) < 2:
-        raise InputValueError(f"{str(p)!r} holds a header and no edges")
-    kwargs = {"delimiter": delim, "comments": list(_COMMENTS), "skiprows": skip, "ndmin": 2}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # numpy's note on blank lines
-            try:
-                table = np.loadtxt(p, dtype=str if text else np.float64, **kwargs)
-            except ValueError:
-                table = np.loadtxt(p, dtype=str, **kwargs)
-    except ValueError as exc:
-        raise InputValueError(f"{str(p)!r}: not an edge list ({exc})") from None
-    if table.shape[0] == 0:
-        raise InputValueError(f"{str(p)!r} holds no edges")
-    if table.shape[1] not in (2, 3):
-        raise InputValueError(
-            f"{str(p)!r}: expected 2 or 3 columns (source, target, optional weight), "
-            f"got {table.shape[1]}")
-    return table
-
-
-def read_edges(path, *, header: bool | None = None):
-    r"""Read an edge list: one edge per line, ``source, target[, weight]``.
-
-    Fields are separated by commas (``.csv``, or a first line with commas),
-    tabs (``.tsv``, or a first line with tabs) or any whitespace.  Lines
-    starting with ``#`` or ``%`` are comments.  Parsing is numpy's
-    (``loadtxt``), not a Python loop over the edges.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The text file.
-    header : bool, optional
-        Whether the first data line is a header.  Default: guessed -- a first
-        line whose weight (or both ends) is not numeric while the next line's
-        are is taken as a header.
-
-    Returns
-    -------
-    rows, cols : ndarray of int
-        The two ends of each edge.  Node ids that are all non-negative
-        integers are used as they are (``n = max id + 1``); any other names
-        are numbered in sorted order.
-    weights : ndarray of float64 or None
-        The third column, if there is one.
-    labels : ndarray of str or None
-        The node names in sorted order (node ``i`` is ``labels[i]``) when the
-        ids are not integers, else None.
-
-    Raises
-    ------
-    DataNotFoundError
-        No such file.
-    InputValueError
-        Not a text file, no edges, not 2 or 3 columns, or a weight that is
-        not a number; the message names the file (and the edge).
-
-    See Also
-    --------
-    sparsekit.adjacency : takes ``(rows, cols[, weights])`` with ``n=``.
-    networkx.read_edgelist
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> import sparsekit as sk
-    >>> p = os.path.join(tempfile.mkdtemp(), "edges.csv")
-    >>> with open(p, "w") as f:
-    ...     _ = f.write("source,target,weight\nann,bob,2.0\nbob,cy,0.5\n")
-    >>> rows, cols, weights, labels = sk.io.read_edges(p)
-    >>> rows.tolist(), cols.tolist(), weights.tolist(), labels.tolist()
-    ([0, 1], [1, 2], [2.0, 0.5], ['ann', 'bob', 'cy'])
-    >>> sk.adjacency((rows, cols, weights), n=len(labels)).toarray()
-    array([[0. , 2. , 0. ],
-           [2. , 0. , 0.5],
-           [0. , 0.5, 0. ]])
-    """
-    p = _existing(path)
-    table = _edge_table(p, header)
-    weights = None
-    if table.shape[1] == 3:
-        try:
-            weights = table[:, 2].astype(np.float64)
-        except ValueError:
-            bad = _first_non_numeric(table[:, 2])
-            raise InputValueError(
-                f"{str(p)!r}, edge {bad + 1}: weight {str(table[bad, 2])!r} is not a "
-                "number") from None
-    ends = table[:, :2]
-    labels = None
-    if ends.dtype.kind == "f":
-        integral = np.all(ends == np.round(ends)) and np.all(ends >= 0) and np.all(ends < 2**53)
-    else:  # ids past int64 are names
-        integral = bool(np.char.isdigit(ends).all() and (np.char.str_len(ends) <= 18).all())
-    if integral:
-        ids = ends.astype(np.int64)
-        rows, cols = ids[:, 0], ids[:, 1]
-    else:  # names: as the file spells them, not as floats print
-        ends = ends if ends.dtype.kind != "f" else _edge_table(p, header, text=True)[:, :2]
-        labels, inverse = np.unique(ends.astype(str).ravel(), return_inverse=True)
-        inverse = inverse.reshape(-1, 2)
-        rows, cols = inverse[:, 0], inverse[:, 1]
-    return rows, cols, weights, labels
-
-
-def read_tokens(path):
-    r"""Read a token file: whitespace-separated tokens, blank lines between documents.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The text file.
-
-    Returns
-    -------
-    ids : ndarray of int64, or list of them
-        When every token is a non-negative integer, the tokens themselves;
-        otherwise the words numbered in sorted order.  With more than one
-        document (blank lines separate them), a list of arrays, one per
-        document, so that co-occurrence windows do not cross documents.
-    vocabulary : ndarray of str or None
-        The words in sorted order (id ``i`` is ``vocabulary[i]``), or None for
-        integer tokens.
-
-    Raises
-    ------
-    DataNotFoundError
-        No such file.
-    InputValueError
-        Not a UTF-8 text file, or no tokens.
-
-    See Also
-    --------
-    sparsekit.cooccurrence : takes ``ids`` (with ``vocab_size=len(vocabulary)``).
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> import sparsekit as sk
-    >>> p = os.path.join(tempfile.mkdtemp(), "corpus.txt")
-    >>> with open(p, "w") as f:
-    ...     _ = f.write("the cat sat\n\nthe dog")
-    >>> ids, vocab = sk.io.read_tokens(p)
-    >>> [d.tolist() for d in ids], vocab.tolist()
-    ([[3, 0, 2], [3, 1]], ['cat', 'dog', 'sat', 'the'])
-    >>> sk.cooccurrence(ids, window=1, vocab_size=len(vocab)).nnz
-    6
-    """
-    p = _existing(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputValueError(f"{str(p)!r} is not a text token file") from None
-    docs = [d.split() for d in re.split(r"\n[ \t\r]*\n", text)]
-    lengths = np.array([len(d) for d in docs], dtype=np.int64)
-    words = np.array(text.split(), dtype=str)
-    if words.size == 0:
-        raise InputValueError(f"{str(p)!r} holds no tokens")
-    if np.char.isdigit(words).all() and (np.char.str_len(words) <= 18).all():
-        ids, vocab = words.astype(np.int64), None
-    else:
-        vocab, ids = np.unique(words, return_inverse=True)
-    lengths = lengths[lengths > 0]
-    if lengths.size == 1:
-        return ids, vocab
-    return np.split(ids, np.cumsum(lengths)[:-1]), vocab
-
-
-
-# --------------------------------------------------------------------------
-# writing
 # --------------------------------------------------------------------------
 
 def _has_symmetry(A, kind: str) -> bool:
@@ -636,7 +385,7 @@ def _write_mm(fh, M, kwargs: dict, gz: bool, name: str) -> None:
 
 def write(path, A, *, symmetry: str = "auto", field: str | None = None,
           comment: str = "", precision: int | None = None) -> None:
-    """Write a matrix to ``.mtx``, ``.mtx.gz`` or ``.npz``, atomically.
+    """Write a matrix to ``.mtx``, ``.mtx.gz``, ``.npz`` or ``.petsc``, atomically.
 
     Everything is checked before the first byte is written; the file is then
     written beside ``path`` through a checked file object, flushed and
@@ -684,9 +433,19 @@ def write(path, A, *, symmetry: str = "auto", field: str | None = None,
     p = Path(os.fspath(path))
     suffix = _suffix(p)
     M, A = _writable(A)
-    kwargs = None if suffix == ".npz" else _mm_options(M, symmetry, field, comment, precision)
+    if suffix == ".petsc":
+        given = {k: v for k, v in dict(symmetry=symmetry != "auto", field=field is not None,
+                                       comment=bool(comment), precision=precision is not None
+                                       ).items() if v}
+        if given:
+            raise InputValueError(f"{sorted(given)} are Matrix Market options; PETSc's binary "
+                                  "format stores the whole matrix in binary (drop them)")
+    kwargs = (None if suffix in (".npz", ".petsc")
+              else _mm_options(M, symmetry, field, comment, precision))
     with atomic_file(p) as fh:
-        if suffix != ".npz":
+        if suffix == ".petsc":
+            _petscbin.write(fh, M if sp.issparse(A) else A)
+        elif suffix != ".npz":
             _write_mm(fh, M, kwargs, suffix == ".mtx.gz", p.name)
         elif sp.issparse(A):
             sp.save_npz(fh, A if A.format in ("csr", "csc", "coo") else M)
