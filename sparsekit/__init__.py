@@ -57,6 +57,7 @@ from .errors import (
     IllConditionedWarning,
     InconsistentSystemError,
     InputValueError,
+    InsufficientMemoryError,
     MatrixMarketError,
     MissingDependencyError,
     NoConvergence,
@@ -69,18 +70,24 @@ from .errors import (
     UnknownMethodError,
 )
 from .linalg import (
+    Factorization,
     cache_info,
     clear_cache,
+    condest,
     dense,
+    eigs,
     eigsh,
     factorize,
+    matrix_rank,
+    null_space,
+    pca,
     plan,
     preconditioner,
     set_cache_limit,
     solve,
     svds,
 )
-from .results import EigenResult, Plan, SolveResult
+from .results import CondestResult, EigenResult, NullSpaceResult, PCAResult, Plan, SolveResult
 
 __version__ = "0.1.0"
 
@@ -99,8 +106,13 @@ __all__ = [
     "factorize",
     "preconditioner",
     "eigsh",
+    "eigs",
     "svds",
     "dense",
+    "condest",
+    "pca",
+    "null_space",
+    "matrix_rank",
     "clear_cache",
     "cache_info",
     "set_cache_limit",
@@ -112,6 +124,10 @@ __all__ = [
     "SolveResult",
     "EigenResult",
     "Plan",
+    "Factorization",
+    "CondestResult",
+    "PCAResult",
+    "NullSpaceResult",
     # errors and warnings
     "SparsekitError",
     "ShapeError",
@@ -126,6 +142,7 @@ __all__ = [
     "MissingDependencyError",
     "UnknownMethodError",
     "DenseTooLargeError",
+    "InsufficientMemoryError",
     "BackendError",
     "DataNotFoundError",
     "NoConvergence",

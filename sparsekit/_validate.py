@@ -40,6 +40,7 @@ __all__ = [
     "as_matrix",
     "as_rhs",
     "as_stacked_rhs",
+    "max_bytes_limit",
     "check_choice",
     "check_finite",
     "check_square",
@@ -326,6 +327,35 @@ def sparse_dtype(dtype, name: str = "dtype") -> np.dtype:
         raise InputValueError(f"{name} must be a dtype scipy.sparse stores: bool, an integer, "
                               f"float32/64 or complex64/128 (got {dt})")
     return dt
+
+
+def max_bytes_limit(max_bytes, default: float = 2 * 1024**3) -> float:
+    """A memory limit in bytes: ``max_bytes``, or ``default`` when None (the dense paths' guard).
+
+    Raises :class:`~sparsekit.InputValueError` for anything but a number
+    ``>= 0`` (``inf`` lifts the limit): a NaN would otherwise compare false
+    with every size and switch the guard off silently.
+
+    Examples
+    --------
+    >>> from sparsekit._validate import max_bytes_limit
+    >>> max_bytes_limit(None) == 2 * 1024**3, max_bytes_limit(1e6)
+    (True, 1000000.0)
+    """
+    if max_bytes is None:
+        return float(default)
+    if isinstance(max_bytes, (bool, np.bool_)) or not isinstance(max_bytes, numbers.Real):
+        raise InputValueError(
+            f"max_bytes must be a number of bytes >= 0 (got {max_bytes!r}); pass e.g. "
+            "max_bytes=4 * 1024**3, or None for the default 2 GiB"
+        )
+    limit = float(max_bytes)
+    if np.isnan(limit) or limit < 0:
+        raise InputValueError(
+            f"max_bytes must be a number of bytes >= 0, not NaN or negative (got "
+            f"{max_bytes!r}); pass None for the default 2 GiB, or float('inf') to lift it"
+        )
+    return limit
 
 
 def check_choice(value: str, registry: Mapping[str, Any], name: str = "method") -> str:

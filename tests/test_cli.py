@@ -941,3 +941,13 @@ def test_convert_to_petsc_binary_and_solve_from_it(tmp_path):
     assert got["converged"] and np.linalg.norm(A @ x - 1) <= 1e-8 * np.sqrt(42)
     bad = run("convert", src, tmp_path / "B.petsc", "--symmetry", "symmetric")
     assert bad.exit_code == 2 and "Matrix Market options" in bad.stderr
+
+
+def test_info_cond_estimates_the_condition_number():
+    path = real_path("nos6")
+    got = run_json("info", path, "--cond", "--no-plan")["files"][0]["condition"]
+    exact = np.linalg.cond(sk.io.read(path).toarray(), 1)
+    assert got["norm"] == 1 and got["lower_bound"]
+    assert exact / 3 <= got["cond"] <= exact * (1 + 1e-9)
+    assert "κ₁(A)" in got["summary"]
+    assert "condition" not in run_json("info", path, "--no-plan")["files"][0]

@@ -8,6 +8,8 @@ import click
 import numpy as np
 import scipy.sparse as sp
 
+import sparsekit as sk
+
 from .. import io
 from .._components import n_components
 from ..linalg._inspect import inspect_matrix
@@ -93,6 +95,8 @@ def _stats_rows(stats: dict, src: Source) -> list[tuple[str, str]]:
                      if stats["laplacian"] else "no"))
         rows.append(("components", f"{stats['components']:,} (connected components of the "
                                    "pattern)"))
+    if "condition" in stats:
+        rows.append(("condition", stats["condition"]["summary"]))
     ratio = stats["memory_dense"] / stats["memory"] if stats["memory"] else float("inf")
     rows.append(("memory", f"sparse (CSR) {fmt_bytes(stats['memory'])}, dense "
                            f"{fmt_bytes(stats['memory_dense'])} ({ratio:,.0f}x)"))
@@ -112,14 +116,24 @@ def _spy(path, A, title: str) -> None:
         fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "png")
 
 
+def _condition(A) -> dict:
+    """``sk.condest``'s answer, as the JSON report carries it."""
+    c = sk.condest(A)
+    return {"cond": float(c.cond), "norm": c.norm, "lower_bound": bool(c.lower_bound),
+            "exact": bool(c.exact), "iterations": int(c.iterations), "summary": c.summary}
+
+
 @command(cli, "info")
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option("--plan/--no-plan", "with_plan", default=True, show_default=True,
               help="Show the plan `auto` would follow for solve and eigsh.")
 @click.option("--spy", "spy", type=click.Path(dir_okay=False), default=None,
               help="Draw the sparsity pattern to this image (.png, .pdf, .svg; needs matplotlib).")
+@click.option("--cond/--no-cond", "with_cond", default=False, show_default=True,
+              help="Estimate the 1-norm condition number (sk.condest: one factorization and a "
+                   "few solves; square matrices).")
 @click.option("--force", is_flag=True, help="Allow an output path equal to an input.")
-def info(out: Output, files, with_plan, spy, force):
+def info(out: Output, files, with_plan, spy, force, with_cond):
     r"""Shape, entries, symmetry, structure, memory and the automatic plan of matrices.
 
     \b
@@ -127,6 +141,7 @@ def info(out: Output, files, with_plan, spy, force):
       sparsekit info bcsstk09.mtx
       sparsekit info *.mtx --no-plan --json
       sparsekit info karate.mtx --spy karate.png
+      sparsekit info bcsstk13 --cond
     """
     sources = [resolve(f) for f in files]
     spy_path = None
@@ -147,6 +162,8 @@ def info(out: Output, files, with_plan, spy, force):
         stats["file"] = str(src.path) if src.path is not None else None
         stats["dataset"] = src.dataset
         stats["read_seconds"] = t_read
+        if with_cond and A.shape[0] == A.shape[1] and A.shape[0] > 0:
+            stats["condition"] = _condition(A)
         plans = plans_for(A, stats) if with_plan and A.shape[1] > 1 else {}
         stats["plans"] = {task: p.as_dict() for task, p in plans.items()}
         reports.append(stats)

@@ -16,7 +16,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .._requests import check_which, eigen_tol, select_which
-from .._validate import as_matrix, check_symmetric, nonnegative_float
+from .._validate import as_matrix, check_symmetric, max_bytes_limit, nonnegative_float
 from ..errors import DenseTooLargeError, InputValueError, NotSPDError
 from ..results import EigenResult, _fmt_bytes
 from ._residuals import check_mass, pair_residuals
@@ -112,7 +112,7 @@ def eigh(A, k=None, *, which="smallest", M=None, max_bytes=None, sigma=None, tol
     check_symmetric(A, "A", hint="sk.dense.eigh needs a symmetric (Hermitian) matrix")
     if M is not None:
         M = check_mass(M, n)
-    limit = DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes)
+    limit = max_bytes_limit(max_bytes, DEFAULT_MAX_BYTES)
     need = dense_eigh_bytes(n, k if subset_only else n, M is not None)
     if need > limit:
         raise DenseTooLargeError(

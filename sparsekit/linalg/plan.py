@@ -9,10 +9,13 @@ reason per fact that drove the choice and the estimated memory of each option.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .._validate import as_matrix, as_rhs, check_choice
 from ..backends import _registry
 from ..results import Plan
 from . import _eigen
+from ._condest import condition_note
 from ._plan_solve import plan_solve
 from .factor import working_dtype
 
@@ -30,7 +33,10 @@ def _plan_task_solve(A, b=None, **_) -> Plan:
     if b is not None:
         b = as_rhs(b, A.shape[0])  # the shape sk.solve would accept, checked the same way
         nrhs = 1 if b.ndim == 1 else b.shape[1]
-    return plan_solve(A, nrhs=nrhs)
+    p = plan_solve(A, nrhs=nrhs)
+    # the condition estimate costs a few solves only when a factorization is cached
+    note = condition_note(A, cached_only=True)
+    return replace(p, reasons=p.reasons + (note,)) if note else p
 
 
 def _plan_task_eigsh(A, b=None, *, k, which, sigma, M) -> Plan:

@@ -58,12 +58,14 @@ from ..errors import (
     NotSymmetricError,
     ShapeError,
     SingularMatrixError,
+    SparsekitError,
     report_nonconvergence,
 )
 from ..results import SolveResult
 from . import _krylov
 from . import dense as _dense
 from ._cache import CACHE, fingerprint
+from ._condest import condition_note
 from ._inspect import factor_memory, inspect_matrix
 from ._nullspace import NullSpace, laplacian_null_space
 from .factor import SIGNATURES, _factorize, signature, working_dtype
@@ -532,6 +534,25 @@ def _may_fall_back(system: _System, the_plan, method: str) -> bool:
             < FALLBACK_MAX_BYTES)
 
 
+#: A failed solve is explained by a condition estimate (sk.condest: a factorization, cached
+#: for the retry, and a few solves with it) up to this order; beyond it only when a
+#: factorization of A is cached already.
+CONDEST_ON_FAILURE_MAX_N = 50_000
+
+
+def _explain_condition(system: _System) -> None:
+    """Add the condition estimate to a failed solve's notes (why it may have failed)."""
+    A = system.A
+    if system.operator or not system.square or system.null is not None:
+        return
+    try:
+        note = condition_note(A, cached_only=A.shape[0] > CONDEST_ON_FAILURE_MAX_N)
+    except (SparsekitError, MemoryError) as exc:
+        note = f"no condition estimate ({exc})"
+    if note:
+        system.notes.append(note)
+
+
 # --------------------------------------------------------------------------- sk.solve
 
 
@@ -654,6 +675,8 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         x, conv, rel = _finish(system, run.x, method, req.rtol, req.atol)
         t_setup, t_solve, its = t_setup + run.setup, t_solve + run.solve, run.iterations
         logger.info("auto fell back to direct in %.3gs", run.setup + run.solve)
+    if not conv:
+        _explain_condition(system)
     result = SolveResult(x, conv, int(its), np.asarray(run.residuals, dtype=float), rel, method,
                          precond, "scipy", {"setup": t_setup, "solve": t_solve}, the_plan,
                          tuple(system.notes), breakdown=bool(run.breakdown and not conv))

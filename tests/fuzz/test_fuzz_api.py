@@ -12,7 +12,6 @@ import traceback
 import warnings
 
 import numpy as np
-import pytest
 import scipy.sparse as sp
 from _child import run_child
 from hypothesis import HealthCheck, given, settings
@@ -275,12 +274,8 @@ def test_malformed_sparse_structures_are_refused_by_every_entry_point(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "linalg/dense.py: sk.dense.solve densifies a sparse A without the input gate "
-    "(_validate.as_matrix / checked_sparse): A = sp.csr_array(sk.poisson((3, 2))); "
-    "A.indices[3] = 10**9; sk.dense.solve(A, np.ones(6)) segfaults; a negative index "
-    "(A.indices[1] = -7) is silently accepted"))
-def test_known_dense_solve_takes_a_malformed_matrix(tmp_path):
+def test_found_dense_solve_refuses_a_malformed_matrix(tmp_path):
+    """Was a segfault: sk.dense.solve densified a sparse A without the input gate."""
     report = run_child(MALFORMED, tmp_path, "dense.solve")
     assert report["raw"] == [], report["raw"]
 
@@ -342,12 +337,8 @@ def test_found_arpack_on_the_zero_matrix():
     np.testing.assert_allclose(e.values, 0.0, atol=1e-12)  # the zero matrix's eigenvalues
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "linalg/_dense/_common.py:137: sk.dense.solve on a 0 x 0 system (is_hermitian_stack takes"
-    " the max of an empty array): sk.dense.solve(np.zeros((0, 0)), np.zeros(0)); "
-    "`sparsekit compare` on a valid 0 x 0 file exits 3 through it"))
-def test_known_dense_solve_of_a_0x0_system():
-    try:
-        sk.dense.solve(np.zeros((0, 0)), np.zeros(0))
-    except sk.SparsekitError:
-        pass
+def test_found_dense_solve_of_a_0x0_system():
+    """Was a raw ValueError (the max of an empty array): the empty x, against numpy's."""
+    r = sk.dense.solve(np.zeros((0, 0)), np.zeros(0))
+    ref = np.linalg.solve(np.zeros((0, 0)), np.zeros(0))
+    assert r.x.shape == ref.shape and r.converged
