@@ -359,8 +359,13 @@ def _parse(buf, layout: MtxLayout, offset, line0):
     count = _count_lines(buf)
     head = (f"%%MatrixMarket matrix coordinate {layout.field} {layout.symmetry}\n"
             f"{layout.shape[0]} {layout.shape[1]} {count}\n").encode()
+    body = bytes(buf) + (b"" if buf[-1:] in (b"", b"\n") else b"\n")  # fmm reads past a
+    if (nul := body.find(b"\0")) >= 0:  # NUL or an unterminated last line (refusals.md)
+        first = line0 if line0 is not None else _line_of(layout, offset)
+        raise MatrixMarketError("a NUL byte, and Matrix Market files are text (a binary or "
+                                "damaged file?)", layout.path, first + body.count(b"\n", 0, nul))
     try:
-        A = scipy.io.mmread(io.BytesIO(head + bytes(buf)), spmatrix=False)
+        A = scipy.io.mmread(io.BytesIO(head + body), spmatrix=False)
     except (ValueError, OverflowError, RuntimeError, UnicodeDecodeError) as exc:
         msg = str(exc) or type(exc).__name__
         m = _LINE.match(msg)

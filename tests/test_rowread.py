@@ -412,3 +412,30 @@ def test_agree_maps_every_failure_to_a_sparsekit_error():
                      (KeyError("k"), sk.SparsekitError)]:
         e = errors_on_every_rank(3, fail(exc))
         assert type(e) is cls and str(e).startswith("rank 1 of 3: ")
+
+
+def test_a_nul_byte_or_a_missing_last_newline_is_refused_or_read_not_crashed(tmp_path):
+    """fmm (under scipy.io.mmread) reads past a NUL byte or an unterminated last line; the
+    row reader refuses the first with its line number and completes the second.  In a child
+    process: a regression would crash it, not pytest."""
+    import subprocess
+    import sys
+    import textwrap
+
+    good = b"%%MatrixMarket matrix coordinate real general\n3 3 3\n1 1 1.5\n2 2 2.5\n3 3 3.5"
+    (tmp_path / "nonl.mtx").write_bytes(good)
+    (tmp_path / "nul.mtx").write_bytes(good.replace(b"2.5", b"2.5\0") + b"\n")
+    code = textwrap.dedent(f"""
+        import numpy as np, sparsekit as sk
+        from sparsekit import _rowread
+        b = _rowread.read_rows({str(tmp_path / 'nonl.mtx')!r}, 0, 3)
+        assert np.allclose(b.toarray(), np.diag([1.5, 2.5, 3.5]))
+        try:
+            _rowread.read_rows({str(tmp_path / 'nul.mtx')!r}, 0, 3)
+        except sk.MatrixMarketError as exc:
+            assert exc.line == 4, exc.line
+            print("refused")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "refused", out.stderr[-2000:]
