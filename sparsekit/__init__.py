@@ -42,12 +42,12 @@ A tour in five steps (each a doctest):
 Where each part lives, and what may import what: ``docs/architecture.md``.
 """
 
-from . import (
-    datasets,
-    io,
-    spectral,  # noqa: E402,I001  (uses builders and linalg)
-)
-from .builders import adjacency, cooccurrence, document_cooccurrence, fem, laplacian, poisson, ppmi
+import importlib
+from typing import TYPE_CHECKING
+
+# The errors are plain Python and cheap: imported at once, so ``except sk.SparsekitError``
+# costs nothing.  Everything else is imported on first use (PEP 562): ``import sparsekit``
+# costs about what ``import scipy.sparse`` does (measured by asv_benchmarks/benchmarks/imports.py).
 from .errors import (
     BackendError,
     ConvergenceWarning,
@@ -69,25 +69,68 @@ from .errors import (
     SparsekitError,
     UnknownMethodError,
 )
-from .linalg import (
-    Factorization,
-    cache_info,
-    clear_cache,
-    condest,
-    dense,
-    eigs,
-    eigsh,
-    factorize,
-    matrix_rank,
-    null_space,
-    pca,
-    plan,
-    preconditioner,
-    set_cache_limit,
-    solve,
-    svds,
-)
-from .results import CondestResult, EigenResult, NullSpaceResult, PCAResult, Plan, SolveResult
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from . import datasets, io, spectral
+    from .builders import (
+        adjacency,
+        cooccurrence,
+        document_cooccurrence,
+        fem,
+        laplacian,
+        poisson,
+        ppmi,
+    )
+    from .linalg import (
+        Factorization,
+        cache_info,
+        clear_cache,
+        condest,
+        dense,
+        eigs,
+        eigsh,
+        factorize,
+        matrix_rank,
+        null_space,
+        pca,
+        plan,
+        preconditioner,
+        set_cache_limit,
+        solve,
+        svds,
+    )
+    from .results import CondestResult, EigenResult, NullSpaceResult, PCAResult, Plan, SolveResult
+
+#: public name -> the module that defines it, imported when the name is first used
+_LAZY = {
+    **dict.fromkeys(["laplacian", "adjacency", "poisson", "fem", "cooccurrence",
+                     "document_cooccurrence", "ppmi"], "sparsekit.builders"),
+    **dict.fromkeys(["solve", "plan", "factorize", "Factorization", "preconditioner", "eigsh",
+                     "eigs", "svds", "dense", "condest", "pca", "null_space", "matrix_rank",
+                     "clear_cache", "cache_info", "set_cache_limit"], "sparsekit.linalg"),
+    **dict.fromkeys(["SolveResult", "EigenResult", "Plan", "CondestResult", "PCAResult",
+                     "NullSpaceResult"], "sparsekit.results"),
+}
+#: subpackages and modules reachable as attributes (``sk.io``, ``sk.linalg``, ...)
+_SUBMODULES = frozenset({"spectral", "io", "datasets", "linalg", "builders", "backends",
+                         "results", "errors", "cli"})
+
+
+def __getattr__(name: str):
+    """Import a public name's module on first use (PEP 562) and keep the name."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)
+
 
 __version__ = "0.1.0"
 
