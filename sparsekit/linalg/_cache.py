@@ -160,10 +160,17 @@ class _MemoryBoundedCache:
 
 CACHE = _MemoryBoundedCache()
 
+#: (shape, nnz, dtype) of every matrix whose factorization or preconditioner was cached:
+#: the plan fingerprints a matrix (O(nnz) hashing) only when one like it may be cached.
+#: Emptied with the cache, so what a solve does after ``clear_cache()`` does not depend on
+#: the matrices seen before it.
+SIGNATURES: set = set()
+
 
 def clear_cache() -> None:
     """Drop every cached factorization and AMG hierarchy (and the remembered matrices)."""
     CACHE.clear()
+    SIGNATURES.clear()
     with _SEEN_LOCK:
         _SEEN.clear()
 

@@ -71,7 +71,7 @@ from ..errors import (
 )
 from ..results import _fmt_bytes
 from . import _factor_store as _store
-from ._cache import CACHE, fingerprint
+from ._cache import CACHE, SIGNATURES, fingerprint
 from ._threads import single_thread_blas
 
 __all__ = ["factorize", "Factorization", "KINDS", "ORDERINGS", "ENGINES", "cache_key"]
@@ -107,9 +107,6 @@ ORDERINGS = {
 
 _SYMMETRIC_LU_THRESH = 0.1
 
-#: (shape, nnz, dtype) of every matrix whose factorization or preconditioner was cached:
-#: the plan fingerprints a matrix (O(nnz) hashing) only when one like it may be cached.
-SIGNATURES: set = set()
 
 
 def signature(A) -> tuple:
