@@ -49,26 +49,49 @@ class Source:
 
 
 def resolve(spec: str) -> Source:
-    """Find ``spec``: an existing file, else a dataset name.
+    """Find ``spec``: an existing file, else a dataset name (``nos6``, ``HB/nos6``).
+
+    A missing file whose name is a dataset's plus a matrix suffix
+    (``nos6.mtx``) is answered with that dataset's name, and how to fetch it.
 
     Raises
     ------
     DataNotFoundError
         Neither a file nor a dataset name; or a dataset whose file is absent.
     """
+    from ..errors import UnknownMethodError
+
     p = Path(spec).expanduser()
     if p.is_file():
         return Source(spec, p, None)
     if p.is_dir():
         raise InputValueError(f"{spec!r} is a folder; expected a matrix file")
-    if spec in datasets.names():
+    try:
+        entry = datasets.get(spec)
+    except UnknownMethodError:
+        entry = None
+    if entry is not None:
         try:
             found = datasets.path(spec)
         except DataNotFoundError:
             if datasets.available(spec):  # built on demand: no file behind it
-                return Source(spec, None, spec)
+                return Source(spec, None, entry.name)
             raise
-        return Source(spec, Path(found), spec)
+        return Source(spec, Path(found), entry.name)
+    stem = p.name
+    for suffix in MATRIX_SUFFIXES:
+        if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    try:
+        known = datasets.get(stem) if stem != p.name else None
+    except UnknownMethodError:
+        known = None
+    if known is not None:
+        fetch = (f" (sparsekit datasets fetch {known.name} if it is not here yet)"
+                 if known.source == "suitesparse" else "")
+        raise DataNotFoundError(
+            f"no such file {spec!r}; did you mean the dataset {known.name!r}?{fetch}")
     raise DataNotFoundError(
         f"no such file: {spec!r} (nor a dataset name; `sparsekit datasets list` shows them)"
     )

@@ -10,12 +10,12 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import datasets, io
-from ..errors import InputValueError
+from ..errors import DataNotFoundError, InputValueError, UnknownMethodError
 from ._app import cli, command, group
 from ._files import MATRIX_SUFFIXES, check_output, read_matrix, resolve, write_matrix
 from ._output import Output, fmt_bytes
 
-__all__ = ["convert", "datasets_group"]
+__all__ = ["convert", "datasets_group", "datasets_fetch", "datasets_examples"]
 
 
 @command(cli, "convert")
@@ -53,7 +53,7 @@ def convert(out: Output, src, dst, symmetry, field, force):
         kwargs["symmetry"] = symmetry
         if field == "keep":
             if source.path is not None and source.path.name.lower().endswith((".mtx", ".mtx.gz")):
-                header_field = io.info(source.path).field
+                header_field = getattr(io.info(source.path), "field", None)
                 if header_field in ("pattern", "integer"):
                     kwargs["field"] = header_field
         else:
@@ -70,14 +70,21 @@ def convert(out: Output, src, dst, symmetry, field, force):
 
 @group(cli, "datasets")
 def datasets_group():
-    r"""The named matrices sparsekit knows: list them, find their files.
+    r"""The named matrices sparsekit knows: list them, fetch them, find their files.
+
+    Real matrices come from the SuiteSparse Matrix Collection: `fetch`
+    downloads one into the data directory ($SPARSEKIT_DATA, else the user
+    cache folder), verifies it, and every FILE argument finds it by name.
+    `examples` copies the example inputs (an edge list, a corpus).
 
     \b
     Examples:
       sparsekit datasets list --tag spd
+      sparsekit datasets fetch nos6
+      sparsekit datasets fetch HB/west0156
       sparsekit datasets path bcsstk09
+      sparsekit datasets examples .
     """
-
 
 
 @command(datasets_group, "list")
@@ -96,11 +103,11 @@ def datasets_list(out: Output, tag):
     for col in ("name", "source", "tags", "here"):
         table.add_column(col, no_wrap=True)
     table.add_column("description", overflow="fold")
-    entries = []
+    entries: list[dict] = []
     for name in names:
         d = datasets.get(name)
         here = datasets.available(name)
-        entries.append({"name": name, "source": d.source, "tags": sorted(d.tags),
+        entries.append({"name": name, "source": d.source, "group": d.group, "tags": sorted(d.tags),
                         "available": here, "description": d.description, "rhs": d.rhs})
         table.add_row(*(Text(v) for v in (name, d.source, " ".join(sorted(d.tags)),
                                            "yes" if here else "no", d.description)))
@@ -122,3 +129,78 @@ def datasets_path(out: Output, name):
     p = datasets.path(name)
     out.set(name=name, path=str(p))
     out.summary(str(p))
+
+
+@command(datasets_group, "fetch")
+@click.argument("names", nargs=-1, required=True, metavar="NAME...")
+@click.option("--force", is_flag=True, help="Download again and replace what is here.")
+@click.option("--server", metavar="URL", default=None,
+              help="A server with the collection's layout MM/GROUP/NAME.tar.gz "
+                   "[default: $SPARSEKIT_SUITESPARSE_URL, else https://sparse.tamu.edu].")
+def datasets_fetch(out: Output, names, force, server):
+    r"""Download matrices of the SuiteSparse Matrix Collection into the data directory.
+
+    NAME is a name of the registry (`sparsekit datasets list`; its group is
+    known) or any matrix of the collection as GROUP/NAME.  Each download is
+    verified (a complete archive in the collection's layout, a valid Matrix
+    Market file, and for registry names the matrix's content fingerprint)
+    before anything is written to the data directory; a name already there
+    is not downloaded again.  Afterwards every FILE argument takes NAME.
+
+    \b
+    Examples:
+      sparsekit datasets fetch nos6
+      sparsekit info nos6
+      sparsekit datasets fetch HB/west0156 Newman/karate --json
+    """
+    entries: list[dict] = []
+    out.set(data_dir=str(datasets.data_dir()), datasets=entries)  # filled as names arrive
+    for name in names:
+        before = _here(name)
+        p = datasets.fetch(name, force=force, server=server)
+        d = datasets.get(name)
+        head = io.info(p)
+        record = datasets.provenance(d.name)
+        fetched = bool(force or before is None)
+        entries.append({"name": d.name, "group": d.group, "path": str(p), "fetched": fetched,
+                        "shape": list(head.shape), "entries": int(head.nnz),
+                        "bytes": int(p.stat().st_size), "url": record.get("url"),
+                        "sha256": record.get("sha256"), "verified": record.get("verified")})
+        where = f"{d.group}/{d.name}" if d.group else d.name
+        how = (f"downloaded, verified ({record.get('verified', '?')})" if fetched
+               else "already here")
+        out.summary(f"{where}: {head.shape[0]:,} x {head.shape[1]:,}, {head.nnz:,} entries "
+                    f"listed, {fmt_bytes(p.stat().st_size)}, {how}: {p}")
+
+
+def _here(name: str):
+    """The file behind ``name`` when it is already in the data directory, else None."""
+    try:
+        return datasets.path(name)
+    except (DataNotFoundError, UnknownMethodError):
+        return None
+
+
+@command(datasets_group, "examples")
+@click.argument("folder", metavar="[DIR]", default=".", required=False)
+@click.option("--force", is_flag=True, help="Overwrite files of the same names in DIR.")
+def datasets_examples(out: Output, folder, force):
+    r"""Copy the example inputs into DIR (default: the current folder).
+
+    edges.csv is a weighted edge list with named nodes (two groups joined by a
+    weak edge), corpus.txt a few sentences, one document each.  Files of the
+    same names in DIR are kept unless --force.
+
+    \b
+    Examples:
+      sparsekit datasets examples .
+      sparsekit spectral fiedler edges.csv
+      sparsekit build cooccurrence corpus.txt --window 2 --ppmi -o P.npz
+    """
+    written = datasets.examples(folder, force=force)
+    out.written.extend(str(p) for p in written.values())
+    out.set(folder=str(folder), files={k: str(v) for k, v in written.items()})
+    edges, corpus = (str(written[n]) for n in ("edges.csv", "corpus.txt"))
+    out.summary(f"wrote {edges} and {corpus}; try:\n"
+                f"  sparsekit spectral fiedler {edges}\n"
+                f"  sparsekit build cooccurrence {corpus} --window 2 --ppmi -o P.npz")
