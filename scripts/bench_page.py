@@ -80,8 +80,8 @@ def _raw_cases(name, entry, benchmarks):
     """(case as raw asv strings, method, value) of one stored benchmark."""
     values, params, _ = entry
     names = benchmarks[name].get("param_names", [])
-    if not params or "method" not in names:
-        return
+    if values is None or not params or "method" not in names:
+        return  # a benchmark whose every case failed is stored as None
     import itertools
 
     k = names.index("method")

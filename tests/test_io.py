@@ -61,6 +61,87 @@ def test_write_detects_symmetry_kinds(tmp_path):
         np.testing.assert_array_equal(scipy.io.mmread(p).toarray(), D)
 
 
+def _symmetry_cases(rng, n=40):
+    """Square sparse matrices with and without each symmetry, and near misses."""
+    M = sp.random_array((n, n), density=0.2, rng=rng, format="csr")
+    S = sp.csr_array(M + M.T)
+    K = sp.csr_array(M - M.T)
+    Z = (M + 1j * sp.random_array((n, n), density=0.2, rng=rng, format="csr")).tocsr()
+    H = sp.csr_array(Z + Z.conj().T)
+    near = S.copy()
+    near.data[np.flatnonzero(near.indices != np.repeat(np.arange(n), np.diff(near.indptr)))[0]] *= 2
+    zeros = S.copy()
+    zeros.data[:5] = 0  # stored zeros: symmetric only where their mirror is stored too
+    nan = S.copy()
+    nan.data[0] = np.nan
+    pattern = sp.csr_array((np.ones(3), ([0, 1, 2], [1, 2, 0])), shape=(n, n))  # a cycle
+    return {"symmetric": S, "skew": K, "hermitian": H, "near": near, "zeros": zeros,
+            "nan": nan, "general": sp.csr_array(M), "pattern": pattern,
+            "int": sp.csr_array(S.astype(np.int64) * 0 + (S != 0).astype(np.int64))}
+
+
+def _dense_symmetry(D):
+    """The symmetry a reader of the file must find, from the dense matrix (NaN never equal)."""
+    if D.shape[0] != D.shape[1]:
+        return "general"
+    for kind, T in (("symmetric", D.T), ("hermitian", D.conj().T), ("skew-symmetric", -D.T)):
+        if (kind != "hermitian" or np.iscomplexobj(D)) and np.array_equal(D, T):
+            return kind
+    return "general"
+
+
+@pytest.mark.parametrize("direct", [False, True])
+def test_symmetry_test_agrees_with_the_dense_definition(tmp_path, monkeypatch, direct):
+    """The O(nnz) test (counts, then one transpose) against ``D == D^T`` on dense copies.
+
+    ``direct``: fmm writes the file itself and the entry lines are counted after.
+    """
+    from sparsekit.io import _matrices
+
+    if direct:
+        monkeypatch.setattr(_matrices, "_DIRECT_WRITE", 0)
+    for name, A in _symmetry_cases(np.random.default_rng(4)).items():
+        p = tmp_path / f"{name}.mtx"
+        sk.io.write(p, A)
+        D = A.toarray()
+        expect = _dense_symmetry(D)
+        if np.isnan(D).any():
+            assert sk.io.info(p).symmetry == "general", name
+        else:
+            assert sk.io.info(p).symmetry == expect, name
+        back = scipy.io.mmread(p).toarray()
+        np.testing.assert_array_equal(back, D)
+        assert list(tmp_path.glob(".*")) == []  # no temporary left
+
+
+def test_a_direct_write_cut_short_raises_and_keeps_the_old_file(tmp_path, monkeypatch):
+    """fmm writing the path itself ignores its write errors: a short file must not pass."""
+    import fast_matrix_market as fmm
+
+    from sparsekit.io import _matrices
+
+    monkeypatch.setattr(_matrices, "_DIRECT_WRITE", 0)
+    target = tmp_path / "keep.mtx"
+    sk.io.write(target, sp.eye_array(3))
+    before = target.read_bytes()
+    real = fmm.mmwrite
+
+    def short(path, *a, **k):  # what a full disk leaves: the file ends early
+        real(path, *a, **k)
+        with open(path, "r+b") as fh:
+            fh.truncate(os.path.getsize(path) - 7)
+
+    monkeypatch.setattr(fmm, "mmwrite", short)
+    A = sp.random_array((50, 50), density=0.2, rng=np.random.default_rng(1), format="csr")
+    with pytest.raises(OSError, match="stopped early"):
+        sk.io.write(target, A)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mtx"]
+    monkeypatch.setattr(fmm, "mmwrite", real)
+    sk.io.write(target, A)  # and the same write, whole, passes the count
+    assert (sk.io.read(target) != A).nnz == 0
+
+
 def test_dense_array_format_round_trip(tmp_path):
     x = np.arange(6.0).reshape(3, 2)
     sk.io.write(tmp_path / "x.mtx", x)
@@ -532,6 +613,9 @@ import json, os, sys
 import numpy as np, scipy.sparse as sp
 import sparsekit as sk
 folder = sys.argv[1]
+if len(sys.argv) > 2:  # fmm writes the path itself, the lines are counted after
+    from sparsekit.io import _matrices
+    _matrices._DIRECT_WRITE = 0
 out = {}
 rng = np.random.default_rng(0)
 big = sp.random_array((400, 400), density=0.3, rng=rng, format="csr")  # ~1 MB as text
@@ -550,7 +634,8 @@ print(json.dumps(out))
 """
 
 
-def test_a_full_disk_raises_and_keeps_the_old_file(tmp_path):
+@pytest.mark.parametrize("direct", [False, True])
+def test_a_full_disk_raises_and_keeps_the_old_file(tmp_path, direct):
     import shutil
 
     if not shutil.which("unshare"):
@@ -561,7 +646,8 @@ def test_a_full_disk_raises_and_keeps_the_old_file(tmp_path):
     script = tmp_path / "full_disk.py"
     script.write_text(FULL_DISK)
     p = subprocess.run(["unshare", "-rm", "sh", "-c", 'mount -t tmpfs -o size=160k tmpfs "$1" '
-                        '&& exec "$2" "$3" "$1"', "sh", str(disk), sys.executable, str(script)],
+                        '&& exec "$2" "$3" "$1" $4', "sh", str(disk), sys.executable, str(script),
+                        "direct" if direct else ""],
                        capture_output=True, text=True, timeout=120, env=env)
     if p.returncode != 0 and ("mount" in p.stderr or "unshare" in p.stderr):
         pytest.skip(f"cannot mount a small tmpfs here: {p.stderr.strip()[-200:]}")
@@ -717,3 +803,14 @@ def test_collective_read_on_one_rank_is_the_whole_matrix(tmp_path):
         block = sk.io.read(p, comm=_SerialComm())
         assert (block.start, block.stop, tuple(block.shape)) == (0, 30, (30, 30))
         assert abs(sp.csr_array(block.local) - A).max() == 0
+
+
+@pytest.mark.parametrize("shape", [(3, 0), (0, 3), (0, 0), (1, 2), (100, 100)])
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("suffix", [".mtx", ".mtx.gz"])
+def test_write_matrices_with_no_entries(tmp_path, shape, fmt, suffix):
+    # fmm's CSR writer never returned on a 1 x 2 CSR with no entries (the fuzz suite found it)
+    target = tmp_path / ("e" + suffix)
+    sk.io.write(target, sp.csr_array(shape).asformat(fmt))
+    got = sk.io.read(target)
+    assert got.shape == shape and got.nnz == 0
