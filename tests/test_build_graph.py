@@ -251,8 +251,8 @@ def test_other_bad_inputs():
 
 @pytest.mark.parametrize("mirror", [False, True])
 @pytest.mark.parametrize("with_diag", [False, True])
-def test_packed_key_assembly_matches_scipy_coo(mirror, with_diag):
-    """The private sort-based COO -> CSR path (used above 2**15 entries) against SciPy."""
+def test_counting_sort_assembly_matches_scipy_coo(mirror, with_diag):
+    """The private counting-sort COO -> CSR assembly against SciPy's tocsr."""
     from sparsekit.builders._assemble import assemble
 
     rng = np.random.default_rng(11)
@@ -271,19 +271,18 @@ def test_packed_key_assembly_matches_scipy_coo(mirror, with_diag):
     np.testing.assert_array_equal(A.indptr, B.indptr)
     np.testing.assert_array_equal(A.indices, B.indices)  # sorted, duplicates merged
     np.testing.assert_allclose(A.data, B.data, rtol=1e-12, atol=1e-12)
-    if mirror:  # the symmetric assemblies: both copies in one sort, or the upper half
+    if mirror:  # the symmetric assembly: the upper half sorted, the lower its transpose
         from sparsekit.builders._assemble import assemble_symmetric
 
-        for half in (False, True):
-            S = assemble_symmetric(r, c, w, n, diag=diag, half=half)
-            np.testing.assert_array_equal(S.indptr, B.indptr)
-            np.testing.assert_array_equal(S.indices, B.indices)
-            np.testing.assert_allclose(S.data, B.data, rtol=1e-12, atol=1e-12)
+        S = assemble_symmetric(r, c, w, n, diag=diag)
+        np.testing.assert_array_equal(S.indptr, B.indptr)
+        np.testing.assert_array_equal(S.indices, B.indices)
+        np.testing.assert_allclose(S.data, B.data, rtol=1e-12, atol=1e-12)
+        assert (S != S.T).nnz == 0  # both copies of an entry come from one sum
 
 
-@pytest.mark.parametrize("half", [False, True])
-@pytest.mark.parametrize("m", [500, 200_000])
-def test_symmetric_assembly_row_sum_diagonal(half, m):
+@pytest.mark.parametrize("m", [0, 1, 500, 200_000])
+def test_symmetric_assembly_row_sum_diagonal(m):
     """row_sum_diag=-1 (the zero-row-sum diagonal, no degree pass) against its definition."""
     from sparsekit.builders._assemble import assemble_symmetric
 
@@ -293,7 +292,7 @@ def test_symmetric_assembly_row_sum_diagonal(half, m):
     r[:50] = c[:50]  # self-loops sit on the diagonal, outside the row sums
     w = rng.standard_normal(m)
     extra = rng.standard_normal(n)
-    S = assemble_symmetric(r, c, w, n, diag=extra, row_sum_diag=-1.0, half=half)
+    S = assemble_symmetric(r, c, w, n, diag=extra, row_sum_diag=-1.0)
     off = r != c
     W = sp.coo_array((np.r_[w[off], w[off]], (np.r_[r[off], c[off]], np.r_[c[off], r[off]])),
                      shape=(n, n)).toarray()
@@ -301,6 +300,29 @@ def test_symmetric_assembly_row_sum_diagonal(half, m):
     expect = W + np.diag(extra + loops - W.sum(axis=1))
     np.testing.assert_allclose(S.toarray(), expect, rtol=1e-12, atol=1e-12)
     assert S.has_canonical_format
+    assert S.nnz == np.count_nonzero(W + np.eye(n))  # the whole diagonal stored, once
+
+
+@pytest.mark.parametrize("loops", [0, 7])
+def test_symmetric_assembly_without_diagonal_slots(loops):
+    """Adjacency-style (no stored diagonal unless a self-loop puts one there), complex values."""
+    from sparsekit.builders._assemble import assemble_symmetric, mirror_upper
+
+    rng = np.random.default_rng(8)
+    n, m = 400, 5000
+    r, c = rng.integers(0, n, m), rng.integers(0, n, m)
+    c[r == c] = (r[r == c] + 1) % n
+    r[:loops] = c[:loops]
+    w = rng.standard_normal(m) + 1j * rng.standard_normal(m)
+    S = assemble_symmetric(r, c, w, n)
+    ref = np.zeros((n, n), dtype=complex)
+    np.add.at(ref, (r, c), w)
+    np.add.at(ref, (c[r != c], r[r != c]), w[r != c])
+    np.testing.assert_allclose(S.toarray(), ref, rtol=1e-12, atol=1e-12)
+    assert S.nnz == np.count_nonzero(ref) and S.has_canonical_format
+    assert np.count_nonzero(S.diagonal()) == len(set(r[:loops].tolist()))
+    U = sp.csr_array(np.triu(ref))
+    np.testing.assert_allclose(mirror_upper(U).toarray(), ref, rtol=1e-12, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------

@@ -1,56 +1,87 @@
-"""COO -> canonical CSR by sorting packed integer keys (the builders' assembly step).
+"""COO -> canonical CSR by counting sorts (the builders' assembly step).
 
-SciPy's ``coo_array.tocsr()`` scatters the entries row by row and then sorts
-each row's column indices; for ten million random entries that takes about
-1 s on this project's 2-core machine.  When the position and the entry
-number fit together in 63 bits, one ``numpy.sort`` of packed ``int64`` keys
-(a SIMD sort on x86) orders the entries, and the entry numbers in the low
-bits carry the values along.  Duplicates are summed in the order of their
-entry numbers, which is SciPy's order up to the rounding of sums of
-duplicates.  Otherwise SciPy's conversion is used.
+Every pass here is linear in the number of entries: a counting sort by row
+(SciPy's ``coo_tocsr``, the kernel behind ``coo_array.tocsr()``), a sort of
+each row's few column indices (``csr_sort_indices``), a merge of duplicates
+(``csr_sum_duplicates``), a counting-sort transpose (``csr_tocsc``) and a
+row-by-row concatenation (``csr_hstack``).  No comparison sort of all the
+entries, so the cost does not hang on one CPU's sort speed (``numpy.sort``
+of packed ``int64`` keys took 85-97 ns a key on the project's AMD EPYC, a
+third of that on an Intel Xeon with AVX-512 sorting), and the kernels are
+called with output buffers that are reused, because on the project's VM
+touching fresh memory costs as much as the sorting (a new 88 MB array:
+about 100 ms, a reused one 5 ms).
 
 * :func:`assemble` -- any COO input.
 * :func:`assemble_symmetric` -- symmetric matrices from entries listed once
-  (edge lists, element matrices' upper triangles), two ways:
-
-  - both copies of every entry and one slot per diagonal entry in one sort
-    (``(row << cbits | col) << ibits | entry``), then SciPy's linear
-    ``sum_duplicates``: best for scattered entries (random graphs), where a
-    transpose would be a random scatter;
-  - ``half=True`` (:func:`assemble_symmetric_keys`): only the upper triangle
-    with the diagonal slots, ``U``, is sorted, then ``U + U^T`` by SciPy's
-    linear CSR -> CSC transpose and canonical merge: best for finite elements,
-    whose entries come in duplicate pairs with local indices.
+  (edge lists, element matrices' upper triangles).  Only the upper triangle
+  ``U`` (each pair oriented ``lo <= hi``, with one slot per diagonal entry)
+  is sorted; the lower triangle is its transpose, and each row of the
+  result is the strict lower row followed by the upper row:
+  ``U + strict(U)^T``.  Callers that compute their entries in blocks fill
+  the buffers of :func:`upper_buffers` in place (:func:`orient`) and call
+  :func:`assemble_upper`, so no copy of the entries is made.
 
   A diagonal that is minus the off-diagonal row sum (``row_sum_diag=-1``:
-  stiffness matrices, combinatorial Laplacians) is filled in after the sort,
-  with no pass over the unsorted entries.
+  stiffness matrices, combinatorial Laplacians) is filled in after the
+  sort, from the assembled rows, with no pass over the unsorted entries.
+* :func:`mirror_upper` -- ``U + strict(U)^T`` for a canonical upper
+  triangle (the co-occurrence counts' last step).
+
+Duplicates are summed in SciPy's order (its per-row sort), and the two
+copies of an off-diagonal entry come from one sum, so the result is
+exactly symmetric.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse import _sparsetools as _kernels
 
-__all__ = ["assemble", "assemble_symmetric", "assemble_symmetric_keys", "pack_upper",
-           "symmetric_key_bits"]
-
-#: below this many entries SciPy's conversion is as fast and simpler
-_SMALL = 1 << 15
+__all__ = ["assemble", "assemble_symmetric", "assemble_upper", "mirror_upper", "orient",
+           "upper_buffers"]
 
 
-def _scipy(rows, cols, data, shape, mirror, diag, mirror_diagonal):
-    if mirror:
-        off = rows != cols if not mirror_diagonal else slice(None)
-        rows, cols, data = (np.concatenate([rows, cols[off]]),
-                            np.concatenate([cols, rows[off]]),
-                            np.concatenate([data, data[off]]))
-    if diag is not None:
-        d = np.arange(shape[0])
-        rows, cols = np.concatenate([rows, d]), np.concatenate([cols, d])
-        data = np.concatenate([data, np.asarray(diag, dtype=data.dtype)])
-    A = sp.coo_array((data, (rows, cols)), shape=shape).tocsr()
-    A.sum_duplicates()
+def index_dtype(*sizes):
+    """``int32`` when every size (entries, rows, columns) fits, else ``int64``."""
+    return np.int32 if max(sizes, default=0) < 2**31 - 1 else np.int64
+
+
+#: above this many entries per row the rows are sorted by a second counting pass
+#: (by column, then a stable transpose) instead of each row's comparison sort:
+#: co-occurrence counts (Zipf rows, hundreds of thousands long) took 2.9 s in
+#: per-row sorts and 0.8 s in the two passes; graphs and meshes (6-20 per row)
+#: sort their short rows faster than a second pass over memory
+_LONG_ROWS = 32
+
+
+def _canonical_rows(n_row, n_col, major, minor, data, Bp, Bj, Bx):
+    """Counting sort by ``major`` into ``(Bp, Bj, Bx)``, rows sorted, duplicates summed.
+
+    Returns the number of entries kept (``Bp[-1]``); ``Bj`` and ``Bx`` are
+    compacted in place.  Short rows are sorted one by one (SciPy's
+    ``csr_sort_indices``); long ones by a least-significant-digit radix
+    sort: a counting sort by column, then by row (a transpose), both stable.
+    """
+    if major.size > _LONG_ROWS * max(n_row, 1):
+        Tp = np.empty(n_col + 1, dtype=Bp.dtype)
+        Tj = np.empty(major.size, dtype=Bj.dtype)
+        Tx = np.empty(major.size, dtype=Bx.dtype)
+        _kernels.coo_tocsr(n_col, n_row, major.size, minor, major, data, Tp, Tj, Tx)
+        _kernels.csr_tocsc(n_col, n_row, Tp, Tj, Tx, Bp, Bj, Bx)
+        del Tp, Tj, Tx
+    else:
+        _kernels.coo_tocsr(n_row, n_col, major.size, major, minor, data, Bp, Bj, Bx)
+        _kernels.csr_sort_indices(n_row, Bp, Bj, Bx)
+    _kernels.csr_sum_duplicates(n_row, n_col, Bp, Bj, Bx)
+    return int(Bp[-1])
+
+
+def _csr(data, indices, indptr, shape):
+    A = sp.csr_array((data, indices, indptr), shape=shape)
+    A.has_sorted_indices = True
+    A.has_canonical_format = True
     return A
 
 
@@ -88,114 +119,160 @@ def assemble(rows, cols, data, shape, *, mirror=False, mirror_diagonal=False, di
            [4., 0.]])
     """
     nr, nc = int(shape[0]), int(shape[1])
-    rows = np.asarray(rows)
-    cols = np.asarray(cols)
-    data = np.asarray(data)
-    m = int(rows.size)
-    nd = nr if diag is not None else 0
-    kbits = max(nr * nc - 1, 1).bit_length()
-    ibits = max(m + nd - 1, 1).bit_length()
-    if m * (2 if mirror else 1) < _SMALL or kbits + ibits > 63:
-        return _scipy(rows, cols, data, (nr, nc), mirror, diag, mirror_diagonal)
-    total = m + (m if mirror else 0) + nd
-    key = np.empty(total, dtype=np.int64)  # filled in place: no concatenation copies
-    k = key[:m]
-    np.multiply(rows, nc, out=k, dtype=np.int64)
-    k += cols
-    k <<= ibits
-    k |= np.arange(m, dtype=np.int64)
-    end = m
+    rows, cols, data = np.asarray(rows).ravel(), np.asarray(cols).ravel(), np.asarray(data).ravel()
     if mirror:
-        off = np.flatnonzero(rows != cols) if not mirror_diagonal else np.arange(m)
-        k = key[m:m + off.size]
-        np.multiply(cols[off], nc, out=k, dtype=np.int64)
-        k += rows[off]
-        k <<= ibits
-        k |= off
-        end = m + off.size
-        del off
-    if diag is not None:
-        k = key[end:end + nr]
-        np.multiply(np.arange(nr, dtype=np.int64), nc + 1, out=k)
-        k <<= ibits
-        k |= np.arange(m, m + nr, dtype=np.int64)
-        end += nr
-        data = np.concatenate([data, np.asarray(diag, dtype=data.dtype)])
-    key = key[:end]
-    del k
-    key.sort()
-    perm = key & ((1 << ibits) - 1)
-    key >>= ibits
-    vals = data[perm]
-    del perm
-    first = np.empty(key.size, dtype=bool)
-    first[0] = True
-    np.not_equal(key[1:], key[:-1], out=first[1:])
-    dup = np.flatnonzero(~first)
-    if dup.size > key.size // 8:
-        # many duplicates (finite elements): sum each run
-        vals = np.add.reduceat(vals, np.flatnonzero(first))
-        key = key[first]
-    elif dup.size:
-        # few duplicates (graphs): add each to the first entry of its run, in sorted
-        # (= input) order; the k-th duplicate at position p belongs to entry p - k - 1
-        group = dup - np.arange(1, dup.size + 1)
-        dvals = vals[dup]
-        vals = vals[first]
-        np.add.at(vals, group, dvals)
-        key = key[first]
-        del group, dvals
-    del first, dup
-    idx = np.int32 if max(key.size, nr, nc) < 2**31 - 1 else np.int64
-    row = key // nc
-    indptr = np.zeros(nr + 1, dtype=idx)
-    np.cumsum(np.bincount(row, minlength=nr), out=indptr[1:])
-    row *= nc
-    key -= row
-    del row
-    A = sp.csr_array((vals, key.astype(idx), indptr), shape=(nr, nc))
-    A.has_sorted_indices = True
-    A.has_canonical_format = True
-    return A
+        off = rows != cols if not mirror_diagonal else slice(None)
+        rows, cols, data = (np.concatenate([rows, cols[off]]), np.concatenate([cols, rows[off]]),
+                            np.concatenate([data, data[off]]))
+    m = rows.size
+    nd = nr if diag is not None else 0
+    idx = index_dtype(m + nd, nr, nc)
+    if nd == 0 and rows.dtype == idx and cols.dtype == idx:
+        major, minor, vals = rows, cols, data
+    else:
+        major = np.empty(m + nd, dtype=idx)
+        minor = np.empty(m + nd, dtype=idx)
+        vals = np.empty(m + nd, dtype=data.dtype)
+        major[:m], minor[:m], vals[:m] = rows, cols, data
+        if nd:
+            major[m:] = np.arange(nr, dtype=idx)
+            minor[m:] = major[m:]
+            vals[m:] = diag
+    indptr = np.empty(nr + 1, dtype=idx)
+    indices = np.empty(m + nd, dtype=idx)
+    out = np.empty(m + nd, dtype=vals.dtype)
+    k = _canonical_rows(nr, nc, major, minor, vals, indptr, indices, out)
+    del major, minor, vals
+    if 4 * k < 3 * (m + nd):  # many duplicates: do not keep the unused tail alive
+        return _csr(out[:k].copy(), indices[:k].copy(), indptr, (nr, nc))
+    return _csr(out[:k], indices[:k], indptr, (nr, nc))
 
 
-def _bincount(index, weights, n):
-    if np.iscomplexobj(weights):
-        return (np.bincount(index, weights.real, minlength=n)
-                + 1j * np.bincount(index, weights.imag, minlength=n))
-    return np.bincount(index, weights, minlength=n).astype(weights.dtype, copy=False)
+class UpperBuffers:
+    """The buffers of one symmetric assembly, filled by the caller then by :func:`assemble_upper`.
 
-
-def symmetric_key_bits(n, m, *, full_diagonal):
-    """``(cbits, ibits)`` of the packed upper-triangle keys, or ``None`` (SciPy's path).
-
-    A key is ``(lo << cbits | hi) << ibits | entry``: ``cbits`` bits per node
-    id and ``ibits`` for the entry number (the ``m`` entries, then one
-    diagonal slot per row with ``full_diagonal``).  ``None`` when the key
-    needs more than 63 bits or the input is small.
+    ``lo``, ``hi`` and ``values`` (length ``m``) take the entries, oriented
+    ``lo <= hi`` (:func:`orient`); with ``full_diagonal`` one slot per row
+    follows them.  Both index arrays and the values live in buffers of twice
+    that length, so the sorted upper triangle and its transpose are written
+    next to each other and every later pass reuses memory already touched.
     """
-    nd = n if full_diagonal else 0
-    cbits = max(n - 1, 1).bit_length()
-    ibits = max(m + nd - 1, 1).bit_length()
-    if m < _SMALL or 2 * cbits + ibits > 63:
-        return None
-    return cbits, ibits
+
+    __slots__ = ("m", "n", "full", "size", "ibuf", "hi_all", "dbuf", "lo", "hi", "values")
+
+    def __init__(self, m, n, dtype, full_diagonal):
+        self.m, self.n, self.full = int(m), int(n), bool(full_diagonal)
+        self.size = self.m + (self.n if self.full else 0)
+        idx = index_dtype(2 * self.size, self.n + 1)
+        self.ibuf = np.empty(2 * self.size, dtype=idx)
+        self.hi_all = np.empty(self.size, dtype=idx)
+        self.dbuf = np.empty(2 * self.size, dtype=dtype)
+        self.lo = self.ibuf[:self.m]
+        self.hi = self.hi_all[:self.m]
+        self.values = self.dbuf[:self.m]
 
 
-def pack_upper(a, b, first, cbits, ibits, out):
-    """Write the keys of entries ``first, first + 1, ...`` at ``(a, b)`` into ``out``.
+def upper_buffers(m, n, dtype=np.float64, *, full_diagonal=True):
+    """Buffers for ``m`` upper-triangle entries of an ``n x n`` symmetric matrix.
 
-    The pair is oriented into the upper triangle (``lo = min``, ``hi = max``),
-    so ``(i, j)`` and ``(j, i)`` get the same position key.
+    Fill ``buf.lo``, ``buf.hi`` (:func:`orient`) and ``buf.values``, then
+    call :func:`assemble_upper`.
     """
-    np.minimum(a, b, out=out)
-    out <<= cbits
-    out |= np.maximum(a, b)
-    out <<= ibits
-    out += np.arange(first, first + out.size, dtype=np.int64)
+    return UpperBuffers(m, n, np.dtype(dtype), full_diagonal)
 
 
-def assemble_symmetric(rows, cols, data, n, *, diag=None, row_sum_diag=None, half=False):
+def orient(a, b, lo, hi):
+    """``lo = min(a, b)``, ``hi = max(a, b)``: ``(i, j)`` and ``(j, i)`` get one position."""
+    np.minimum(a, b, out=lo, casting="unsafe")
+    np.maximum(a, b, out=hi, casting="unsafe")
+
+
+def assemble_upper(buf, *, diag=None, row_sum_diag=None):
+    """The symmetric matrix whose upper triangle holds the entries written into ``buf``.
+
+    Parameters
+    ----------
+    buf : UpperBuffers
+        From :func:`upper_buffers`, its ``lo``, ``hi`` and ``values`` filled;
+        consumed.
+    diag : ndarray of shape (n,), optional
+        Added to the diagonal (needs ``full_diagonal``).
+    row_sum_diag : float, optional
+        Also add ``row_sum_diag`` times the sum of each row's off-diagonal
+        entries to its diagonal (needs ``full_diagonal``).
+
+    Returns
+    -------
+    csr_array
+        Canonical; with ``full_diagonal`` every diagonal entry is stored.
+    """
+    n, m, size = buf.n, buf.m, buf.size
+    lo, hi, vals = buf.ibuf[:size], buf.hi_all, buf.dbuf[:size]
+    if buf.full:
+        lo[m:] = np.arange(n, dtype=lo.dtype)
+        hi[m:] = lo[m:]
+        vals[m:] = 0 if diag is None else diag
+    Up = np.empty(n + 1, dtype=lo.dtype)
+    K = _canonical_rows(n, n, lo, hi, vals, Up, buf.ibuf[size:], buf.dbuf[size:])
+    buf.hi_all = buf.hi = hi = None
+    return _mirror(Up, buf.ibuf, buf.dbuf, size, K, n, full=buf.full,
+                   row_sum_diag=row_sum_diag)
+
+
+def _mirror(Up, ibuf, dbuf, at, K, n, *, full, row_sum_diag=None):
+    """``U + strict(U)^T`` with ``U``'s ``K`` entries at ``ibuf[at:]``/``dbuf[at:]``, ``at >= K``.
+
+    The transpose is written just before ``U`` (``[at - K, at)``) with the
+    diagonal entries sent to an extra first row (column ``-1`` of ``U``,
+    shifted to 0), so the strict lower triangle and ``U`` are adjacent and one
+    ``csr_hstack`` writes each row as its lower part followed by its upper
+    part.  With ``full`` (a stored diagonal in every row) and ``row_sum_diag``,
+    the diagonal, which sits after each row's lower part, gets ``row_sum_diag``
+    times the row's off-diagonal sum added.
+    """
+    Ui, Ud = ibuf[at:at + K], dbuf[at:at + K]
+    first = Up[:-1]
+    if full:
+        on_diag = first
+    else:
+        rows = np.flatnonzero(Up[1:] > first)
+        on_diag = first[rows][Ui[first[rows]] == rows]
+    t = on_diag.size
+    saved = Ui[on_diag].copy()
+    Ui += 1
+    Ui[on_diag] = 0
+    Lp = np.empty(n + 2, dtype=Up.dtype)
+    _kernels.csr_tocsc(n, n + 1, Up, Ui, Ud, Lp, ibuf[at - K:at], dbuf[at - K:at])
+    Ui -= 1
+    Ui[on_diag] = saved
+    del saved
+    cat = np.empty(2 * (n + 1), dtype=Up.dtype)
+    np.subtract(Lp[1:], t, out=cat[:n + 1])
+    cat[n + 1:] = Up
+    N = 2 * K - t
+    Sp = np.empty(n + 1, dtype=index_dtype(N, n + 1))
+    if Sp.dtype != Up.dtype:
+        cat = cat.astype(Sp.dtype)
+    Si = np.empty(N, dtype=Sp.dtype)
+    Sd = np.empty(N, dtype=dbuf.dtype)
+    lo_i = ibuf[at - K + t:at + K]
+    if lo_i.dtype != Sp.dtype:
+        lo_i = lo_i.astype(Sp.dtype)
+    _kernels.csr_hstack(2, n, np.zeros(2, dtype=Sp.dtype), cat, lo_i,
+                        dbuf[at - K + t:at + K], Sp, Si, Sd)
+    if full and row_sum_diag is not None and n:
+        # the diagonal of row i follows its strict lower part: Sp[i] + (L row length)
+        at_diag = Sp[:-1] + np.diff(cat[:n + 1])
+        d = Sd[at_diag]
+        Sd[at_diag] = 0
+        s = np.add.reduceat(Sd, Sp[:-1])  # every row holds its diagonal: none is empty
+        s *= row_sum_diag
+        s += d
+        Sd[at_diag] = s
+    return _csr(Sd, Si, Sp, (n, n))
+
+
+def assemble_symmetric(rows, cols, data, n, *, diag=None, row_sum_diag=None):
     """Symmetric matrix from entries listed once: each pair is stored twice.
 
     Each off-diagonal ``(i, j, w)`` adds ``w`` at ``(i, j)`` and ``(j, i)``; a
@@ -215,18 +292,12 @@ def assemble_symmetric(rows, cols, data, n, *, diag=None, row_sum_diag=None, hal
         Also add ``row_sum_diag`` times the sum of each row's off-diagonal
         entries to its diagonal: ``-1`` gives rows summing to zero (stiffness
         matrices, combinatorial Laplacians) without a pass computing degrees.
-    half : bool, default=False
-        Sort only the upper triangle and add its transpose
-        (:func:`assemble_symmetric_keys`): faster when the entries have many
-        duplicates and local indices (finite elements); the default sorts
-        both copies at once, faster for scattered entries (random graphs).
 
     Returns
     -------
     csr_array
-        Canonical: sorted indices, duplicates summed in entry order.  With
-        ``diag`` or ``row_sum_diag`` every diagonal entry is stored; with
-        ``half`` (SciPy's merge) sums that are exactly zero are not.
+        Canonical: sorted indices, duplicates summed.  With ``diag`` or
+        ``row_sum_diag`` every diagonal entry is stored.
 
     Examples
     --------
@@ -242,168 +313,31 @@ def assemble_symmetric(rows, cols, data, n, *, diag=None, row_sum_diag=None, hal
            [-1.,  2., -1.],
            [ 0., -1.,  1.]])
     """
-    rows = np.asarray(rows).ravel()
-    cols = np.asarray(cols).ravel()
-    data = np.asarray(data).ravel()
-    m = rows.size
+    rows, cols, data = np.asarray(rows).ravel(), np.asarray(cols).ravel(), np.asarray(data).ravel()
     full = diag is not None or row_sum_diag is not None
-    if half:
-        bits = symmetric_key_bits(n, m, full_diagonal=full)
-        if bits is None:
-            return _symmetric_scipy(rows, cols, data, n, diag, row_sum_diag)
-        key = np.empty(m + (n if full else 0), dtype=np.int64)
-        pack_upper(rows, cols, 0, *bits, key[:m])
-        return assemble_symmetric_keys(key, data, n, *bits, diag=diag,
-                                       row_sum_diag=row_sum_diag)
-    # both copies in one sort: entries 0..m-1, a zero at m, the diagonal at m+1..m+n
-    cbits = max(n - 1, 1).bit_length()
-    ibits = (m + n).bit_length()
-    if m < _SMALL or 2 * cbits + ibits > 63:
-        return _symmetric_scipy(rows, cols, data, n, diag, row_sum_diag)
-    loops = np.flatnonzero(rows == cols)
-    nd = n if full else 0
-    key = np.empty(2 * m + nd, dtype=np.int64)
-    ids = np.arange(m, dtype=np.int64)
-    for k, (a, b) in enumerate(((rows, cols), (cols, rows))):
-        out = key[k * m:(k + 1) * m]
-        out[:] = a
-        out <<= cbits
-        out |= b
-        out <<= ibits
-        out |= ids
-    del ids
-    if loops.size:
-        # a self-loop is stored once: its mirrored copy points at the zero
-        key[m + loops] = ((key[m + loops] >> ibits) << ibits) | m
-    if full:
-        d = key[2 * m:]
-        np.multiply(np.arange(n, dtype=np.int64), (1 << cbits) + 1, out=d)
-        d <<= ibits
-        d += np.arange(m + 1, m + 1 + n, dtype=np.int64)
-        del d
-    ext = np.empty(m + 1 + nd, dtype=data.dtype)
-    ext[:m] = data
-    ext[m] = 0
-    if full:
-        ext[m + 1:] = 0 if diag is None else diag
-    key.sort()
-    perm = key & ((1 << ibits) - 1)
-    vals = ext[perm]
-    del ext
-    key >>= ibits
-    idx = np.int32 if key.size < 2**31 - 1 else np.int64
-    hi = np.empty(key.size, dtype=idx)
-    np.bitwise_and(key, (1 << cbits) - 1, out=hi, casting="unsafe")
-    key >>= cbits  # the row
-    indptr = np.zeros(n + 1, dtype=idx)
-    np.cumsum(np.bincount(key, minlength=n), out=indptr[1:])
-    if row_sum_diag is not None:
-        # row sums before the diagonal is known: rows are sorted, so this bincount
-        # streams; remove what sits on the diagonal (the given diag, self-loops)
-        s = _bincount(key, vals, n)
-        if diag is not None:
-            s -= np.asarray(diag, dtype=s.dtype)
-        if loops.size:
-            s -= _bincount(rows[loops], data[loops], n)
-        s *= row_sum_diag
-        vals[np.flatnonzero(perm > m)] += s  # the diagonal slots, in row order
-        del s
-    del key, perm
-    A = sp.csr_array((vals, hi, indptr), shape=(n, n))
-    A.has_sorted_indices = True
-    A.sum_duplicates()
-    return A
+    buf = upper_buffers(rows.size, n, data.dtype, full_diagonal=full)
+    orient(rows, cols, buf.lo, buf.hi)
+    buf.values[:] = data
+    return assemble_upper(buf, diag=diag, row_sum_diag=row_sum_diag)
 
 
-def assemble_symmetric_keys(key, data, n, cbits, ibits, *, diag=None, row_sum_diag=None):
-    """:func:`assemble_symmetric` from keys written by :func:`pack_upper`.
+def mirror_upper(U):
+    """``U + strict(U)^T`` for a canonical CSR upper triangle ``U`` (diagonal optional).
 
-    ``key`` holds the ``m`` entry keys followed, with ``diag`` or
-    ``row_sum_diag``, by ``n`` slots this function fills with the diagonal's
-    keys; it is sorted in place (the caller's buffer is consumed).  ``data``
-    holds the ``m`` values, or ``m + n`` with the diagonal's (zeros, say)
-    already after them, which saves a copy.
-
-    The upper triangle with the diagonal, ``U``, comes out of one sort: the
-    unique positions in CSR order, duplicates summed in entry order.  The
-    result is ``U + (U - diag U)^T``: SciPy's linear-time CSR -> CSC
-    transpose and its merge of two canonical matrices.
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> from sparsekit.builders._assemble import mirror_upper
+    >>> mirror_upper(sp.csr_array(np.array([[1., 2.], [0., 3.]]))).toarray()
+    array([[1., 2.],
+           [2., 3.]])
     """
-    data = np.asarray(data).ravel()
-    full = diag is not None or row_sum_diag is not None
-    m = key.size - n if full else key.size
-    if full:
-        d = key[m:]
-        np.multiply(np.arange(n, dtype=np.int64), (1 << cbits) + 1, out=d)
-        d <<= ibits
-        d += np.arange(m, m + n, dtype=np.int64)
-        del d
-        if data.size == m:
-            dvals = np.zeros(n, dtype=data.dtype) if diag is None \
-                else np.asarray(diag, dtype=data.dtype)
-            data = np.concatenate([data, dvals])
-            del dvals
-        elif diag is not None:
-            data = data.copy()
-            data[m:] += diag
-    key.sort()
-    vals = data[key & ((1 << ibits) - 1)]
-    del data
-    key >>= ibits
-    total = key.size
-    idx = np.int32 if 2 * total < 2**31 - 1 else np.int64
-    hi = np.empty(total, dtype=idx)
-    np.bitwise_and(key, (1 << cbits) - 1, out=hi, casting="unsafe")
-    key >>= cbits  # the row, lo
-    Uptr = np.zeros(n + 1, dtype=idx)
-    np.cumsum(np.bincount(key, minlength=n), out=Uptr[1:])
-    del key
-    U = sp.csr_array((vals, hi, Uptr), shape=(n, n))
-    del vals, hi
-    U.has_sorted_indices = True
-    # duplicates sit next to each other: SciPy sums each run in one linear pass, in
-    # sorted (= entry) order
-    U.sum_duplicates()
-    if row_sum_diag is not None:
-        # every row opens with its diagonal; U 1 + U^T 1 counts it twice
-        at = U.indptr[:-1]
-        one = np.ones(n, dtype=U.dtype)
-        s = U @ one
-        s += U.T @ one
-        s -= 2 * U.data[at]
-        s *= row_sum_diag
-        U.data[at] += s
-        del s, at, one
-    C = U.tocsc()  # U^T in CSR: column j of U lists rows <= j, the diagonal last
-    last = C.indptr[1:] - 1
-    if full:
-        C.data[last] = 0
-    else:
-        j = np.flatnonzero(C.indptr[1:] > C.indptr[:-1])
-        j = j[C.indices[last[j]] == j]
-        C.data[last[j]] = 0
-    L = sp.csr_array((C.data, C.indices, C.indptr), shape=(n, n))
-    del C
-    L.has_sorted_indices = True
-    L.has_canonical_format = True
-    S = U + L
-    S.has_sorted_indices = True
-    S.has_canonical_format = True
-    return S
-
-
-def _symmetric_scipy(rows, cols, data, n, diag, row_sum_diag):
-    """:func:`assemble_symmetric` through SciPy's COO -> CSR (small or huge input)."""
-    off = rows != cols
-    dvals = np.zeros(n, dtype=data.dtype) if diag is None \
-        else np.asarray(diag, dtype=data.dtype).copy()
-    if row_sum_diag is not None:
-        dvals += row_sum_diag * (_bincount(rows[off], data[off], n)
-                                 + _bincount(cols[off], data[off], n))
-    full = diag is not None or row_sum_diag is not None
-    d = np.arange(n) if full else np.arange(0)
-    A = sp.coo_array((np.concatenate([data, data[off], dvals[d]]),
-                      (np.concatenate([rows, cols[off], d]),
-                       np.concatenate([cols, rows[off], d]))), shape=(n, n)).tocsr()
-    A.sum_duplicates()
-    return A
+    n, K = U.shape[0], U.nnz
+    idx = index_dtype(2 * K, n + 1)
+    ibuf = np.empty(2 * K, dtype=idx)
+    dbuf = np.empty(2 * K, dtype=U.dtype)
+    ibuf[K:] = U.indices
+    dbuf[K:] = U.data
+    Up = U.indptr.astype(idx, copy=False)
+    return _mirror(Up, ibuf, dbuf, K, K, n, full=False)

@@ -5,9 +5,11 @@ in the same document with ``j - i <= window``, the pair of token ids
 ``(t_i, t_j)``; ``symmetric=True`` counts it both ways (``C + C^T``, as GloVe
 and word2vec windows do).  The stream is processed in chunks of
 ``chunk_size`` tokens: each chunk's pairs are generated for all offsets at
-once (vectorised, no loop over tokens), reduced to a sparse matrix by one
-sort, and merged into the running result, so peak memory is bounded by the
-chunk's pairs plus the output, not by ``window * len(tokens)``.
+once (vectorised, no loop over tokens), reduced to a sparse matrix by
+counting sorts (linear in the pairs; symmetric counts as their upper
+triangle, mirrored once at the end), and merged into the running result,
+so peak memory is bounded by the chunk's pairs plus the output, not by
+``window * len(tokens)``.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from collections.abc import Iterable
 import numpy as np
 import scipy.sparse as sp
 
+from .. import _progress
 from .._choices import BUILDER_BACKENDS, FORMATS, WEIGHTINGS
 from .._guards import check_memory
 from .._validate import check_choice, checked_sparse, describe, positive_int, sparse_dtype
 from ..backends import _registry
 from ..errors import InputValueError, ShapeError
+from ._assemble import assemble, index_dtype, mirror_upper, orient
 
 __all__ = ["cooccurrence", "document_cooccurrence", "ppmi"]
 
@@ -110,26 +114,25 @@ def _segments(docs, chunk_size, window, vocab_size):
 
 
 def _chunk_counts(t, rem, window, weighting, V, symmetric):
-    """The chunk's in-window pairs reduced to a canonical CSR matrix by one sort.
+    """The chunk's in-window pairs as a canonical CSR matrix, by counting sorts.
 
-    Each pair becomes the integer key ``row * V + col`` (``uint32`` when
-    ``V^2`` fits, else ``int64``), with the offset ``d`` in the low bits for
-    ``"harmonic"``.  After ``numpy.sort`` the count of a pair is the length of
-    its run of equal keys, and its harmonic weight the sum of ``1/d`` over the
-    run, so no values travel with the sort.
+    Directed counts ``X[t_i, t_{i+d}]`` are bucketed by row and summed
+    (``builders._assemble.assemble``, linear in the pairs).  Symmetric counts
+    are kept as their upper triangle ``U`` (each pair oriented ``lo <= hi``),
+    half the entries of ``X + X^T``; :func:`cooccurrence` mirrors the total
+    once, at the end, and doubles its diagonal (a token next to itself adds 2).
+    Values are 1 per pair (``"count"``) or ``1/d`` (``"harmonic"``).
     """
     own = rem.size
     counts = [int(np.count_nonzero(rem >= d)) for d in range(1, window + 1)]
     n_pairs = sum(counts)
     if n_pairs == 0:
         return None
-    dbits = window.bit_length() if weighting == "harmonic" else 0
-    kdt = np.uint32 if (V * V - 1) << dbits < 2**32 else np.int64
-    if ((V * V - 1) << dbits) >= 2**63:
-        raise InputValueError(f"vocab_size={V} is too large for pair keys; at most about 3e9")
-    n_keys = n_pairs * (2 if symmetric else 1)
-    key = np.empty(n_keys, dtype=kdt)
-    tp = np.zeros(own + window, dtype=kdt)
+    idx = index_dtype(n_pairs, V)
+    a_all = np.empty(n_pairs, dtype=idx)
+    b_all = np.empty(n_pairs, dtype=idx)
+    vals = np.ones(n_pairs) if weighting == "count" else np.empty(n_pairs)
+    tp = np.zeros(own + window, dtype=t.dtype)
     tp[:t.size] = t
     src = tp[:own]
     pos = 0
@@ -143,40 +146,24 @@ def _chunk_counts(t, rem, window, weighting, V, symmetric):
             a, b = src[valid], dst[valid]
         else:
             a, b = src, dst
-        for first, second in ((a, b), (b, a)) if symmetric else ((a, b),):
-            out = key[pos:pos + k]
-            np.multiply(first, V, out=out, dtype=kdt)
-            out += second
-            if dbits:
-                out <<= dbits
-                out |= d
-            pos += k
-    key.sort()
-    brk = np.empty(key.size, dtype=bool)
-    brk[0] = True
-    np.not_equal(key[1:], key[:-1], out=brk[1:])
-    starts = np.flatnonzero(brk)
-    del brk
-    if dbits:
-        w = 1.0 / (key & ((1 << dbits) - 1)).astype(np.float64)
-        vals = np.add.reduceat(w, starts)
-        del w
-        key = key[starts] >> dbits
-    else:
-        vals = np.diff(starts, append=key.size).astype(np.float64)
-        key = key[starts]
-    del starts
-    rows = key // V
-    indptr = np.zeros(V + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=V), out=indptr[1:])
-    rows *= V
-    key -= rows
-    del rows
-    idx = np.int32 if max(V, key.size) < 2**31 - 1 else np.int64
-    A = sp.csr_array((vals, key.astype(idx), indptr.astype(idx)), shape=(V, V))
-    A.has_sorted_indices = True
-    A.has_canonical_format = True
-    return A
+        if symmetric:
+            orient(a, b, a_all[pos:pos + k], b_all[pos:pos + k])
+        else:
+            a_all[pos:pos + k] = a
+            b_all[pos:pos + k] = b
+        if weighting == "harmonic":
+            vals[pos:pos + k] = 1.0 / d
+        pos += k
+    return assemble(a_all, b_all, vals, (V, V))
+
+
+def _double_diagonal(U):
+    """Double the stored diagonal entries of a canonical upper triangle (each opens its row)."""
+    first = U.indptr[:-1][U.indptr[1:] > U.indptr[:-1]]
+    rows = np.flatnonzero(U.indptr[1:] > U.indptr[:-1])
+    at = first[U.indices[first] == rows]
+    U.data[at] *= 2
+    return U
 
 
 class _Accumulator:
@@ -240,13 +227,13 @@ def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting
         shape and the ids are kept; windows are measured in the full stream).
     chunk_size : int, default=1_000_000
         Tokens processed at once.  Peak memory is at most about
-        ``25 * window * chunk_size`` bytes of working arrays (the chunk's
-        pair keys -- 4 bytes each, both orders if symmetric -- their run
-        boundaries and the chunk's matrix) plus twice the output matrix
+        ``50 * window * chunk_size`` bytes of working arrays (the chunk's
+        pairs -- two 4-byte ids and an 8-byte value each, one order only --
+        and their two counting passes) plus about twice the output matrix
         (12 bytes per stored entry), whatever the length of the stream.
         Measured: 1e7 Zipf tokens, 50,000 words, window 5, 28.8 million
-        stored entries: 0.61 GB above the input, against 1.41 GB for one COO
-        build of all shifted pairs.
+        stored entries: 0.78 GB above the input, against 1.41 GB for one COO
+        build of all shifted pairs (docs/performance.md).
     format : {"csr", "csc", "coo"}, default="csr"
         Sparse format of the result.
     dtype : dtype, default=numpy.float64
@@ -304,6 +291,7 @@ def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting
     V = vocab_size
     # per word: counts, the accumulated rows' pointers, the row of each merge
     check_memory(32.0 * V, lambda: f"counting co-occurrences over a vocabulary of {V:,}")
+    _progress.report("build", what=f"co-occurrences (window {window}, vocabulary {V:,})")
     idx = np.int32 if V < 2**31 - 1 else np.int64
     acc = _Accumulator((V, V))
     freq = np.zeros(V, dtype=np.int64) if min_count is not None else None
@@ -316,6 +304,11 @@ def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting
             acc.add(A)
         del A
     C = acc.total()
+    if symmetric:
+        # the upper triangle's total -> U + strict(U)^T; a token next to itself added its
+        # pair once to U[i, i] but counts twice
+        C = _double_diagonal(C)
+        C = mirror_upper(C)
     if freq is not None:
         keep = (freq >= min_count).astype(np.float64)
         D = sp.diags_array(keep)

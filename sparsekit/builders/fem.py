@@ -13,8 +13,8 @@
 Element matrices are computed for all cells at once (triangles in blocks of
 cells that fit in cache; no Python loop over cells) and assembled in COO:
 each symmetric matrix is built from its upper-triangle entries with the
-diagonal (one sort of packed integer keys, duplicates summed by SciPy), plus
-its transpose.  A stiffness diagonal is minus the off-diagonal row sum.
+diagonal (counting sorts, linear in the entries: ``builders._assemble``),
+plus its transpose.  A stiffness diagonal is minus the off-diagonal row sum.
 """
 from __future__ import annotations
 
@@ -24,16 +24,12 @@ from itertools import permutations
 import numpy as np
 import scipy.sparse as sp
 
+from .. import _progress
 from .._choices import FORMATS
 from .._guards import check_memory
 from .._validate import check_choice, describe, positive_int, sparse_dtype
 from ..errors import InputValueError, ShapeError
-from ._assemble import (
-    assemble_symmetric,
-    assemble_symmetric_keys,
-    pack_upper,
-    symmetric_key_bits,
-)
+from ._assemble import assemble_symmetric, assemble_upper, orient, upper_buffers
 from .stencil import poisson, poisson_eigenvalues  # re-exported: sk.fem.poisson
 
 __all__ = [
@@ -177,7 +173,7 @@ def _degenerate(flat, T, d):
 _BLOCK = 1 << 14
 
 
-def _p1_triangles(P, T, bits):
+def _p1_triangles(P, T, dtype):
     """Off-diagonal stiffness entries of all triangles, and their areas.
 
     With the edges opposite each vertex, ``E0 = x2 - x1``, ``E1 = x0 - x2``,
@@ -187,18 +183,16 @@ def _p1_triangles(P, T, bits):
     ``K_12 = -(|E1|^2 + E0.E1) s`` with ``s = 1 / (2 |det|)``; the diagonal is
     minus the off-diagonal row sum.  Cells are processed in blocks of
     :data:`_BLOCK`, so the temporaries stay in cache.  Returns ``Koff`` of
-    shape ``(3, n_cells)`` (pairs 01, 02, 12), the areas, and with ``bits``
-    the packed upper-triangle keys of the ``3 n_cells`` entries (entry
-    ``p * n_cells + c``), followed by ``n_points`` free slots for the diagonal,
-    and ``Koff``'s buffer, which goes on with ``n_points`` zeros.
+    shape ``(3, n_cells)`` (pairs 01, 02, 12; entry ``p * n_cells + c``), the
+    areas, and the assembly's buffers (``builders._assemble.upper_buffers``
+    of ``dtype``) that hold ``Koff`` (the real part if complex) and the
+    oriented vertex pairs of the ``3 n_cells`` entries.
     """
     px, py = np.ascontiguousarray(P[:, 0]), np.ascontiguousarray(P[:, 1])
     nc, n = T.shape[0], P.shape[0]
-    buf = np.empty(3 * nc + n)  # the diagonal's zeros after the entries: no copy later
-    buf[3 * nc:] = 0.0
-    Koff = buf[:3 * nc].reshape(3, nc)
+    buf = upper_buffers(3 * nc, n, dtype, full_diagonal=True)
+    Koff = (buf.values.real if buf.values.dtype.kind == "c" else buf.values).reshape(3, nc)
     area = np.empty(nc)
-    key = np.empty(3 * nc + n, dtype=np.int64) if bits is not None else None
     pairs = ((0, 1), (0, 2), (1, 2))
     for s in range(0, nc, _BLOCK):
         e = min(s + _BLOCK, nc)
@@ -233,10 +227,9 @@ def _p1_triangles(P, T, bits):
         bb += ab
         np.negative(bb, out=bb)
         np.multiply(bb, sc, out=k[2])
-        if key is not None:
-            for p, (i, j) in enumerate(pairs):
-                pack_upper(t[:, i], t[:, j], p * nc + s, *bits, key[p * nc + s:p * nc + e])
-    return Koff, area, key, buf
+        for p, (i, j) in enumerate(pairs):
+            orient(t[:, i], t[:, j], buf.lo[p * nc + s:p * nc + e], buf.hi[p * nc + s:p * nc + e])
+    return Koff, area, buf
 
 
 def _flat_triangles(px, py, T):
@@ -281,7 +274,7 @@ def _assemble_sym(T, local, diag_local, n):
     """Global matrix from upper-triangle local entries ``(nc, n_pairs)`` and diagonals."""
     a, b = np.triu_indices(T.shape[1], k=1)
     diag = np.bincount(T.ravel(), diag_local.ravel(), minlength=n)
-    return assemble_symmetric(T[:, a], T[:, b], local, n, diag=diag, half=True)
+    return assemble_symmetric(T[:, a], T[:, b], local, n, diag=diag)
 
 
 def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
@@ -337,12 +330,14 @@ def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
     # measured: 326 (triangles) and 555 (tetrahedra) bytes per cell at the peak
     check_memory((384.0 if d == 2 else 640.0) * nc + 64.0 * n,
                  lambda: f"P1 matrices on {nc:,} cells")
+    _progress.report("build", what=f"P1 matrices on {nc:,} cells", n=n)
     a, b = np.triu_indices(nl, k=1)
     # element entries by pair, shape (n_pairs, n_cells): entry p * n_cells + c
-    key, bits = None, None
+    buf = None
     if d == 2:
-        bits = symmetric_key_bits(n, 3 * nc, full_diagonal=True)
-        Koff, vol, key, with_diag = _p1_triangles(P, T, bits)
+        # consistent mass: K + i M assembled together, in one complex buffer
+        Koff, vol, buf = _p1_triangles(P, T, np.complex128 if mass == "consistent"
+                                       else np.float64)
     else:
         G, vol = _gradients(P, T, d)
         Koff = (vol[:, None] * np.einsum("cid,cid->ci", G[:, a, :], G[:, b, :])).T
@@ -355,16 +350,20 @@ def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
         diag = np.bincount(T.T.ravel(), Kd.ravel(), minlength=n) \
             + 1j * np.bincount(T.ravel(), np.repeat(2 * m, nl), minlength=n)
         del Kd
-        data, kw = Koff + 1j * m, {"diag": diag}
+        kw = {"diag": diag}
+        if buf is not None:
+            buf.values.imag.reshape(3, nc)[:] = m
+        else:
+            data = Koff + 1j * m
     else:
         data, kw = Koff, {"row_sum_diag": -1.0}
-        if key is not None:
-            data = with_diag
-    if key is not None:
-        K = assemble_symmetric_keys(key, data, n, *bits, **kw)
+    if buf is not None:
+        del Koff
+        K = assemble_upper(buf, **kw)
     else:
-        K = assemble_symmetric(T.T[a], T.T[b], data, n, half=True, **kw)
-    del data, key
+        K = assemble_symmetric(T.T[a], T.T[b], data, n, **kw)
+        del data
+    del buf
     if mass == "consistent":
         K, M = _split(K)
     else:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .. import _progress
 from .._choices import BUILDER_BACKENDS, FORMATS, LAPLACIAN_KINDS, NONNEGATIVE_KINDS, SYMMETRIZE
 from .._choices import symmetrize_mode as _symmetrize_mode
 from .._guards import check_memory
@@ -39,7 +40,7 @@ from .._validate import (
 )
 from ..backends import _registry
 from ..errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
-from ._assemble import assemble, assemble_symmetric
+from ._assemble import assemble, assemble_symmetric, assemble_upper, orient, upper_buffers
 
 __all__ = ["laplacian", "adjacency"]
 
@@ -394,6 +395,7 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
                                symmetrize=symmetrize, format=format, dtype=dtype)
     dtype = _check_dtype(dtype, kind)
     check_choice(format, FORMATS, "format")
+    _progress.report("build", what=f"{kind} Laplacian")
     rows, cols, data, deg, n, mirror = _parts(graph, weight=weight, nodelist=nodelist, n=n,
                                               symmetrize=symmetrize,
                                               degrees=not (kind == "combinatorial"
@@ -408,8 +410,10 @@ def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=
         # pass); a self-loop's -w on the diagonal is cancelled by adding w back
         loops = np.flatnonzero(rows == cols)
         back = np.bincount(rows[loops], data[loops], minlength=n)
-        return _finish(assemble_symmetric(rows, cols, -data, n, diag=back, row_sum_diag=-1.0),
-                       format, dtype)
+        buf = upper_buffers(rows.size, n, np.float64, full_diagonal=True)
+        orient(rows, cols, buf.lo, buf.hi)
+        np.negative(data, out=buf.values)
+        return _finish(assemble_upper(buf, diag=back, row_sum_diag=-1.0), format, dtype)
     if kind == "combinatorial":
         data, d = -data, deg
     elif kind == "signless":

@@ -18,6 +18,7 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
+from .. import _progress
 from .._choices import BOUNDARY_CONDITIONS, BUILDER_BACKENDS, FORMATS
 from .._guards import check_memory
 from .._validate import check_choice, check_row_range, grid_shape, positive_int, sparse_dtype
@@ -107,6 +108,7 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
     hh = _per_axis(h, nd, "h", 1.0)
     aa = _per_axis(coeffs, nd, "coeffs", 1.0)
     N = math.prod(dims)
+    _progress.report("build", what=f"{'x'.join(map(str, dims))} Poisson", n=N)
     start, stop = check_row_range(rows, N)
     # measured: 56-59 bytes per stencil slot at the peak (the stacked columns, values, masks)
     check_memory(64.0 * (stop - start) * (2 * nd + 1), lambda: (
