@@ -34,7 +34,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .. import linalg
+from .. import _progress, linalg
 from .._validate import check_choice
 from ..errors import ConvergenceWarning, DenseTooLargeError, SparsekitError
 
@@ -143,6 +143,7 @@ def smallest(A, k: int, *, M=None, tol=None, method: str = "auto", null=None,
                 f"({8 * n * n / 1024**2:.0f} MiB; limit n={DENSE_LIMIT}): ask for fewer")
         Ad = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=float)
         Md = None if M is None else (M.toarray() if sp.issparse(M) else np.asarray(M))
+        _progress.report("dense", n=n, k=k)
         w, V = la.eigh(Ad, Md, subset_by_index=[0, k - 1])
         R = Ad @ V - (V if Md is None else Md @ V) * w
         res = np.linalg.norm(R, axis=0)

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from .. import linalg
+from .. import _progress, linalg
 from .._validate import check_choice, check_finite, nonnegative_float, positive_int
 from ..errors import InputValueError
 from ._eig import flip_max, smallest
@@ -286,6 +286,7 @@ def clustering(graph, n_clusters, *, assign="kmeans", random_state=None, n_init=
     n_clusters = _check_components(g, n_clusters, 0)
     _, V = _eigenmap(g, n_clusters, normalized, tol, method)
     V = flip_max(V)
+    _progress.report("cluster", method=assign, k=n_clusters)
     if assign == "cluster_qr":
         labels = cluster_qr(V)
     else:

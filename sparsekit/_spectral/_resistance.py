@@ -24,7 +24,7 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from .. import linalg
+from .. import _progress, linalg
 from .._validate import check_choice, positive_int
 from ..errors import DenseTooLargeError, InputValueError
 from ._graph import Graph, as_graph, node_pairs
@@ -155,6 +155,7 @@ def _resistances(g: Graph, u, v, method="exact", eps=0.3, n_projections=None, rn
         logger.info("effective_resistance sketch: %d projections for %d edges", k, m)
     ncomp, labels = g.components
     same = labels[u] == labels[v]
+    _progress.report("solve", what=f"effective resistance ({method}, {len(u):,} pairs)", n=g.n)
     grounded = _Grounded(g.laplacian("combinatorial"), labels, ncomp, solver, rtol)
     R = np.full(len(u), np.inf)
     if method == "exact":

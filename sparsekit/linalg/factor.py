@@ -60,6 +60,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .. import _progress
 from .._validate import as_matrix, as_rhs, check_choice, describe, is_symmetric
 from ..errors import (
     BackendError,
@@ -72,6 +73,7 @@ from ..errors import (
 from ..results import _fmt_bytes
 from . import _factor_store as _store
 from ._cache import CACHE, SIGNATURES, fingerprint
+from ._inspect import factor_memory
 from ._threads import single_thread_blas
 
 __all__ = ["factorize", "Factorization", "KINDS", "ORDERINGS", "ENGINES", "cache_key"]
@@ -499,6 +501,7 @@ def _qdldl(A):
         import qdldl
     except ImportError:  # a declared dependency, but a stripped install may lack it
         return None
+    _progress.report("factorize", engine="QDLDL", n=n, nnz=A.nnz, memory=factor_memory(n, A.nnz))
     try:
         U = sp.csc_matrix(sp.triu(A, format="csc"))
         solver = qdldl.Solver(U, upper=True)
@@ -526,6 +529,7 @@ def _factor_sparse(A, kind, ordering, symmetric):
         ldl = _qdldl(A)
         if ldl is not None:
             return ldl, "AMD", ldl.nnz / nnz_a, ldl.nbytes, A.dtype, "qdldl"
+    _progress.report("factorize", engine="SuperLU", memory=factor_memory(A.shape[0], nnz_a))
     if kind == "cholesky":
         lu, used = _splu(A, "cholesky", ordering)
         if not _positive_pivots(lu):

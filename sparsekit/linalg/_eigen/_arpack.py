@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ... import _progress
 from ..._requests import select_which
 from ...errors import InputValueError, NotSPDError, SingularMatrixError
 from .._cache import CACHE
@@ -203,9 +204,10 @@ def _arpack_part(prob: _Problem, which: str, k: int, kwargs: dict, notes: list, 
     (SciPy's ``ArpackNoConvergence``) and returned only the pairs it had.
     """
     ka = _buffered(k, prob.n, prob.ncv)
+    op = _progress.watched(prob.A if A is None else A, "lanczos", k=ka, tol=kwargs["tol"])
     with single_thread_blas():
         try:
-            w, V = spla.eigsh(prob.A if A is None else A, k=ka, which=which,
+            w, V = spla.eigsh(op, k=ka, which=which,
                               ncv=_ncv(ka, prob.n, prob.ncv), **kwargs)
             return w, V, False
         except spla.ArpackNoConvergence as exc:
@@ -367,6 +369,7 @@ def _arpack_two_stage(prob: _Problem, OPinv, sigma, v0, k, wanted, notes):
     tols = (tight,) if tight >= SHIFT_INVERT_FIRST_TOL else (SHIFT_INVERT_FIRST_TOL, tight)
     code = "LM" if prob.which in ("nearest", "smallest", "SM") else prob.which
     pick, target = _selection(prob, sigma)
+    OPinv = _progress.watched(OPinv, "lanczos", mode="shift-invert", k=k)
     for tol in tols:
         stopped = False
         with single_thread_blas():

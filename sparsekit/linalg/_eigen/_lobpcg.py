@@ -21,6 +21,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ... import _progress
 from ...errors import InputValueError, NotSPDError
 from .._threads import single_thread_blas
 from ..precond import preconditioner
@@ -257,6 +258,7 @@ def _lobpcg_start(prob: _Problem, kind, hierarchy, m: int, Y, k: int, tol: float
     """
     start = None
     if kind == "amg" and prob.which != "largest" and prob.v0 is None:
+        _progress.report("cascade", n=prob.n, k=k)
         tc = time.perf_counter()
         start = _multilevel_start(prob, hierarchy, m, Y)
         if start is not None:
@@ -291,6 +293,7 @@ def _lobpcg_chunks(prob: _Problem, X, Mprec, Y, k: int, tol: float):
     maxiter = prob.maxiter if prob.maxiter is not None else 500
     its = 0
     chunk = LOBPCG_CHUNK
+    Mprec = _progress.watched(Mprec, "lobpcg", residual_scale=prob.scale, tol=prob.tol / 2)
     while its < maxiter:  # each chunk counts at least one iteration
         step = maxiter - its if m == k else min(chunk, maxiter - its)
         try:
@@ -308,6 +311,7 @@ def _lobpcg_chunks(prob: _Problem, X, Mprec, Y, k: int, tol: float):
         if its >= maxiter or m == k:
             return w, X, its
         res = _ritz_residuals(prob, w[:k], X[:, :k])
+        _progress.report("lobpcg", k=k, worst=res.max() / prob.scale, tol=prob.tol / 2)
         if np.all(res <= tol):
             return w, X, its
         chunk = _next_chunk(hist, k, float(res.max()), tol)

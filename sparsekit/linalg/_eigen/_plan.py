@@ -24,7 +24,8 @@ from .._residuals import matrix_scale
 from ._problem import LAPLACIAN_SHIFT, _factor_cached, _Problem
 
 __all__ = ["plan_eigsh", "psd_which", "DENSE_CROSSOVER", "AUTO_DENSE_FALLBACK",
-           "AUTO_ARPACK_RESTARTS", "SMALL_WORLD_HOPS", "DIRECT_MAX_BYTES", "FACTOR_MAX_N"]
+           "AUTO_ARPACK_RESTARTS", "REGULAR_RESTARTS_PER_N3", "SMALL_WORLD_HOPS",
+           "DIRECT_MAX_BYTES", "FACTOR_MAX_N"]
 
 #: Below this order the dense LAPACK path is faster than any sparse method.
 #: Measured (2-D Dirichlet Poisson, k=6, median of 3, on the busy 2-core
@@ -41,6 +42,18 @@ DENSE_CROSSOVER = 200
 #: spectra (Poisson, graph Laplacians) converge in under 10 restarts.
 AUTO_DENSE_FALLBACK = 4000
 AUTO_ARPACK_RESTARTS = 30
+
+#: Regular-mode ARPACK (the largest pairs, no factorization) restarts cheaply, so
+#: the shift-invert budget above starved it: the 6 largest pairs of a P1
+#: elasticity stiffness (n = 3,528, like bcsstk21's 3,600) need about 20 restarts
+#: and got 30 only because a tighter case needed more, then dense LAPACK took 4.4 s
+#: where ARPACK with room finishes in 50 ms (issue 19: bcsstk21 at 0.010x SciPy).
+#: Its budget is what costs as much as the dense safety net: a restart costs
+#: ~0.55 ns per ``ncv (nnz + n ncv)`` and ``eigh`` 0.7-1.1e-10 s per n^3
+#: (measured, P1 elasticity n = 968 ... 5,408, one BLAS thread), so
+#: ``REGULAR_RESTARTS_PER_N3 * n^3 / (ncv (nnz + n ncv))`` restarts take at most
+#: about the dense time, and a hopeless ARPACK then dense costs at most ~2x dense.
+REGULAR_RESTARTS_PER_N3 = 0.1
 
 #: A graph whose middle node reaches half of all nodes within this many hops is
 #: "small-world" (social, random, block-model graphs): LU fill there is near dense.
@@ -241,13 +254,34 @@ def _psd_evidence(A, props):
     return None
 
 
-def _dense_is_safety_net(prob: _Problem) -> bool:
+def _dense_net(prob: _Problem) -> bool:
     """Whether dense LAPACK is cheap enough to be ``auto``'s next try after ARPACK."""
     return not prob.props.operator and prob.n <= AUTO_DENSE_FALLBACK
 
 
+def _dense_is_safety_net(prob: _Problem) -> bool:
+    """Whether ``auto`` caps ARPACK at :data:`AUTO_ARPACK_RESTARTS` before dense LAPACK.
+
+    Not when :func:`_fallbacks` already gave regular-mode ARPACK its own budget.
+    """
+    return _dense_net(prob) and prob.arpack_maxiter is None
+
+
+def regular_arpack_budget(prob: _Problem) -> int:
+    """Restarts of regular-mode ARPACK that cost about one dense ``eigh`` (at least 30)."""
+    n = prob.n
+    nnz = max(prob.props.nnz, n)
+    ncv = min(n, max(2 * (prob.k + 2) + 1, 20))
+    units = ncv * (nnz + n * ncv)
+    return max(AUTO_ARPACK_RESTARTS, int(REGULAR_RESTARTS_PER_N3 * float(n) ** 3 / units))
+
+
 def _fallbacks(method, prob: _Problem):
-    """The methods tried, in order, when ``method="auto"`` picked ``method``."""
+    """The methods tried, in order, when ``method="auto"`` picked ``method``.
+
+    When dense LAPACK is the safety net and the plan is regular-mode ARPACK,
+    this also sets ARPACK's restart budget (:func:`regular_arpack_budget`).
+    """
     order = [method]
     if prob.which == "nearest" or prob.sigma is not None:
         rest = ["dense"]
@@ -257,8 +291,11 @@ def _fallbacks(method, prob: _Problem):
         rest = ["arpack", "dense"]
     else:
         rest = ["lobpcg", "shift_invert", "arpack", "dense"]
-    if _dense_is_safety_net(prob):
+    if _dense_net(prob):
         rest = ["dense"] + [m for m in rest if m != "dense"]
+        if (method == "arpack" and prob.maxiter is None and prob.sigma is None
+                and prob.which in ("largest", "LA", "LM", "BE")):
+            prob.arpack_maxiter = regular_arpack_budget(prob)
     for m in rest:
         if m not in order:
             order.append(m)
