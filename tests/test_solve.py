@@ -575,3 +575,82 @@ def test_minres_with_an_indefinite_preconditioner_is_refused():
         sk.solve(A, np.ones(4), method="minres", precond="ilu")
     r = sk.solve(A, np.ones(4), method="minres", precond="none", rtol=1e-10)
     np.testing.assert_allclose(A @ r.x, np.ones(4), atol=1e-8)
+
+
+# ---------------------------------------------------------------------------
+# issue 21: a solve that did not converge says why and what to try; rtol follows the dtype
+# ---------------------------------------------------------------------------
+
+def _warned(fn):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = fn()
+    messages = [str(w.message) for w in caught if issubclass(w.category, sk.ConvergenceWarning)]
+    assert len(messages) == 1
+    return r, messages[0]
+
+
+def _tries(r) -> str:
+    (line,) = [n for n in r.notes if n.startswith("to try: ")]
+    return line
+
+
+def test_default_rtol_follows_the_dtype(real):
+    # float32 certifies about 7 digits: rounding alone leaves eps32 ‖|A||x|‖/‖b‖ (computed
+    # here), far above 1e-8, so the double default could never be met
+    A = sp.csr_array(real("sherman1")).astype(np.float32)
+    b = np.ones(A.shape[0], dtype=np.float32)
+    r = sk.solve(A, b)
+    floor = np.finfo(np.float32).eps * np.linalg.norm(abs(A) @ abs(r.x)) / np.linalg.norm(b)
+    assert floor > 1e-6 and r.converged
+    true = np.linalg.norm(b.astype(float) - A.astype(float) @ r.x.astype(float)) / np.sqrt(b.size)
+    assert 1e-8 < true <= 1e-4
+    assert abs(r.relative_residual - true) <= floor  # float32's own residual: rounded
+    # complex64 too, and a float64 b does not make a float32 A exact; a double A gets 1e-8
+    assert sk.solve(A.astype(np.complex64), b.astype(np.complex64)).converged
+    assert sk.solve(A, b.astype(np.float64)).converged
+    r64 = sk.solve(A.astype(np.float64), b)
+    assert r64.converged and r64.relative_residual <= 1e-8
+    # asking float32 for 1e-8 fails, and the reason is the precision, with the floor
+    r, msg = _warned(lambda: sk.solve(A, b, rtol=1e-8))
+    assert not r.converged
+    assert "below what float32 arithmetic can certify" in msg
+    assert "double precision" in _tries(r)
+
+
+def test_maxiter_failure_explains_itself_once_and_suggests():
+    A = _poisson2d(40)
+    b = np.ones(A.shape[0])
+    r, msg = _warned(lambda: sk.solve(A, b, method="cg", precond="none", maxiter=25))
+    assert "maxiter=25 reached" in msg
+    assert msg.count("25 iterations") == 1 and msg.count("maxiter=25") == 1  # said once
+    tries = _tries(r)
+    assert "precond='amg'" in tries and "method='direct'" in tries and "maxiter=50" in tries
+    # every suggestion holds: each one, taken, converges
+    assert sk.solve(A, b, method="cg", precond="amg").converged
+    assert sk.solve(A, b, method="direct").converged
+    assert any(n.startswith("κ₁(A) ≈") for n in r.notes)  # the condition estimate joins them
+
+
+def test_stalled_refinement_is_named_and_a_looser_rtol_offered():
+    # SciPy's tfqmr with Jacobi stops by its own test while the true residual stays at 1e-6
+    rng = np.random.default_rng(0)
+    n = 400
+    R = sp.random_array((n, n), density=0.02, rng=rng)
+    A = sp.csr_array(R + sp.diags_array(np.asarray(abs(R).sum(axis=1)).ravel() + 1.0))
+    b = rng.standard_normal(n)
+    r, msg = _warned(lambda: sk.solve(A, b, method="tfqmr", precond="jacobi", rtol=1e-10))
+    assert not r.converged and "stalled" in msg and "attainable accuracy" in msg
+    looser = float(_tries(r).split("rtol=")[1].split()[0])
+    assert r.relative_residual <= looser < 10 * r.relative_residual
+    assert sk.solve(A, b, method="tfqmr", precond="jacobi", rtol=looser).converged
+    assert "precond='amg'" not in _tries(r)  # not offered for a nonsymmetric matrix
+
+
+def test_breakdown_is_named():
+    A = np.array([[0.0, 1.0], [1.0, 0.0]])  # bicgstab breaks down at its first step
+    r, msg = _warned(lambda: sk.solve(A, np.array([1.0, 0.0]), method="bicgstab",
+                                      precond="none", check=False))
+    assert not r.converged and r.breakdown and "breakdown" in msg
+    assert "method='direct'" in _tries(r)
+    assert np.allclose(sk.solve(A, np.array([1.0, 0.0]), method="direct").x, [0.0, 1.0])

@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .. import _progress
 from .._validate import describe, positive_int
 from ..errors import InputValueError, NotSPDError, ShapeError
 from ._threads import single_thread_blas
@@ -56,7 +57,13 @@ class KrylovOutcome:
     residuals : ndarray
         Residual-norm history the method reported (may be empty).
     message : str
-        SciPy's meaning of ``info``.
+        Why it stopped, in words (SciPy's meaning of ``info``, or sparsekit's).
+    reason : str
+        ``"converged"``, ``"maxiter"`` (the iteration budget ran out),
+        ``"stalled"`` (the method's own test passed, but restarts from its
+        iterate no longer halved the true residual: the attainable accuracy of
+        its recursive residual), ``"breakdown"`` (SciPy's ``info < 0``) or
+        ``"ill-conditioned"`` (``lsqr``/``lsmr``: the condition estimate passed ``conlim``).
     """
 
     x: np.ndarray
@@ -64,6 +71,7 @@ class KrylovOutcome:
     iterations: int
     residuals: np.ndarray
     message: str
+    reason: str = "converged"
 
 
 #: ``method`` -> the SciPy function.
@@ -113,8 +121,12 @@ def _message(info: int) -> str:
     if info == 0:
         return "converged"
     if info > 0:
-        return f"stopped after {info} iterations without reaching the tolerance"
+        return f"maxiter reached ({info} iterations)"
     return f"breakdown or illegal input (SciPy info={info})"
+
+
+def _reason(info: int) -> str:
+    return "converged" if info == 0 else "maxiter" if info > 0 else "breakdown"
 
 
 def has_adjoint(op) -> bool:
@@ -246,22 +258,48 @@ def _gmres(A, b, x, *, rtol, atol, budget, M, cb, restart, x_callback):
 
 
 class _Counter:
-    """The per-iteration callback handed to SciPy: counts, records history, calls the user's."""
+    """The per-iteration callback handed to SciPy: counts, records history, calls the user's.
 
-    def __init__(self, A, b, history, user, gets_x: bool, bnorm: float):
+    It also reports progress (:mod:`sparsekit._progress`), at most every
+    ``INTERVAL`` seconds and only while someone listens: the iteration count
+    and the TRUE relative residual ``‖b − A x_k‖ / ‖b‖`` of the iterate (one
+    extra mat-vec per report), against the relative target; GMRES hands over
+    its preconditioned residual estimate instead (its iterate is formed only
+    at the end of a cycle).
+    """
+
+    def __init__(self, A, b, history, user, gets_x: bool, bnorm: float, *, method: str = "",
+                 target: float = 0.0):
         self.A, self.b, self.history, self.user = A, b, history, user
         self.gets_x, self.bnorm = gets_x, bnorm
         self.count = [0]
         self.hist: list[float] = []
+        self.method, self.rtol = method, target / bnorm
+        self.ticker = _progress.Ticker()
 
     def __call__(self, arg):
         self.count[0] += 1
+        true = None
         if not self.gets_x:  # GMRES's preconditioned relative residual norm
             self.hist.append(float(arg) * self.bnorm)
         elif self.history:
-            self.hist.append(float(np.linalg.norm(self.b - self.A @ arg)))
+            true = float(np.linalg.norm(self.b - self.A @ arg))
+            self.hist.append(true)
+        if self.ticker.due():
+            self.tell(arg, true)
         if self.user is not None:
             self.user(arg)
+
+    def tell(self, arg, true=None) -> None:
+        """Report iteration ``k`` with the true relative residual (GMRES: its estimate)."""
+        if not self.gets_x:
+            facts = {"estimate": float(arg)}
+        else:
+            if true is None:
+                true = float(np.linalg.norm(self.b - self.A @ arg))
+            facts = {"residual": true / self.bnorm}
+        _progress.report("iterate", method=self.method, iteration=self.count[0],
+                         rtol=self.rtol, **facts)
 
 
 def _pass_kwargs(method, kw, M, n):
@@ -314,7 +352,7 @@ def _minres_complex(A, b, *, x0, M, callback, **kw) -> KrylovOutcome:
     out = krylov("minres", R, zb, x0=z0, M=Mr, callback=user, **kw)
     x = out.x[:n] + 1j * out.x[n:]
     return KrylovOutcome(x.astype(np.result_type(dtype, np.complex64)), out.info,
-                         out.iterations, out.residuals, out.message)
+                         out.iterations, out.residuals, out.message, out.reason)
 
 
 def _minres(fn, A, b, x, tol, budget, cb, kw):
@@ -383,11 +421,12 @@ def krylov(method, A, b, *, rtol, atol, maxiter=None, x0=None, M=None, callback=
     x_cb = callback if kw.pop("callback_type", "pr_norm") == "x" else None
     bnorm = float(np.linalg.norm(b))
     gets_x = method != "gmres"
-    cb = _Counter(A, b, history, None if x_cb is not None else callback, gets_x, bnorm or 1.0)
-    kw = _pass_kwargs(method, kw, M, n)
     target = max(rtol * bnorm, atol)
+    cb = _Counter(A, b, history, None if x_cb is not None else callback, gets_x, bnorm or 1.0,
+                  method=method, target=target)
+    kw = _pass_kwargs(method, kw, M, n)
     run_rtol, run_atol = rtol, atol
-    x, info, true, last = x0, 0, None, np.inf
+    x, info, true, last, stalled = x0, 0, None, np.inf, False
     for _ in range(1 + refine):
         budget = None if maxiter is None else int(maxiter) - cb.count[0]
         if budget is not None and budget <= 0:
@@ -408,6 +447,7 @@ def krylov(method, A, b, *, rtol, atol, maxiter=None, x0=None, M=None, callback=
             break
         true = float(np.linalg.norm(b - A @ x))
         if true <= target or true > 0.5 * last:
+            stalled = true > target
             break
         last = true
         # the method's own test passed but the true residual did not: restart from x,
@@ -415,12 +455,24 @@ def krylov(method, A, b, *, rtol, atol, maxiter=None, x0=None, M=None, callback=
         # preconditioned methods test other norms)
         run_rtol = max(0.5 * run_rtol * target / true, np.finfo(float).eps)
         run_atol = 0.0
+    else:
+        stalled = true is not None and true > target  # every refinement spent
+    reason, message = _reason(int(info)), _message(int(info))
     if info == 0 and true is not None and true > target:
         info = max(cb.count[0], 1)  # the budget or the refinements ran out
+        reason, message = "maxiter", _message(int(info))
+        if stalled:
+            reason = "stalled"
+            message = (f"stalled: the method's own test passed, but restarts from its iterate "
+                       f"left the true relative residual at {true / (bnorm or 1.0):.1e} (the "
+                       "attainable accuracy of its recursive residual)")
     elif info > 0:
         info = max(cb.count[0], 1)  # SciPy counts GMRES cycles; sparsekit iterations
+        message = _message(int(info))
+    if cb.ticker.active and gets_x and bnorm:
+        cb.tell(x)  # the last word: where the iteration ended
     return KrylovOutcome(np.asarray(x), int(info), cb.count[0], np.asarray(cb.hist),
-                         _message(int(info)))
+                         message, reason)
 
 
 def least_squares(method, A, b, *, rtol, atol, maxiter=None, x0=None, **options) -> KrylovOutcome:
@@ -446,5 +498,6 @@ def least_squares(method, A, b, *, rtol, atol, maxiter=None, x0=None, **options)
                 5: "least-squares solution found to machine precision",
                 6: "the estimated condition number exceeded the machine limit",
                 7: "iteration limit reached"}
+    reason = "ill-conditioned" if istop in (3, 6) else _reason(info)
     return KrylovOutcome(np.asarray(x), info, itn, np.asarray([float(out[3])]),
-                         messages.get(istop, _message(info)))
+                         messages.get(istop, _message(info)), reason)

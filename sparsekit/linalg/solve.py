@@ -24,15 +24,21 @@ The CPU path reads like its policy:
    :class:`~sparsekit.InconsistentSystemError`;
 4. ``_SOLVERS[method]``: one runner per family (Krylov, least squares, direct,
    dense);
-5. :func:`_finish`: the TRUE residual ``‖b − A x‖`` is recomputed, whatever
+5. :func:`~sparsekit.linalg._solve_finish.finish`: the TRUE residual
+   ``‖b − A x‖`` is recomputed, whatever
    the method reported; ``converged`` is :func:`sparsekit._validate.is_converged`
    on it (least-squares methods: on the normal equations,
    ``‖Aᴴ r‖ ≤ rtol·‖A‖_F·‖r‖``);
 6. not converged: when ``auto`` chose an iterative method and a sparse
    factorization fits in memory, the direct method runs instead (stated in
-   ``notes``); otherwise ``converged=False`` and a
+   ``notes``); otherwise ``converged=False``, the cause and what to try in
+   ``notes`` (:func:`~sparsekit.linalg._solve_finish.explain`) and a
    :class:`~sparsekit.ConvergenceWarning`, or :class:`~sparsekit.NoConvergence`
    with ``strict=True``.
+
+Each stage reports its progress (:mod:`sparsekit._progress`): inspecting, the
+plan, the preconditioner's setup, the Krylov iterations with their true
+residual, the factorization with its engine and estimated memory.
 """
 
 from __future__ import annotations
@@ -46,9 +52,10 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .. import _progress
 from .._choices import BACKENDS
-from .._requests import SolveRequest, shape_of, solve_request
-from .._validate import as_matrix, as_rhs, check_square, describe, is_converged
+from .._requests import SolveRequest, default_rtol, dtype_of, shape_of, solve_request
+from .._validate import as_matrix, as_rhs, check_square, describe
 from ..backends import _registry
 from ..errors import (
     IllConditionedWarning,
@@ -58,16 +65,15 @@ from ..errors import (
     NotSymmetricError,
     ShapeError,
     SingularMatrixError,
-    SparsekitError,
     report_nonconvergence,
 )
 from ..results import SolveResult
 from . import _krylov
 from . import dense as _dense
 from ._cache import CACHE, fingerprint
-from ._condest import condition_note
-from ._inspect import factor_memory, inspect_matrix
+from ._inspect import inspect_matrix
 from ._nullspace import NullSpace, laplacian_null_space
+from ._solve_finish import explain, finish, may_fall_back
 from .factor import SIGNATURES, _factorize, signature, working_dtype
 from .factor import cache_key as factor_key
 from .plan import plan_solve
@@ -117,6 +123,7 @@ PRECONDS = {
     "jacobi": "inverse diagonal",
     "ilu": "incomplete LU (spilu)",
     "amg": "PyAMG algebraic multigrid, one V-cycle",
+    "approx_chol": "randomized approximate Cholesky (approx-chol; graph Laplacians, SDDM)",
 }
 
 #: The preconditioners' options (:func:`sparsekit.preconditioner`), passed through by solve.
@@ -145,12 +152,6 @@ OPTIONS = {
 #: Options that only some methods use: option -> those methods.
 _METHOD_OPTIONS = {name: tuple(m for m, opts in _krylov.METHOD_OPTIONS.items() if name in opts)
                    for opts in _krylov.METHOD_OPTIONS.values() for name in opts}
-
-#: ``auto`` falls back to a factorization after a failed iterative solve only when the
-#: estimated factor is below this many bytes and the mesh is not 3-D (measured: SuperLU on a
-#: 48^3 Poisson took 100 s with fill 138).
-FALLBACK_MAX_BYTES = 1024**3
-
 
 # --------------------------------------------------------------------------- the system
 
@@ -195,6 +196,7 @@ class _Run:
     solve: float = 0.0
     problems: list = field(default_factory=list)
     breakdown: bool = False  # a method stopped on a breakdown (SciPy's info < 0)
+    reasons: list = field(default_factory=list)  # KrylovOutcome.reason of every column
     precond: str | None = None  # the preconditioner that ran, when not the one chosen
 
 
@@ -239,6 +241,7 @@ def _choose(system: _System, req: SolveRequest):
     """``(method, precond, plan)``: the plan's choice for ``auto``, the caller's otherwise."""
     method, precond, the_plan = req.method, req.precond, None
     if method == "auto":
+        _progress.report("plan", n=system.A.shape[0])
         the_plan = plan_solve(system.A, nrhs=system.nrhs, rtol=req.rtol, props=system.props,
                               fp=system.fp)
         method = the_plan.method
@@ -346,7 +349,8 @@ def _column_runs(fn, system: _System, x0):
     residuals = hist[0] if len(hist) == 1 else np.concatenate(hist) if hist else np.array([])
     return _Run(_stack([o.x for o in outs], b), max((o.iterations for o in outs), default=0),
                 residuals, problems=[o.message for o in outs if o.info != 0],
-                breakdown=any(o.info < 0 for o in outs))
+                breakdown=any(o.info < 0 for o in outs),
+                reasons=[o.reason for o in outs if o.info != 0])
 
 
 def _solve_krylov(system: _System, method, precond, req: SolveRequest, opts) -> _Run:
@@ -492,72 +496,11 @@ def _split_options(req: SolveRequest, method: str, precond: str, notes: list) ->
     return split
 
 
-# --------------------------------------------------------------------------- finishing
-
-
-def _normal_eq_ok(A, r, rtol, atol):
-    """Least-squares optimality: ‖Aᴴ r‖ ≤ rtol·‖A‖_F·‖r‖ for every column."""
-    Ahr = A.conj().T @ r if not isinstance(A, spla.LinearOperator) else A.rmatvec(r)
-    fro = (np.sqrt(np.sum(np.abs(A.data) ** 2)) if sp.issparse(A)
-           else np.linalg.norm(np.asarray(A)))
-    a = np.linalg.norm(Ahr, axis=0)
-    rn = np.linalg.norm(r, axis=0)
-    ratio = float(np.max(a / np.maximum(fro * rn, 1e-300)))
-    return bool(np.all(a <= rtol * fro * rn) or np.all(rn <= atol)), ratio
-
-
-def _finish(system: _System, x, method: str, rtol: float, atol: float):
-    """``(x, converged, relative residual)`` from the TRUE residual ``b − A x``."""
-    if system.null is not None:
-        x = x - system.null.project(x)
-    r = system.b - system.A @ x
-    rnorm = np.linalg.norm(r, axis=0)
-    bnorm = system.bnorm
-    rel = float(np.max(rnorm / np.where(bnorm == 0, 1.0, bnorm)))
-    conv = is_converged(rnorm, bnorm, rtol, atol)
-    if not conv and (method in _LSQ or (method == "dense" and not system.square)):
-        conv, ratio = _normal_eq_ok(system.A, r, rtol, atol)
-        system.notes.append(f"least squares: ‖Aᴴr‖/(‖A‖_F‖r‖) = {ratio:.2e} "
-                            f"({'<=' if conv else '>'} rtol)")
-    return x, conv, rel
-
-
-def _may_fall_back(system: _System, the_plan, method: str) -> bool:
-    """Whether ``auto``'s failed iterative solve may be redone by a factorization that fits."""
-    if the_plan is None or method not in _KRYLOV or not sp.issparse(system.A) \
-            or not system.square:
-        return False
-    d = the_plan.properties.get("mesh_dimension")
-    symmetric = bool(system.props and system.props.symmetric)
-    return ((d is None or d <= 2)
-            and factor_memory(system.A.shape[0], system.A.nnz, d, symmetric)
-            < FALLBACK_MAX_BYTES)
-
-
-#: A failed solve is explained by a condition estimate (sk.condest: a factorization, cached
-#: for the retry, and a few solves with it) up to this order; beyond it only when a
-#: factorization of A is cached already.
-CONDEST_ON_FAILURE_MAX_N = 50_000
-
-
-def _explain_condition(system: _System) -> None:
-    """Add the condition estimate to a failed solve's notes (why it may have failed)."""
-    A = system.A
-    if system.operator or not system.square or system.null is not None:
-        return
-    try:
-        note = condition_note(A, cached_only=A.shape[0] > CONDEST_ON_FAILURE_MAX_N)
-    except (SparsekitError, MemoryError) as exc:
-        note = f"no condition estimate ({exc})"
-    if note:
-        system.notes.append(note)
-
-
 # --------------------------------------------------------------------------- sk.solve
 
 
 def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "auto",
-          rtol: float = 1e-8, atol: float = 0.0, maxiter: int | None = None, x0=None, M=None,
+          rtol: float | None = None, atol: float = 0.0, maxiter: int | None = None, x0=None, M=None,
           callback=None, strict: bool = False, check: bool = True, **options) -> SolveResult:
     """Solve ``A x = b`` (or least squares) with the right method, and say which and why.
 
@@ -574,8 +517,13 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         Preconditioner of the Krylov methods (ignored by direct ones).
     backend : {"auto", "scipy", "cupy", "petsc"}, default="auto"
         Where to compute.
-    rtol, atol : float, default=1e-8, 0.0
+    rtol : float, optional
         Converged means ``‖b − A x‖ ≤ max(rtol·‖b‖, atol)``, on the recomputed residual.
+        Default: ``1e-8``, or ``1e-4`` when ``A`` is single precision (``float32``,
+        ``complex64``: about 7 digits, so ``1e-8`` is out of reach;
+        :data:`sparsekit._requests.DEFAULT_RTOL`).
+    atol : float, default=0.0
+        Absolute tolerance.
     maxiter : int, optional
         Iteration limit of the iterative methods (GMRES: inner iterations).
     x0 : array_like, optional
@@ -605,7 +553,13 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
     SolveResult
         ``x``, ``converged``, ``iterations``, ``residuals``, ``relative_residual``
         (true, recomputed), ``method``, ``precond``, ``backend``, ``timings``
-        (``setup``/``solve``), ``plan`` (with ``method="auto"``) and ``notes``.
+        (``setup``/``solve``), ``plan`` (with ``method="auto"``) and ``notes``.  A
+        solve that did not converge says why in the warning (``rtol`` below what the
+        dtype can certify, a breakdown, stagnation, ``maxiter`` reached, an
+        ill-conditioned factorization) and adds the condition estimate and what to
+        try to ``notes`` (``precond="amg"``, ``method="direct"`` with its estimated
+        memory, a larger ``maxiter``, a looser ``rtol``, double precision).
+        Progress is reported through :func:`sparsekit.progress`.
 
     Raises
     ------
@@ -640,8 +594,9 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
     backend = _registry.resolve(A, backend)
     mod = None if backend == "scipy" else _registry.load(backend)
     req = solve_request(
-        shape_of(A), shape_of(b), backend=backend, method=method, precond=precond, rtol=rtol,
-        atol=atol, maxiter=maxiter, x0=x0, M=M, callback=callback, strict=strict, check=check,
+        shape_of(A), shape_of(b), backend=backend, method=method, precond=precond,
+        rtol=default_rtol(dtype_of(A), dtype_of(b)) if rtol is None else rtol, atol=atol,
+        maxiter=maxiter, x0=x0, M=M, callback=callback, strict=strict, check=check,
         options=options,
         methods=_METHODS_AUTO if mod is None else mod.SOLVE_METHODS,
         preconds=PRECONDS if mod is None else mod.SOLVE_PRECONDS,
@@ -656,6 +611,7 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         _split_options(req, req.method, req.precond, [])
 
     t0 = time.perf_counter()
+    _progress.report("inspect", n=shape_of(A)[0], nnz=getattr(A, "nnz", None))
     system = _make_system(A, b, req)
     method, precond, the_plan = _choose(system, req)
     opts = _split_options(req, method, precond, system.notes)
@@ -664,25 +620,24 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
     runner = _solve_empty if 0 in system.A.shape else _SOLVERS[method]
     run = runner(system, method, precond, req, opts)
     precond = run.precond or precond
-    x, conv, rel = _finish(system, run.x, method, req.rtol, req.atol)
+    x, conv, rel = finish(system, run.x, method, req.rtol, req.atol)
     t_setup, t_solve, its = t_setup + run.setup, run.solve, run.iterations
-    if not conv and _may_fall_back(system, the_plan, method):
+    if not conv and may_fall_back(system, the_plan, method):
         system.notes.append(f"{method} + {precond} did not converge "
                             f"({run.problems[0] if run.problems else 'tolerance not met'}); "
                             "fell back to the direct method")
+        _progress.report("fallback", method="direct")
         method, precond = "direct", "none"
         run = _solve_direct(system, method, precond, req, opts)
-        x, conv, rel = _finish(system, run.x, method, req.rtol, req.atol)
+        x, conv, rel = finish(system, run.x, method, req.rtol, req.atol)
         t_setup, t_solve, its = t_setup + run.setup, t_solve + run.solve, run.iterations
         logger.info("auto fell back to direct in %.3gs", run.setup + run.solve)
-    if not conv:
-        _explain_condition(system)
+    why = explain(system, run, method, precond, req, rel, x, the_plan) if not conv else ""
     result = SolveResult(x, conv, int(its), np.asarray(run.residuals, dtype=float), rel, method,
                          precond, "scipy", {"setup": t_setup, "solve": t_solve}, the_plan,
                          tuple(system.notes), breakdown=bool(run.breakdown and not conv))
     if not conv:
-        why = f"; {run.problems[0]}" if run.problems else ""
-        msg = (f"{method} (precond {precond}) stopped at relative residual {rel:.3e} > "
-               f"rtol={req.rtol:g} after {its} iterations{why}")
+        msg = (f"{method} (precond {precond}) did not converge: relative residual {rel:.3e} > "
+               f"rtol={req.rtol:g} after {its} iterations; {why} (the notes say what to try)")
         report_nonconvergence(msg, result, strict, stacklevel=3)
     return result
