@@ -429,8 +429,11 @@ def test_solve_history_and_plot(tmp_path):
     data = run_json("solve", "poisson2d_64", "--method", "cg", "--precond", "none",
                     "--history", hist, "--plot", png)
     table = np.loadtxt(hist, delimiter=",", skiprows=1, ndmin=2)
-    np.testing.assert_allclose(table[:, 1], data["residuals"], rtol=1e-15)
-    assert hist.read_text().splitlines()[0] == "iteration,residual"
+    assert hist.read_text().splitlines()[0] == "iteration,relative_residual,residual"
+    np.testing.assert_allclose(table[:, 2], data["residuals"], rtol=1e-15)
+    np.testing.assert_allclose(table[:, 1], table[:, 2] / 64.0)  # ‖b‖ = ‖ones(4096)‖ = 64
+    np.testing.assert_array_equal(table[:, 0], np.arange(1, data["iterations"] + 1))
+    assert table[-1, 1] == pytest.approx(data["relative_residual"], rel=1e-9)
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
@@ -748,30 +751,6 @@ def test_verbose_logs_the_library_on_stderr():
     assert quiet.stdout.count("\n") == 1 and quiet.stderr == ""
 
 
-def test_residual_progress_display(monkeypatch):
-    # Only a terminal shows it; force that, with no delay, and feed it iterates.
-    from sparsekit._cli._output import Output, ResidualProgress
-
-    monkeypatch.setattr(Output, "interactive", property(lambda self: True))
-    A = sk.datasets.load("poisson2d_64")
-    b = np.ones(A.shape[0])
-    progress = ResidualProgress(Output("solve"), A, b, rtol=1e-8, delay=0.0, interval=0.0)
-    x = np.zeros_like(b)
-    x[:10] = 1.0
-    progress(x)
-    progress(0.25)  # GMRES hands over a residual norm instead
-    assert progress.iteration == 2 and progress._progress is not None
-    task = progress._progress.tasks[0]
-    assert task.completed == pytest.approx(100 * np.log10(0.25) / -8)
-    assert progress._relative_residual(x) == pytest.approx(
-        np.linalg.norm(b - A @ x) / np.linalg.norm(b), rel=1e-12)
-    progress.close()
-    assert progress._progress is None
-    # several right-hand sides: iterations only, no residual of an iterate
-    many = ResidualProgress(Output("solve"), A, np.ones((A.shape[0], 2)), rtol=1e-8)
-    assert many._relative_residual(x) is None
-
-
 def test_speed_note_names_the_lighter_path():
     from sparsekit._cli.compare import Run, speed_note
 
@@ -951,3 +930,228 @@ def test_info_cond_estimates_the_condition_number():
     assert exact / 3 <= got["cond"] <= exact * (1 + 1e-9)
     assert "κ₁(A)" in got["summary"]
     assert "condition" not in run_json("info", path, "--no-plan")["files"][0]
+
+
+# ---------------------------------------------------------------------------
+# issue 21: CLI polish (--no-check, -k everywhere, choices before reading, no padding in
+# pipes, advice in the command line's words), float32 defaults, nonsymmetric eigs
+# ---------------------------------------------------------------------------
+
+@needs_real
+def test_no_check_is_what_the_messages_offer():
+    path = real_path("west0479")  # nonsymmetric: CG is refused by the check
+    refused = run("solve", path, "--method", "cg")
+    assert refused.exit_code == 2 and "--no-check" in refused.stderr
+    assert "check=False" not in refused.stderr
+    ran = run_json("solve", path, "--method", "cg", "--precond", "none", "--no-check",
+                   "--maxiter", "5", code=1)
+    assert ran["method"] == "cg" and ran["iterations"] == 5 and not ran["converged"]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("solve", "{missing}", "--method", "cgg"), "unknown --method 'cgg'"),
+    (("solve", "{missing}", "--precond", "ilu0"), "unknown --precond 'ilu0'"),
+    (("solve", "{missing}", "--backend", "petsc", "--method", "lsqr"),
+     "unknown --method (backend petsc) 'lsqr'"),
+    (("eigs", "{missing}", "--method", "lobpcgg"), "unknown --method 'lobpcgg'"),
+    (("eigs", "{missing}", "--which", "middle"), "Invalid value for '--which'"),
+    (("spectral", "fiedler", "{missing}", "--method", "tracemn"), "unknown method 'tracemn'"),
+])
+def test_choices_are_checked_before_any_file_is_read(tmp_path, args, needle):
+    missing = tmp_path / "not-there.mtx"  # were it read first, the error would name it
+    r = run(*(a.format(missing=missing) for a in args))
+    assert r.exit_code == 2
+    assert needle in r.stderr + r.stdout and "not-there" not in r.stderr
+
+
+@needs_real
+def test_the_count_option_is_k_everywhere_with_the_old_names_as_aliases():
+    path = real_path("karate")
+    by_k = run_json("spectral", "embedding", path, "-k", "3")
+    for alias in ("-n", "--n-components"):
+        assert run_json("spectral", "embedding", path, alias, "3")["embedding"] \
+            == by_k["embedding"]
+    assert np.asarray(by_k["embedding"]).shape == (34, 3)
+    labels = run_json("spectral", "clustering", path, "-k", "2", "--assign", "cluster_qr")
+    assert labels["labels"] == run_json("spectral", "clustering", path, "-c", "2", "--assign",
+                                        "cluster_qr")["labels"]
+    assert len(set(labels["labels"])) == 2
+
+
+@needs_real
+@pytest.mark.parametrize("args", [("info", "bcsstk09"), ("solve", "bcsstk09"),
+                                  ("eigs", "bcsstk09", "-k", "3"),
+                                  ("spectral", "clustering", "karate", "-k", "2"),
+                                  ("datasets", "list")])
+def test_piped_output_carries_no_trailing_padding(args):
+    r = run(*args)
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) > 2 and not [line for line in lines if line != line.rstrip()]
+
+
+def test_failed_solve_advice_speaks_the_command_line():
+    r = run("solve", "poisson2d_64", "--method", "cg", "--precond", "none", "--maxiter", "20")
+    assert r.exit_code == 1
+    assert "maxiter=20 reached" in r.stderr  # the warning says why, once
+    assert r.stderr.count("after 20 iterations") == 1
+    text = " ".join(r.stdout.split())  # the table wraps long notes
+    tried = text[text.index("to try:"):]
+    assert "--precond amg" in tried and "--method direct" in tried and "--maxiter 40" in tried
+    assert "precond='amg'" not in r.stdout
+    data = run_json("solve", "poisson2d_64", "--method", "cg", "--precond", "none",
+                    "--maxiter", "20", code=1)
+    assert any("precond='amg'" in n for n in data["notes"])  # JSON keeps the library's words
+
+
+@needs_real
+def test_float32_file_gets_the_single_precision_rtol(tmp_path):
+    A = sp.csr_array(scipy.io.mmread(real_path("sherman1"))).astype(np.float32)
+    path = tmp_path / "A32.npz"
+    sp.save_npz(path, A)
+    data = run_json("solve", path, "--rhs", "ones", "-o", tmp_path / "x.mtx")
+    assert data["rtol"] == 1e-4 and data["converged"]
+    x = np.asarray(scipy.io.mmread(tmp_path / "x.mtx")).ravel()
+    true = np.linalg.norm(1 - A.astype(float) @ x) / np.sqrt(A.shape[0])
+    assert 1e-8 < true <= 1e-4  # beyond float64's default, within float32's
+    # a float32 factorization cannot reach 1e-8, and the warning says it is the precision
+    strict = run_json("solve", path, "--rhs", "ones", "--method", "direct", "--rtol", "1e-8",
+                      code=1)
+    assert not strict["converged"]
+    assert any("below what float32 arithmetic can certify" in w for w in strict["warnings"])
+
+
+@needs_real
+def test_eigs_of_a_nonsymmetric_matrix_runs_sk_eigs_and_matches_numpy():
+    path = real_path("west0479")
+    dense = np.linalg.eigvals(scipy.io.mmread(path).toarray())
+    data = run_json("eigs", path, "-k", "4", "--which", "LR")
+    assert data["symmetric"] is False and data["all_converged"]
+    got = np.array([v["real"] + 1j * v["imag"] for v in data["values"]])
+    ref = np.sort(dense.real)[::-1][:4]  # the largest real parts
+    np.testing.assert_allclose(np.sort(got.real)[::-1], ref, rtol=1e-9)
+    for lam in got:  # each one an eigenvalue of A, imaginary part included
+        assert np.min(np.abs(dense - lam)) <= 1e-8 * max(abs(lam), 1.0)
+    assert "Re λ" in run("eigs", path, "-k", "4", "--which", "LR").stdout
+    refused = run("eigs", path, "-k", "2", "--precond", "amg")
+    assert refused.exit_code == 2 and "not symmetric" in refused.stderr
+
+
+# ---------------------------------------------------------------------------
+# issue 21: the status line, in a real pseudo-terminal
+# ---------------------------------------------------------------------------
+
+#: A drawn status line: erase, the stage in words, " · ", the clock.
+STATUS = re.compile(rb"\x1b\[2K[^\r\n]*\xc2\xb7 \d+(\.\d)? s")
+
+
+def _pty_command(args, *, limit=60.0, stop_at_status=True, stdout_pipe=False):
+    """Run ``python -m sparsekit ARGS`` with stderr (and stdin, stdout) on a pseudo-terminal.
+
+    Returns ``(seconds from launch to the first status line or None, terminal bytes,
+    stdout bytes when piped, exit code)``; with ``stop_at_status`` the command is sent
+    SIGTERM once its status line showed (it exits 143, cleaned up).
+    """
+    import fcntl
+    import pty
+    import select
+    import signal
+    import struct
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               LANG="C.UTF-8", TERM="xterm")
+    env.pop("COLUMNS", None)
+    t0 = time.perf_counter()
+    p = subprocess.Popen([sys.executable, "-m", "sparsekit", *map(str, args)], stdin=slave,
+                         stdout=subprocess.PIPE if stdout_pipe else slave, stderr=slave,
+                         env=env, close_fds=True)
+    os.close(slave)
+    seen, first = b"", None
+    try:
+        while time.perf_counter() - t0 < limit:
+            ready, _, _ = select.select([master], [], [], 0.02)
+            if ready:
+                try:
+                    chunk = os.read(master, 1 << 16)
+                except OSError:  # the child closed the terminal
+                    break
+                seen += chunk
+                if first is None and STATUS.search(seen):
+                    first = time.perf_counter() - t0
+                    if stop_at_status:
+                        p.send_signal(signal.SIGTERM)
+            elif p.poll() is not None:
+                break
+        out = p.stdout.read() if stdout_pipe else b""
+        code = p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        os.close(master)
+    return first, seen, out, code
+
+
+@pytest.fixture(scope="module")
+def long_problems(tmp_path_factory):
+    """Inputs on which each command runs for several seconds here."""
+    d = tmp_path_factory.mktemp("long")
+    P = sk.poisson((700, 700))
+    sk.io.write(d / "p700.npz", P)
+    sk.io.write(d / "p1000.mtx", sk.poisson((1000, 1000)))
+    G = sk.poisson((800, 800))
+    sk.io.write(d / "grid800.npz", sp.csr_array(-(G - sp.diags_array(G.diagonal()))))
+    return d
+
+
+@pytest.mark.parametrize("args", [
+    ("solve", "{d}/p700.npz", "--method", "cg", "--precond", "none"),
+    ("eigs", "{d}/p700.npz", "-k", "4"),
+    ("spectral", "fiedler", "{d}/grid800.npz"),
+    ("spectral", "embedding", "{d}/grid800.npz", "-k", "2"),
+    ("build", "poisson", "1500", "1500", "-o", "{d}/built.npz", "--force"),
+    ("convert", "{d}/p1000.mtx", "{d}/converted.npz", "--force"),
+    ("compare", "{d}/p700.npz", "--no-eigs"),
+    ("info", "{d}/p1000.mtx", "--cond"),
+], ids=lambda a: " ".join(a[:2]))
+def test_a_terminal_shows_a_status_line_within_two_seconds(long_problems, args):
+    first, seen, _, code = _pty_command([a.format(d=long_problems) for a in args])
+    assert first is not None, seen[-2000:]
+    assert first < 2.0, f"first status line after {first:.2f} s"
+    assert code == 143  # stopped by SIGTERM while it ran: the run was longer than that
+    line = STATUS.search(seen).group().decode()
+    assert re.search(r"(reading|writing|building|inspecting|iterating|planning|factorizing|"
+                     r"comparing|"
+                     r"LOBPCG|Lanczos|setting up|estimating|working)", line), line
+
+
+def test_json_stays_pure_and_nothing_is_drawn_with_json_quiet_or_a_pipe(long_problems):
+    args = ["solve", long_problems / "p700.npz", "--method", "cg", "--precond", "none",
+            "--maxiter", "200"]
+    _, terminal, stdout, code = _pty_command([*args, "--json"], stop_at_status=False,
+                                             stdout_pipe=True)
+    assert code == 1 and not STATUS.search(terminal)
+    data = json.loads(stdout)  # exactly one JSON object, nothing else
+    assert data["iterations"] == 200 and stdout.count(b"\n") == 1
+    _, terminal, _, code = _pty_command([*args, "--quiet"], stop_at_status=False)
+    assert code == 1 and not STATUS.search(terminal) and b"200 iterations" in terminal
+    piped = shell(*args)  # stderr a pipe, not a terminal
+    assert piped.returncode == 1 and "\x1b[2K" not in piped.stderr
+    assert "maxiter=200 reached" in piped.stderr
+
+
+def test_the_status_line_follows_cg_to_its_end(long_problems):
+    _, seen, _, code = _pty_command(["solve", long_problems / "p700.npz", "--method", "cg",
+                                     "--precond", "none", "--maxiter", "600"],
+                                    stop_at_status=False)
+    assert code == 1
+    counts = [int(m.replace(b",", b"")) for m in re.findall(rb"iteration ([\d,]+)", seen)]
+    assert counts == sorted(counts) and counts[-1] == 600  # the clock and the count move on
+    clocks = [float(m) for m in re.findall(rb"\xc2\xb7 (\d+\.\d) s", seen)]
+    assert len(set(clocks)) > 2 and clocks == sorted(clocks)
+    assert b"[############]" not in seen  # never drawn full while not converged
+    last = list(STATUS.finditer(seen))[-1].end()
+    assert b"\r\x1b[2K" in seen[last:]  # erased before the result was printed

@@ -822,3 +822,63 @@ def test_distributed_matrix_checks_its_block():
         DistributedMatrix(sp.csr_array(np.array([[np.nan, 0.0]])), 0, 2)
     D = DistributedMatrix(sp.eye(2, 5, k=1, format="csr"), 1, 5)
     assert (D.start, D.stop, D.shape) == (1, 3, (5, 5))
+
+
+# ---------------------------------------------------------------------------
+# issue 22, the command line: `mpiexec -n 2 sparsekit solve|eigs FILE --backend petsc`
+# reads the file by rows on every rank, writes x by rows, prints on rank 0 only, and every
+# rank exits with the same code
+# ---------------------------------------------------------------------------
+
+def _cli_under_mpiexec(*args, per_rank=False):
+    """``mpiexec -n 2 python -m sparsekit ARGS``; with ``per_rank`` each rank echoes its code."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    command = [sys.executable, "-m", "sparsekit", *map(str, args)]
+    if per_rank:  # the shell reports every rank's exit code, not just mpiexec's first
+        command = ["sh", "-c", " ".join(f"'{c}'" for c in command)
+                   + '; echo "rank-exit=$?"']
+    return subprocess.run([*mpiexec_command(NRANKS), *command], env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@needs_mpi
+def test_cli_solve_reads_and_writes_by_rows_and_matches_scipy(tmp_path):
+    A = load_real("bcsstk13")
+    x_file = tmp_path / "x.petsc"
+    p = _cli_under_mpiexec("solve", sk.datasets.path("bcsstk13"), "--backend", "petsc",
+                           "--rtol", "1e-10", "-o", x_file, "--json")
+    assert p.returncode == 0, p.stderr[-3000:]
+    data = json.loads(p.stdout)  # one object: rank 1 printed nothing
+    assert data["backend"] == "petsc" and data["converged"]
+    assert any("gather=False" in n for n in data["notes"])  # x stayed by rows
+    from sparsekit import _petscbin
+
+    x = _petscbin.read(x_file)
+    b = np.ones(A.shape[0])
+    assert relres(A, x, b) <= 1e-10 * (1 + 1e-6)
+    x_ref = spla.spsolve(sp.csc_matrix(A), b)
+    assert np.linalg.norm(x - x_ref) <= 1e-4 * np.linalg.norm(x_ref)  # κ ≈ 1e10 here
+    assert sorted(tmp_path.iterdir()) == [x_file]
+
+
+@needs_mpi
+def test_cli_eigs_reads_by_rows_and_matches_scipy():
+    A = load_real("bcsstk09")
+    p = _cli_under_mpiexec("eigs", sk.datasets.path("bcsstk09"), "--backend", "petsc", "-k",
+                           "4", "--json")
+    assert p.returncode == 0, p.stderr[-3000:]
+    data = json.loads(p.stdout)
+    ref = np.sort(spla.eigsh(sp.csc_matrix(A), k=4, sigma=0, which="LM",
+                             return_eigenvectors=False))
+    np.testing.assert_allclose(np.sort(data["values"]), ref, rtol=1e-8)
+    assert data["backend"] == "petsc" and data["all_converged"]
+
+
+@needs_mpi
+def test_cli_bad_file_exits_2_on_every_rank(tmp_path):
+    bad = tmp_path / "bad.mtx"
+    bad.write_text("%%MatrixMarket matrix coordinate real general\n3 3 2\n1 1 1.0\n9 9 2.0\n")
+    p = _cli_under_mpiexec("solve", bad, "--backend", "petsc", "-q", per_rank=True)
+    assert p.stdout.count("rank-exit=2") == NRANKS, (p.stdout, p.stderr[-2000:])
+    assert "line 4" in p.stderr
+    assert p.stderr.count("error:") == 1  # said once, by rank 0

@@ -27,6 +27,7 @@ import click
 from .. import __version__
 from ..errors import NoConvergence, SparsekitError
 from ._output import Output, mpi_rank
+from ._status import StatusLine
 
 __all__ = ["cli", "main", "command", "group", "Terminated", "Finite", "EXIT_OK",
            "EXIT_NOT_CONVERGED", "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_INTERRUPTED",
@@ -176,8 +177,21 @@ class _WarningSink:
         self.out.warn(f"{category.__name__}: {message}")
 
 
+class _Handler(logging.StreamHandler):
+    """stderr logging that erases the status line before each record."""
+
+    def __init__(self, out: Output):
+        super().__init__(sys.stderr)
+        self.output = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Erase the status line, then write the record."""
+        self.output.status.clear()
+        super().emit(record)
+
+
 def _configure_logging(out: Output) -> logging.Handler:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Handler(out)
     handler.setFormatter(logging.Formatter("sparsekit: %(name)s: %(message)s"))
     if out.rank != 0:
         handler.setLevel(logging.CRITICAL + 1)
@@ -204,7 +218,8 @@ def _run(out: Output, fn, kwargs) -> int:
                 warnings.simplefilter("ignore", DeprecationWarning)
                 warnings.simplefilter("ignore", PendingDeprecationWarning)
             warnings.showwarning = _WarningSink(out)
-            code = fn(out, **kwargs) or EXIT_OK
+            with StatusLine(out.interactive, out.command) as out.status:
+                code = fn(out, **kwargs) or EXIT_OK
     except click.ClickException as exc:
         out.emit(exc.exit_code, exc)
         exc.json_emitted = out.json_mode

@@ -1,10 +1,13 @@
 """What a command prints, and where.
 
-Human output (rich tables) goes to stdout; warnings, logs and progress go to
-stderr.  With ``--json`` stdout carries exactly one JSON object, written when
-the command ends (also when it fails: ``{"ok": false, "error": ...}``).  Under
-MPI only rank 0 prints; the rank is read from the launcher's environment so
-that the command line never imports an MPI module itself.
+Human output (rich tables) goes to stdout; warnings, logs and the status line
+(:mod:`._status`) go to stderr.  With ``--json`` stdout carries exactly one
+JSON object, written when the command ends (also when it fails: ``{"ok":
+false, "error": ...}``).  Output that is not a terminal (a pipe, a file)
+carries no trailing padding: rich pads table cells to their column's width,
+and those spaces are stripped from every line.  Under MPI only rank 0 prints;
+the rank is read from the launcher's environment so that the command line
+never imports an MPI module itself.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import dataclasses
 import json
 import math
 import os
+import re
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 __all__ = ["Output", "mpi_rank", "jsonable", "fmt_bytes", "fmt_seconds", "fmt_float", "fmt_sci",
-           "ResidualProgress"]
+           "cli_spelling"]
 
 # Open MPI, MPICH/Intel MPI/Hydra (PMI), PMIx launchers, MVAPICH, Slurm's srun.
 _RANK_VARS = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK",
@@ -96,6 +99,43 @@ def fmt_sci(v: Any) -> str:
     return "-" if v is None else f"{float(v):.2e}"
 
 
+#: Python's spelling of advice in the library's messages -> the command line's options.
+_CHECK = re.compile(r"\bcheck=False\b")
+_QUOTED = re.compile(r"\b(method|precond|backend|which|kind|assign)=['\"]([\w-]+)['\"]")
+_NUMBER = re.compile(r"\b(rtol|atol|tol|maxiter|sigma)=([-+.\w]+)")
+
+
+def _options(text: str) -> str:
+    text = _QUOTED.sub(lambda m: f"--{m.group(1)} {m.group(2)}", text)
+    return _NUMBER.sub(lambda m: f"--{m.group(1)} {m.group(2)}", text)
+
+
+def cli_spelling(text: str, *, advice: bool = False) -> str:
+    """A library message with the advice in it spelled as the command line's options.
+
+    The library speaks Python (``precond='amg'``, ``check=False``); on the
+    command line the same advice reads ``--precond amg``, ``--no-check``.
+    ``check=False`` is translated everywhere, the other options after "to
+    try:" (a failed solve's advice), or everywhere with ``advice`` (errors:
+    their ``use method='gmres'`` is advice); facts such as "auto chose
+    method='cg'" in other notes keep the library's words.
+
+    Examples
+    --------
+    >>> cli_spelling("to try: precond='amg'; method='direct'; rtol=2e-10")
+    'to try: --precond amg; --method direct; --rtol 2e-10'
+    >>> cli_spelling("rtol=1e-08 not met; use method='gmres', or check=False")
+    "rtol=1e-08 not met; use method='gmres', or --no-check"
+    >>> cli_spelling("use method='gmres', or check=False", advice=True)
+    'use --method gmres, or --no-check'
+    """
+    text = _CHECK.sub("--no-check", text)
+    if advice:
+        return _options(text)
+    head, sep, tail = text.partition("to try:")
+    return head + sep + _options(tail) if sep else text
+
+
 def fmt_float(v: Any, digits: int = 3) -> str:
     """A number in short scientific form; '-' for None."""
     if v is None:
@@ -135,35 +175,57 @@ class Output:
         self.warnings: list[str] = []
         self.written: list[str] = []
         self._emitted = False
+        self.status = _Inert()  # the command's StatusLine while it runs (_app sets it)
 
     @property
     def interactive(self) -> bool:
-        """Whether a live progress display makes sense (a terminal on stderr)."""
-        return (self.rank == 0 and not self.quiet and sys.stderr.isatty())
+        """Whether a live status line makes sense.
+
+        A terminal on stderr, rank 0, and neither --json nor --quiet.
+        """
+        return (self.rank == 0 and not self.quiet and not self.json_mode
+                and sys.stderr.isatty())
 
     # -- human output --------------------------------------------------------
+    def _print(self, console: Console, *things: Any, **kwargs: Any) -> None:
+        """Print through ``console``; off a terminal, without rich's trailing padding."""
+        if console.is_terminal or console.quiet:
+            console.print(*things, **kwargs)
+            return
+        with console.capture() as cap:
+            console.print(*things, **kwargs)
+        text = "\n".join(line.rstrip() for line in cap.get().split("\n"))
+        console.file.write(text)
+        console.file.flush()
+
     def print(self, *things: Any) -> None:
         """Print details (not with --quiet or --json)."""
         if not self.quiet:
-            self.out.print(*things)
+            self.status.clear(forget=True)
+            self._print(self.out, *things)
 
     def summary(self, text: str) -> None:
         """Print the one line that --quiet keeps (not with --json)."""
-        self.out.print(Text(text), soft_wrap=True)
+        self.status.clear(forget=True)
+        self._print(self.out, Text(text), soft_wrap=True)
 
     def note(self, text: str) -> None:
         """A remark on stderr (not with --quiet)."""
         if not self.quiet:
-            self.err.print(Text(text))
+            self.status.clear()
+            self._print(self.err, Text(cli_spelling(text)))
 
     def warn(self, text: str) -> None:
         """A warning: on stderr always, and in the JSON object."""
         self.warnings.append(text)
-        self.err.print(Text.assemble(("warning: ", "yellow"), text))
+        self.status.clear()
+        self._print(self.err, Text.assemble(("warning: ", "yellow"), cli_spelling(text)))
 
     def error(self, text: str) -> None:
         """An error message on stderr."""
-        self.err.print(Text.assemble(("error: ", "bold red"), text))
+        self.status.clear()
+        self._print(self.err, Text.assemble(("error: ", "bold red"),
+                                            cli_spelling(text, advice=True)))
 
     def wrote(self, path, what: str) -> None:
         """Record an output file."""
@@ -191,6 +253,13 @@ class Output:
         sys.stdout.flush()
 
 
+class _Inert:
+    """The status line of a command that shows none."""
+
+    def clear(self, *, forget: bool = False) -> None:
+        """Nothing to erase."""
+
+
 KEY_WIDTH = 17  # "relative residual": key/value tables printed in turn line up
 
 
@@ -203,73 +272,3 @@ def kv_table(rows, title: str | None = None) -> Table:
     for k, v in rows:
         t.add_row(Text(k), Text(v))
     return t
-
-
-class ResidualProgress:
-    """A live residual display on stderr, fed by a solver callback.
-
-    It appears only on an interactive terminal and only once the solve has run
-    for ``delay`` seconds; updates are throttled so that recomputing a residual
-    from an iterate costs a negligible share of the solve.  The bar measures
-    progress in digits: ``log(res) / log(rtol)``.
-    """
-
-    def __init__(self, output: Output, A, b, rtol: float, delay: float = 0.5,
-                 interval: float = 0.1):
-        self.output = output
-        self.A = A
-        # One right-hand side: the residual of an iterate.  Several: iterations only.
-        self.b = b if np.ndim(b) == 1 else None
-        self.bnorm = float(np.linalg.norm(b)) or 1.0
-        self.target = math.log10(rtol) if rtol and rtol < 1 else -8.0
-        self.delay = delay
-        self.interval = interval
-        self.enabled = output.interactive
-        self.iteration = 0
-        self._start = time.perf_counter()
-        self._last = 0.0
-        self._progress = None
-        self._task = None
-
-    def __call__(self, *args, **kwargs) -> None:
-        """Solver callback: an iterate ``xk`` or a residual norm."""
-        self.iteration += 1
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self._start < self.delay or now - self._last < self.interval:
-            return
-        self._last = now
-        res = self._relative_residual(args[0] if args else None)
-        self._show(res)
-
-    def _relative_residual(self, arg) -> float | None:
-        if self.b is not None and isinstance(arg, np.ndarray) and arg.shape == (self.A.shape[1],):
-            r = self.b - self.A @ arg
-            return float(np.linalg.norm(r)) / self.bnorm
-        if isinstance(arg, (float, np.floating)) or (isinstance(arg, np.ndarray) and arg.size == 1):
-            return float(arg)
-        return None
-
-    def _show(self, res: float | None) -> None:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        if self._progress is None:
-            self._progress = Progress(
-                TextColumn("[bold]solving[/bold]"), BarColumn(),
-                TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
-                console=self.output.err, transient=True)
-            self._progress.start()
-            self._task = self._progress.add_task("solve", total=100, status="")
-        done = 0.0
-        status = f"iteration {self.iteration}"
-        if res is not None and res > 0:
-            done = min(100.0, max(0.0, 100 * math.log10(res) / self.target))
-            status += f", relative residual {res:.2e}"
-        self._progress.update(self._task, completed=done, status=status)
-
-    def close(self) -> None:
-        """Remove the display."""
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None

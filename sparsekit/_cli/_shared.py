@@ -1,4 +1,4 @@
-"""Pieces several commands share: right-hand sides, result tables, plots, memory."""
+"""Pieces several commands share: choices, right-hand sides, result tables, memory."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ import tracemalloc
 import numpy as np
 import scipy.sparse as sp
 
+from .._validate import check_choice
+from ..backends import _registry
 from ..errors import ShapeError
 from ..results import EigenResult, SolveResult
-from ._files import Source, atomic_path, companion_rhs, read_matrix, resolve
-from ._output import fmt_sci, fmt_seconds
+from ._files import Source, companion_rhs, read_matrix, resolve
+from ._output import cli_spelling, fmt_sci, fmt_seconds
 from ._plans import plan_dict
 
 __all__ = ["make_rhs", "solve_rows", "solve_dict", "eigen_dict", "timed", "traced_peak",
-           "plot_history", "RHS_HELP", "names_of"]
+           "RHS_HELP", "names_of", "check_choices", "relative_residuals"]
 
 RHS_HELP = ("Right-hand side: a matrix file (one column per right-hand side), 'ones', or "
             "'random' (seeded by --seed).  Default: the matrix's own right-hand side when "
@@ -30,6 +32,36 @@ def names_of(registry, first: tuple[str, ...] = ()) -> str:
     own registry (``first`` names come first), never a copy of it.
     """
     return ", ".join([*first, *(name for name in registry if name not in first)])
+
+
+def check_choices(task: str, backend: str, **given) -> None:
+    """Refuse a ``--method``/``--precond`` the backend asked for does not take, before any read.
+
+    ``task`` is ``"solve"`` or ``"eigen"``; ``given`` maps ``method``/``precond``
+    to the option's value.  The registries are the library's: the CPU's in
+    ``sparsekit.linalg`` (for ``"eigen"``, ``sk.eigsh``'s and ``sk.eigs``'s
+    methods together: which one runs depends on the matrix), the others
+    declared by their backend modules (importing one imports neither CuPy nor
+    petsc4py).  The error (UnknownMethodError, exit 2) lists the valid names.
+    """
+    if backend in ("auto", "scipy"):
+        if task == "solve":
+            from ..linalg.solve import METHODS, PRECONDS
+
+            registries = {"method": {"auto": "", **METHODS}, "precond": PRECONDS}
+        else:
+            from ..linalg._eigen import EIGS_METHODS, METHODS, PRECONDS
+
+            registries = {"method": {**METHODS, **EIGS_METHODS}, "precond": PRECONDS}
+    else:
+        mod = _registry.load(backend)
+        prefix = "SOLVE" if task == "solve" else "EIGEN"
+        registries = {"method": getattr(mod, f"{prefix}_METHODS"),
+                      "precond": getattr(mod, f"{prefix}_PRECONDS")}
+    for name, value in given.items():
+        if value is not None:
+            check_choice(value, registries[name], f"--{name}"
+                         + ("" if backend in ("auto", "scipy") else f" (backend {backend})"))
 
 
 def make_rhs(spec: str | None, src: Source, m: int, seed: int = 0):
@@ -75,7 +107,7 @@ def solve_rows(r: SolveResult) -> list[tuple[str, str]]:
                                   "recomputed)")]
     if r.timings:
         rows.append(("time", ", ".join(f"{k} {fmt_seconds(v)}" for k, v in r.timings.items())))
-    rows += [("note", n) for n in r.notes]
+    rows += [("note", cli_spelling(n)) for n in r.notes]
     return rows
 
 
@@ -88,10 +120,24 @@ def norm1(A) -> float:
     return float(np.abs(np.asarray(A)).sum(axis=0).max()) if np.size(A) else 0.0
 
 
-def relative_residuals(e: EigenResult, A, M=None) -> np.ndarray:
-    """‖A v − λ M v‖ / (‖A‖₁ + |λ| ‖M‖₁): the scale sk.eigsh judges ``tol`` against."""
-    lam = np.abs(np.asarray(e.values, dtype=float))
-    scale = norm1(A) + lam * (norm1(M) if M is not None else 1.0)
+def norm_inf(A) -> float:
+    """‖A‖∞, the largest absolute row sum (O(nnz))."""
+    return norm1(A.T) if A is not None else 0.0
+
+
+def relative_residuals(e: EigenResult, A, M=None, *, nonsymmetric: bool = False) -> np.ndarray:
+    """‖A v − λ M v‖ / (‖A‖ + |λ| ‖M‖): the scale the eigensolver judges ``tol`` against.
+
+    ``sk.eigsh``'s ‖·‖ is ‖·‖₁; ``sk.eigs``'s (``nonsymmetric``) is
+    ``sqrt(‖·‖₁ ‖·‖∞)``, a bound of the 2-norm of any matrix.
+    """
+    lam = np.abs(np.asarray(e.values))
+    if nonsymmetric:
+        norm_a = float(np.sqrt(norm1(A) * norm_inf(A)))
+        norm_m = float(np.sqrt(norm1(M) * norm_inf(M))) if M is not None else 1.0
+    else:
+        norm_a, norm_m = norm1(A), (norm1(M) if M is not None else 1.0)
+    scale = norm_a + lam * norm_m
     scale = np.where(scale > 0, scale, 1.0)
     return np.asarray(e.residuals, dtype=float) / scale
 
@@ -137,21 +183,3 @@ def traced_peak(fn) -> int:
         if not started:
             tracemalloc.stop()
     return max(int(peak), 0)
-
-
-def plot_history(path, residuals, title: str) -> None:
-    """Semilog plot of a residual history, written atomically."""
-    from .._validate import optional_import
-
-    figure = optional_import("matplotlib.figure", "plot", "--plot")
-    fig = figure.Figure(figsize=(6, 4), dpi=100)
-    ax = fig.add_subplot()
-    res = np.asarray(residuals, dtype=float)
-    ax.semilogy(np.arange(res.size), res, marker="." if res.size < 60 else None)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("residual norm")
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "png")

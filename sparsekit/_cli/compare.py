@@ -14,6 +14,7 @@ from rich.text import Text
 
 import sparsekit as sk
 
+from .._progress import report
 from .._validate import is_symmetric
 from ._app import EXIT_NOT_CONVERGED, Finite, cli, command
 from ._files import read_matrix, resolve
@@ -52,7 +53,7 @@ class Run:
         return d
 
 
-def _repeat(path: str, fn, repeat: int) -> Run:
+def _repeat(path: str, fn, repeat: int, task: str = "solve") -> Run:
     """Time ``fn`` ``repeat`` times, then trace one more run for its peak memory.
 
     Every run starts from a cold cache (no factorization or AMG hierarchy left
@@ -60,11 +61,13 @@ def _repeat(path: str, fn, repeat: int) -> Run:
     """
     times, value = [], None
     try:
-        for _ in range(repeat):
+        for i in range(repeat):
             sk.clear_cache()
+            report("compare", what=f"{task}, {path} path, run {i + 1} of {repeat}")
             value, seconds = timed(fn)
             times.append(seconds)
         sk.clear_cache()
+        report("compare", what=f"{task}, {path} path, traced run (peak memory)")
         peak = traced_peak(fn)
     except sk.DenseTooLargeError as exc:
         return Run(path, skipped=f"{exc} (on the command line: --dense-max-gib)")
@@ -86,9 +89,9 @@ def solve_both(A, b, *, repeat: int = 1, max_bytes: float | None = None) -> tupl
 def eigs_both(A, k: int, *, repeat: int = 1, max_bytes: float | None = None
               ) -> tuple[Run, Run]:
     """``sk.eigsh`` (auto, smallest) and ``sk.dense.eigh`` on the same matrix."""
-    sparse_run = _repeat("sparse", lambda: sk.eigsh(A, k=k, which="smallest"), repeat)
+    sparse_run = _repeat("sparse", lambda: sk.eigsh(A, k=k, which="smallest"), repeat, "eigsh")
     limit = {} if max_bytes is None else {"max_bytes": max_bytes}
-    dense_run = _repeat("dense", lambda: sk.dense.eigh(A, k=k, **limit), repeat)
+    dense_run = _repeat("dense", lambda: sk.dense.eigh(A, k=k, **limit), repeat, "eigsh")
     for run in (sparse_run, dense_run):
         if run.result is not None:
             run.relative = relative_residuals(run.result, A)

@@ -12,9 +12,11 @@ import sparsekit as sk
 
 from .. import io
 from .._components import n_components
+from .._progress import report
 from ..linalg._inspect import inspect_matrix
+from . import _plots
 from ._app import cli, command
-from ._files import Source, atomic_path, check_output, read_matrix, resolve
+from ._files import Source, check_output, read_matrix, resolve
 from ._output import Output, fmt_bytes, fmt_float, kv_table
 from ._plans import plan_rows, plans_for
 
@@ -37,6 +39,7 @@ def matrix_stats(A, *, header: io.MatrixInfo | None = None) -> dict:
         stats["memory"] = int(A.nbytes)
         return stats
     C = sp.csr_array(A)
+    report("inspect", n=m, nnz=C.nnz)
     stats["sparse"] = True
     stats["nnz"] = int(C.nnz)
     stats["density"] = C.nnz / (m * n) if m * n else 0.0
@@ -103,19 +106,6 @@ def _stats_rows(stats: dict, src: Source) -> list[tuple[str, str]]:
     return rows
 
 
-def _spy(path, A, title: str) -> None:
-    from .._validate import optional_import
-
-    figure = optional_import("matplotlib.figure", "plot", "--spy")
-    fig = figure.Figure(figsize=(6, 6), dpi=100)
-    ax = fig.add_subplot()
-    nnz = A.nnz if sp.issparse(A) else np.count_nonzero(A)
-    ax.spy(A, markersize=max(0.05, min(4.0, 2e3 / max(nnz, 1) ** 0.5)), color="k")
-    ax.set_title(title, fontsize=10)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=path.suffix.lstrip(".").lower() or "png")
-
-
 def _condition(A) -> dict:
     """``sk.condest``'s answer, as the JSON report carries it."""
     c = sk.condest(A)
@@ -128,7 +118,8 @@ def _condition(A) -> dict:
 @click.option("--plan/--no-plan", "with_plan", default=True, show_default=True,
               help="Show the plan `auto` would follow for solve and eigsh.")
 @click.option("--spy", "spy", type=click.Path(dir_okay=False), default=None,
-              help="Draw the sparsity pattern to this image (.png, .pdf, .svg; needs matplotlib).")
+              help="Draw the sparsity pattern to this image, every entry counted into its "
+              "pixel (.png, .pdf, .svg; needs matplotlib).")
 @click.option("--cond/--no-cond", "with_cond", default=False, show_default=True,
               help="Estimate the 1-norm condition number (sk.condest: one factorization and a "
                    "few solves; square matrices).")
@@ -149,7 +140,8 @@ def info(out: Output, files, with_plan, spy, force, with_cond):
         if len(sources) != 1:
             raise click.UsageError("--spy draws one matrix; give exactly one FILE")
         spy_path = check_output(spy, sources, force=force,
-                                suffixes=(".png", ".pdf", ".svg"), what="--spy image")
+                                suffixes=_plots.IMAGE_SUFFIXES, what="--spy image")
+        _plots.require("--spy")
     reports = []
     for src in sources:
         t0 = time.perf_counter()
@@ -163,7 +155,10 @@ def info(out: Output, files, with_plan, spy, force, with_cond):
         stats["dataset"] = src.dataset
         stats["read_seconds"] = t_read
         if with_cond and A.shape[0] == A.shape[1] and A.shape[0] > 0:
+            report("condition", n=A.shape[0])
             stats["condition"] = _condition(A)
+        if with_plan and A.shape[1] > 1:
+            report("plan", n=A.shape[0])
         plans = plans_for(A, stats) if with_plan and A.shape[1] > 1 else {}
         stats["plans"] = {task: p.as_dict() for task, p in plans.items()}
         reports.append(stats)
@@ -178,6 +173,6 @@ def info(out: Output, files, with_plan, spy, force, with_cond):
             m, n = stats["shape"]
             out.summary(f"{src.label}: {m} x {n}, {stats['nnz']} nonzeros, {kind}")
         if spy_path is not None:
-            _spy(spy_path, A, src.label)
+            _plots.save(_plots.spy_figure(A, src.label), spy_path)
             out.wrote(spy_path, "spy")
     out.set(files=reports)

@@ -11,9 +11,11 @@ from rich.text import Text
 
 import sparsekit as sk
 
+from .._spectral._eig import eigen_method
 from .._spectral._embed import ASSIGN
 from .._spectral._resistance import RESISTANCE_METHODS
 from ..errors import InputValueError
+from . import _plots
 from ._app import EXIT_NOT_CONVERGED, Finite, cli, command, group
 from ._files import FileGraph, check_output, read_graph, resolve, write_csv
 from ._output import Output, fmt_float, fmt_sci
@@ -30,11 +32,14 @@ def spectral_group():
     undirected edge once; integer ids from 0, or any labels, numbered in sorted
     order).  Weights are conductances: a heavier edge pulls its ends closer.
 
+    The count is -k everywhere (embedding: dimensions, clustering: clusters, as
+    in `sparsekit eigs -k`); -n/--n-components and -c/--n-clusters still work.
+
     \b
     Examples:
       sparsekit spectral fiedler karate.mtx -o fiedler.csv
-      sparsekit spectral embedding roads.csv -n 2 -o xy.csv
-      sparsekit spectral clustering karate.mtx --n-clusters 2 --assign cluster_qr
+      sparsekit spectral embedding roads.csv -k 2 -o xy.csv --plot xy.png
+      sparsekit spectral clustering karate.mtx -k 2 --assign cluster_qr --plot c.png
       sparsekit spectral resistance karate.mtx --pair 0 33 --pair 0 1
     """
 
@@ -52,13 +57,23 @@ def graph_options(f):
     return click.argument("graph_file", metavar="GRAPH")(f)
 
 
-def _prepare(out: Output, graph_file, csv_out, force, header, symmetrize):
+def _prepare(out: Output, graph_file, csv_out, force, header, symmetrize, plot=None):
+    """Resolve GRAPH, check the outputs (and matplotlib for --plot), then read the graph."""
     src = resolve(graph_file)
     target = csv_out and check_output(csv_out, [src], force=force, suffixes=(".csv",),
                                       what="-o")
+    picture = plot and check_output(plot, [src] + ([target] if target else []), force=force,
+                                    suffixes=_plots.IMAGE_SUFFIXES, what="--plot")
+    if picture:
+        _plots.require("--plot")
     g = read_graph(src, header=header, symmetrize=symmetrize)
     out.set(file=str(src.path) if src.path else None, dataset=src.dataset, n=g.n)
-    return g, target
+    return g, target, picture
+
+
+def _plot_option(what: str):
+    return click.option("--plot", type=click.Path(dir_okay=False), default=None,
+                        help=f"Draw {what} (.png, .pdf, .svg; needs matplotlib).")
 
 
 def _node_column(g: FileGraph):
@@ -97,7 +112,8 @@ def fiedler(out: Output, graph_file, csv_out, force, header, symmetrize, normali
       sparsekit spectral fiedler edges.csv --normalized -o fiedler.csv --json
       sparsekit spectral fiedler Erdos971.mtx --components
     """
-    g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
+    eigen_method(method)  # a typo is refused before the graph is read
+    g, target, _ = _prepare(out, graph_file, csv_out, force, header, symmetrize)
     try:
         res = sk.spectral.fiedler(g.adjacency, normalized=normalized, method=method,
                                   disconnected="components" if per_component else "raise")
@@ -146,21 +162,23 @@ def fiedler(out: Output, graph_file, csv_out, force, header, symmetrize, normali
 
 @command(spectral_group, "embedding")
 @graph_options
-@click.option("-n", "--n-components", type=click.IntRange(min=1), default=2,
-              show_default=True, help="Embedding dimension.")
+@click.option("-k", "-n", "--n-components", "n_components", type=click.IntRange(min=1),
+              default=2, show_default=True, help="Embedding dimension.")
 @click.option("--normalized/--unnormalized", default=True, show_default=True,
               help="Normalized Laplacian (scikit-learn's convention) or L = D − W.")
 @click.option("--allow-disconnected", is_flag=True,
               help="Embed a disconnected graph anyway (else exit 2).")
+@_plot_option("the nodes at their first two coordinates (three: the three pairs)")
 def embedding(out: Output, graph_file, csv_out, force, header, symmetrize, n_components,
-              normalized, allow_disconnected):
+              normalized, allow_disconnected, plot):
     r"""The Laplacian-eigenmap embedding of a graph's nodes (scikit-learn's conventions).
 
     \b
     Examples:
-      sparsekit spectral embedding fe_4elt2.mtx -n 2 -o xy.csv
+      sparsekit spectral embedding fe_4elt2.mtx -k 2 -o xy.csv
+      sparsekit spectral embedding fe_4elt2.mtx -k 3 --plot xyz.png
     """
-    g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
+    g, target, picture = _prepare(out, graph_file, csv_out, force, header, symmetrize, plot)
     try:
         X = np.asarray(sk.spectral.embedding(
             g.adjacency, n_components=n_components, normalized=normalized,
@@ -182,26 +200,34 @@ def embedding(out: Output, graph_file, csv_out, force, header, symmetrize, n_com
     if out.quiet:
         out.summary(f"{g.n} nodes embedded in {X.shape[1]} dimensions")
     _write_nodes(out, target, g, {f"x{j}": X[:, j] for j in range(X.shape[1])}, "embedding")
+    if picture and out.rank == 0:
+        _plots.save(_plots.embedding_figure(X, f"{g.source.label}: spectral embedding "
+                                            f"({'normalized' if normalized else 'L = D - W'})"),
+                    picture)
+        out.wrote(picture, "plot")
 
 
 @command(spectral_group, "clustering")
 @graph_options
-@click.option("-c", "--n-clusters", type=click.IntRange(min=2), required=True,
-              help="Number of clusters.")
+@click.option("-k", "-c", "--n-clusters", "n_clusters", type=click.IntRange(min=2),
+              required=True, help="Number of clusters.")
 @click.option("--assign", type=click.Choice(sorted(ASSIGN)), default="kmeans",
               show_default=True, help="How eigenvectors become labels (cluster_qr: "
               "deterministic, no restarts).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of k-means.")
+@_plot_option("the nodes at their first two (three) embedding coordinates, coloured by "
+              "cluster (one more eigensolve)")
 def clustering(out: Output, graph_file, csv_out, force, header, symmetrize, n_clusters,
-               assign, seed):
+               assign, seed, plot):
     r"""Spectral clustering of a graph's nodes into labels.
 
     \b
     Examples:
-      sparsekit spectral clustering karate.mtx --n-clusters 2
-      sparsekit spectral clustering edges.csv -c 4 --assign cluster_qr -o labels.csv
+      sparsekit spectral clustering karate.mtx -k 2
+      sparsekit spectral clustering edges.csv -k 4 --assign cluster_qr -o labels.csv
+      sparsekit spectral clustering fe_4elt2.mtx -k 4 --plot clusters.png
     """
-    g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
+    g, target, picture = _prepare(out, graph_file, csv_out, force, header, symmetrize, plot)
     labels = np.asarray(sk.spectral.clustering(g.adjacency, n_clusters, assign=assign,
                                                random_state=seed))
     ids, sizes = np.unique(labels, return_counts=True)
@@ -219,6 +245,13 @@ def clustering(out: Output, graph_file, csv_out, force, header, symmetrize, n_cl
     if out.quiet:
         out.summary("cluster sizes: " + ", ".join(str(c) for c in sizes))
     _write_nodes(out, target, g, {"label": labels}, "labels")
+    if picture and out.rank == 0:
+        # the coordinates clustering labels: the eigenmap, less the (near-)constant first
+        X = np.asarray(sk.spectral.embedding(g.adjacency, n_components=min(n_clusters, 3),
+                                             disconnected="allow"))
+        _plots.save(_plots.embedding_figure(X, f"{g.source.label}: {len(ids)} spectral "
+                                            f"clusters ({assign})", labels=labels), picture)
+        out.wrote(picture, "plot")
 
 
 def _pairs(g: FileGraph, pair, pairs_file, header):
@@ -280,7 +313,7 @@ def resistance(out: Output, graph_file, csv_out, force, header, symmetrize, pair
       sparsekit spectral resistance roads.csv --pairs queries.csv -o r.csv
       sparsekit spectral resistance fe_4elt2.mtx --method sketch --eps 0.2 -o edges.csv
     """
-    g, target = _prepare(out, graph_file, csv_out, force, header, symmetrize)
+    g, target, _ = _prepare(out, graph_file, csv_out, force, header, symmetrize)
     if pair or pairs_file:
         iu, iv, u, v = _pairs(g, pair, pairs_file, header)
         values = np.asarray(sk.spectral.effective_resistance(
