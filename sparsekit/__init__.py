@@ -72,6 +72,7 @@ from .errors import (
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from . import datasets, io, spectral
+    from ._progress import ProgressEvent, progress
     from .builders import (
         adjacency,
         cooccurrence,
@@ -110,6 +111,7 @@ _LAZY = {
                      "clear_cache", "cache_info", "set_cache_limit"], "sparsekit.linalg"),
     **dict.fromkeys(["SolveResult", "EigenResult", "Plan", "CondestResult", "PCAResult",
                      "NullSpaceResult"], "sparsekit.results"),
+    **dict.fromkeys(["progress", "ProgressEvent"], "sparsekit._progress"),
 }
 #: subpackages and modules reachable as attributes (``sk.io``, ``sk.linalg``, ...)
 _SUBMODULES = frozenset({"spectral", "io", "datasets", "linalg", "builders", "backends",
@@ -159,6 +161,8 @@ __all__ = [
     "clear_cache",
     "cache_info",
     "set_cache_limit",
+    "progress",
+    "ProgressEvent",
     # graph spectral methods, files and data
     "spectral",
     "io",

@@ -329,7 +329,8 @@ def sparse_dtype(dtype, name: str = "dtype") -> np.dtype:
     return dt
 
 
-def max_bytes_limit(max_bytes, default: float = 2 * 1024**3) -> float:
+def max_bytes_limit(max_bytes: float | None, default: float = 2 * 1024**3) -> float:
+
     """A memory limit in bytes: ``max_bytes``, or ``default`` when None (the dense paths' guard).
 
     Raises :class:`~sparsekit.InputValueError` for anything but a number
@@ -422,8 +423,11 @@ def check_symmetric(A, name: str = "A", rtol: float = 1e-10, hint: str = "") -> 
         raise NotSymmetricError(msg + (f"; {hint}" if hint else ""))
 
 
-def optional_import(module: str, extra: str, purpose: str = "", hint: str = ""):
-    """Import an optional dependency or raise :class:`MissingDependencyError`."""
+def optional_import(module: str, extra: str | None, purpose: str = "", hint: str = ""):
+    """Import a dependency or raise :class:`MissingDependencyError` naming ``extra``.
+
+    ``extra=None`` marks a core dependency (its absence means a broken install).
+    """
     try:
         return importlib.import_module(module)
     except ImportError:

@@ -9,6 +9,11 @@ the argument, show what was received and say what to do.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import os
+
 
 __all__ = [
     "SparsekitError",
@@ -69,7 +74,7 @@ class InconsistentSystemError(SparsekitError, ValueError):
 class DisconnectedGraphError(SparsekitError, ValueError):
     """A connected graph was needed; carries ``n_components``."""
 
-    def __init__(self, message: str, n_components: int | None = None):
+    def __init__(self, message: str, n_components: int | None = None) -> None:
         super().__init__(message)
         self.n_components = n_components
 
@@ -77,7 +82,8 @@ class DisconnectedGraphError(SparsekitError, ValueError):
 class MatrixMarketError(SparsekitError, ValueError):
     """A malformed Matrix Market file; carries ``path`` and ``line`` (1-based)."""
 
-    def __init__(self, message: str, path=None, line: int | None = None):
+    def __init__(self, message: str, path: str | os.PathLike | None = None,
+                 line: int | None = None) -> None:
         where = ""
         if path is not None:
             where = f"{path}"
@@ -90,14 +96,15 @@ class MatrixMarketError(SparsekitError, ValueError):
 
 
 class MissingDependencyError(SparsekitError, ImportError):
-    """An optional package is missing; the message names the extra to install."""
+    """A package is missing; the message names the extra to install (None: a core one)."""
 
-    def __init__(self, package: str, extra: str, purpose: str = "", hint: str = ""):
+    def __init__(self, package: str, extra: str | None, purpose: str = "",
+                 hint: str = "") -> None:
         what = f" for {purpose}" if purpose else ""
-        msg = (
-            f"{package} is needed{what} but is not installed; "
-            f"install it with: pip install 'sparsekit[{extra}]'"
-        )
+        how = (f"pip install 'sparsekit[{extra}]'" if extra else
+               f"pip install {package} (a dependency of sparsekit itself: the installation "
+               "is incomplete)")
+        msg = f"{package} is needed{what} but is not installed; install it with: {how}"
         if hint:
             msg += f" ({hint})"
         super().__init__(msg)
@@ -126,7 +133,8 @@ class InsufficientMemoryError(SparsekitError, MemoryError):
     limit on the dense path.
     """
 
-    def __init__(self, message: str, needed: int | None = None, available: int | None = None):
+    def __init__(self, message: str, needed: int | None = None,
+                 available: int | None = None) -> None:
         super().__init__(message)
         self.needed = needed
         self.available = available
@@ -142,7 +150,7 @@ class NoConvergence(SparsekitError, RuntimeError):
     The partial result (a ``SolveResult`` or ``EigenResult``) is in ``result``.
     """
 
-    def __init__(self, message: str, result=None):
+    def __init__(self, message: str, result: Any = None) -> None:
         super().__init__(message)
         self.result = result
 
@@ -159,7 +167,7 @@ class DataNotFoundError(SparsekitError, FileNotFoundError):
     """A file or a named dataset could not be found."""
 
 
-def report_nonconvergence(message: str, result, strict: bool, stacklevel: int = 3) -> None:
+def report_nonconvergence(message: str, result: Any, strict: bool, stacklevel: int = 3) -> None:
     """The non-convergence policy, in one place.
 
     ``strict=True`` raises :class:`NoConvergence` carrying the partial result;

@@ -70,3 +70,20 @@ def test_insufficient_memory_error_carries_needed_and_available():
                                        needed=2 * 2**30, available=2**30)
     assert (e.needed, e.available) == (2 * 2**30, 2**30)
     assert isinstance(e, MemoryError) and isinstance(e, sk.SparsekitError)
+
+
+def test_a_missing_core_dependency_is_named_as_a_broken_install():
+    e = sk.MissingDependencyError("pyamg", None, "algebraic multigrid")
+    assert "pip install pyamg" in str(e) and "sparsekit[" not in str(e)
+
+
+def test_the_extras_are_optional_features_only():
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    meta = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]
+    core = {d.split(">")[0].split("=")[0].strip() for d in meta["dependencies"]}
+    for extra, deps in meta["optional-dependencies"].items():
+        names = {d.split(">")[0].split("=")[0].split("[")[0].strip() for d in deps}
+        assert not names & core, (extra, names & core)  # no extra repeats a core dependency

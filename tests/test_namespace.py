@@ -6,7 +6,7 @@ def test_public_names_are_pinned():
         "laplacian", "adjacency", "poisson", "fem", "cooccurrence", "document_cooccurrence",
         "ppmi", "solve", "plan", "factorize", "preconditioner", "eigsh", "eigs", "svds", "dense",
         "condest", "pca", "null_space", "matrix_rank", "CondestResult", "PCAResult",
-        "NullSpaceResult",
+        "NullSpaceResult", "progress", "ProgressEvent",
         "clear_cache", "cache_info", "set_cache_limit", "spectral", "io", "datasets",
         "SolveResult", "EigenResult", "Plan", "Factorization", "SparsekitError", "ShapeError",
         "NotSquareError", "InputValueError", "NotSymmetricError", "NotSPDError",

@@ -233,3 +233,17 @@ def test_bar_counts_digits_and_is_never_full():
     assert bar(ProgressEvent("iterate", {"residual": 1e-12, "rtol": 1e-8}), 8) == "[#######.] "
     assert bar(ProgressEvent("read", {"path": "x"})) == ""
     assert bar(ProgressEvent("iterate", {"residual": float("nan"), "rtol": 1e-8})) == ""
+
+
+def test_the_public_face_reports_a_solve():
+    import numpy as np
+
+    import sparsekit as sk
+
+    A = sk.poisson((40, 40))
+    seen = []
+    with sk.progress(seen.append):
+        r = sk.solve(A, np.ones(A.shape[0]), method="cg", precond="amg")
+    assert r.converged
+    assert all(isinstance(e, sk.ProgressEvent) for e in seen)
+    assert "precond" in {e.stage for e in seen}

@@ -205,7 +205,7 @@ def test_user_preconditioner():
 def test_registries():
     assert set(METHODS) == {"cg", "minres", "gmres", "bicgstab", "bicg", "cgs", "gcrotmk",
                             "lgmres", "qmr", "tfqmr", "lsqr", "lsmr", "direct", "dense"}
-    assert set(PRECONDS) == {"auto", "none", "jacobi", "ilu", "amg"}
+    assert set(PRECONDS) == {"auto", "none", "jacobi", "ilu", "amg", "approx_chol"}
     assert {"scipy", "cupy", "petsc", "auto"} <= set(BACKENDS)
 
 

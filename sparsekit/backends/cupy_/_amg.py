@@ -199,7 +199,7 @@ class DeviceAMG:
         **options
             Passed to ``pyamg.smoothed_aggregation_solver``.
         """
-        pyamg = optional_import("pyamg", "amg", "the AMG preconditioner")
+        pyamg = optional_import("pyamg", None, "the AMG preconditioner")
         notes = []
         if is_device(A):
             notes.append("A copied device→host for the PyAMG setup")
