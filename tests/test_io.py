@@ -116,28 +116,26 @@ def test_symmetry_test_agrees_with_the_dense_definition(tmp_path, monkeypatch, d
 
 def test_a_direct_write_cut_short_raises_and_keeps_the_old_file(tmp_path, monkeypatch):
     """fmm writing the path itself ignores its write errors: a short file must not pass."""
-    import fast_matrix_market as fmm
-
     from sparsekit.io import _matrices
 
     monkeypatch.setattr(_matrices, "_DIRECT_WRITE", 0)
     target = tmp_path / "keep.mtx"
     sk.io.write(target, sp.eye_array(3))
     before = target.read_bytes()
-    real = fmm.mmwrite
+    real = _matrices._writer()
 
     def short(path, *a, **k):  # what a full disk leaves: the file ends early
         real(path, *a, **k)
         with open(path, "r+b") as fh:
             fh.truncate(os.path.getsize(path) - 7)
 
-    monkeypatch.setattr(fmm, "mmwrite", short)
+    monkeypatch.setattr(_matrices, "_writer", lambda: short)
     A = sp.random_array((50, 50), density=0.2, rng=np.random.default_rng(1), format="csr")
     with pytest.raises(OSError, match="stopped early"):
         sk.io.write(target, A)
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mtx"]
-    monkeypatch.setattr(fmm, "mmwrite", real)
+    monkeypatch.setattr(_matrices, "_writer", lambda: real)
     sk.io.write(target, A)  # and the same write, whole, passes the count
     assert (sk.io.read(target) != A).nnz == 0
 
@@ -201,7 +199,7 @@ def test_missing_file_and_unknown_suffix(tmp_path):
 
 
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    import fast_matrix_market as fmm
+    from sparsekit.io import _matrices
 
     target = tmp_path / "keep.mtx"
     sk.io.write(target, sp.eye_array(2))
@@ -210,7 +208,7 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(fmm, "mmwrite", boom)
+    monkeypatch.setattr(_matrices, "_writer", lambda: boom)
     with pytest.raises(RuntimeError):
         sk.io.write(target, sp.eye_array(5))
     assert target.read_bytes() == before
