@@ -45,8 +45,10 @@ import re
 import secrets
 import stat
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import fast_matrix_market as fmm
 import numpy as np
@@ -156,7 +158,7 @@ class _Guarded(_pyio.RawIOBase):
 
 @dataclass(frozen=True)
 class _Head:
-    header: object  # fast_matrix_market.header
+    header: Any  # fast_matrix_market.header
     size_line: int  # 1-based
     body_offset: int  # bytes before the body
     size: int  # bytes of the file (compressed, for .gz)
@@ -398,7 +400,7 @@ def _commit(tmp: Path, path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; ``fsync`` and rename it into place on success.
 
     What the block writes to the temporary path replaces ``path`` only if the
@@ -523,7 +525,7 @@ def gib(nbytes: float) -> str:
     return f"{nbytes / 2**30:,.1f} GiB"
 
 
-def check_memory(nbytes: float, what: str) -> None:
+def check_memory(nbytes: float, what: str | Callable[[], str]) -> None:
     """The memory preflight: raise, before allocating, when ``nbytes`` cannot fit.
 
     ``nbytes`` is the estimated peak (a float: the sizes of absurd headers

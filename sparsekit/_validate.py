@@ -330,7 +330,6 @@ def sparse_dtype(dtype, name: str = "dtype") -> np.dtype:
 
 
 def max_bytes_limit(max_bytes: float | None, default: float = 2 * 1024**3) -> float:
-
     """A memory limit in bytes: ``max_bytes``, or ``default`` when None (the dense paths' guard).
 
     Raises :class:`~sparsekit.InputValueError` for anything but a number

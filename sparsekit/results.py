@@ -11,14 +11,19 @@ returns while staying the same objects: ``x, info = sk.solve(...)``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.linalg as sla
 
 from ._validate import as_stacked_rhs
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ._typing import MatrixLike
 
 __all__ = ["SolveResult", "EigenResult", "Plan", "SVDSResult", "SVDResult", "CholeskyResult"]
 
@@ -145,7 +150,7 @@ class SolveResult:
             return 0
         return -1 if self.breakdown else max(int(self.iterations), 1)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         """``x, info = result``, as SciPy's Krylov solvers return."""
         return iter((self.x, self.info))
 
@@ -218,7 +223,7 @@ class EigenResult:
         """True when every pair met its tolerance."""
         return bool(np.all(self.converged))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[np.ndarray]:
         """``w, v = result``, as SciPy's ``eigsh``/``eigs`` return."""
         return iter((self.values, self.vectors))
 
@@ -248,12 +253,12 @@ class SVDSResult:
 
     Attributes
     ----------
-    U : ndarray, shape (m, k)
+    U : ndarray, shape (m, k), or None
         Left singular vectors (orthonormal columns).
     s : ndarray, shape (k,)
         Singular values, descending (largest first, as numpy's ``svd``) unless
         ``sk.svds(..., ascending=True)`` (SciPy's order) was asked for.
-    Vh : ndarray, shape (k, n)
+    Vh : ndarray, shape (k, n), or None
         Right singular vectors as rows (the names of ``sk.dense.svd``'s
         ``SVDResult``, which this extends with residuals and flags).
     residuals : ndarray, shape (k,)
@@ -272,23 +277,23 @@ class SVDSResult:
     Unpacking gives SciPy's triple: ``u, s, vh = sk.svds(A, k=2)``.
     """
 
-    U: np.ndarray
+    U: np.ndarray | None
     s: np.ndarray
-    Vh: np.ndarray
+    Vh: np.ndarray | None
     residuals: np.ndarray
     converged: np.ndarray
     method: str
     backend: str = "scipy"
-    timings: dict = field(default_factory=dict)
+    timings: Mapping[str, float] = field(default_factory=dict)
     tol: float = 0.0
-    notes: tuple = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def all_converged(self) -> bool:
         """True when every triplet met its tolerance."""
         return bool(np.all(self.converged))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[np.ndarray | None]:
         """``u, s, vh = result``, as SciPy's ``svds`` returns."""
         return iter((self.U, self.s, self.Vh))
 
@@ -325,7 +330,7 @@ class CholeskyResult:
         d = np.real(np.diagonal(self.factor, axis1=-2, axis2=-1))
         return 2.0 * np.sum(np.log(d), axis=-1)
 
-    def solve(self, b) -> np.ndarray:
+    def solve(self, b: npt.ArrayLike) -> np.ndarray:
         """Solve ``A x = b`` with the factor (``b`` of shape ``(..., n)`` or ``(..., n, k)``)."""
         L = self.factor if self.lower else np.conj(np.swapaxes(self.factor, -1, -2))
         B, vec = as_stacked_rhs(b, L)
@@ -409,7 +414,7 @@ class CondestResult:
     """
 
     cond: float
-    norm: int
+    norm: float
     anorm: float
     ainv_norm: float
     lower_bound: bool
@@ -513,7 +518,7 @@ class PCAResult:
         """True when every component met its tolerance."""
         return bool(np.all(self.converged))
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: MatrixLike) -> np.ndarray:
         """Project ``X`` (sparse or dense, ``n × n_features``) on the components, sparsely.
 
         ``(X − mean) @ components.T`` computed as ``X @ components.T − mean @ components.T``:
@@ -578,7 +583,7 @@ class NullSpaceResult:
     rank: int
     nullity: int
     vectors: np.ndarray
-    shape: tuple
+    shape: tuple[int, int]
     threshold: float
     values: np.ndarray
     gap: float
@@ -621,7 +626,7 @@ class QRResult:
     Q: np.ndarray | None
     R: np.ndarray
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[np.ndarray | None]:
         """``Q, R = result``, as :func:`numpy.linalg.qr` returns."""
         return iter((self.Q, self.R))
 
@@ -642,10 +647,10 @@ class SlogdetResult:
         ``log |det A|`` (``-inf`` when singular).
     """
 
-    sign: Any
-    logabsdet: Any
+    sign: np.ndarray | float | complex
+    logabsdet: np.ndarray | float
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[np.ndarray | float | complex]:
         """``sign, logabsdet = result``, as :func:`numpy.linalg.slogdet` returns."""
         return iter((self.sign, self.logabsdet))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
@@ -10,6 +12,13 @@ from .. import linalg
 from .._validate import as_rhs
 from ..errors import InputValueError
 from ._graph import as_graph, node_vector
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable, Mapping, Sequence
+
+    import numpy.typing as npt
+
+    from .._typing import GraphLike
 
 __all__ = ["heat", "pagerank"]
 
@@ -52,8 +61,9 @@ def _null_projector(g, kind: str):
     return project
 
 
-def heat(graph, t, X, *, normalized=False, weight="weight", nodelist=None, n=None,
-         symmetrize=False) -> np.ndarray:
+def heat(graph: GraphLike, t: npt.ArrayLike, X: npt.ArrayLike, *, normalized: bool = False,
+         weight: str | None = "weight", nodelist: Sequence[Hashable] | None = None,
+         n: int | None = None, symmetrize: bool | str = False) -> np.ndarray:
     """The heat kernel applied to ``X``: ``exp(−t L) X``, never forming ``exp(−t L)``.
 
     ``X`` splits into its null-space part ``P₀ X`` (constant per component for
@@ -131,8 +141,12 @@ def heat(graph, t, X, *, normalized=False, weight="weight", nodelist=None, n=Non
     return out[0] if scalar else out
 
 
-def pagerank(graph, personalization=None, alpha=0.85, *, rtol=1e-10, weight="weight",
-             nodelist=None, n=None, symmetrize=False, as_dict=False):
+def pagerank(graph: GraphLike,
+             personalization: npt.ArrayLike | Mapping[Hashable, float] | None = None,
+             alpha: float = 0.85, *, rtol: float = 1e-10, weight: str | None = "weight",
+             nodelist: Sequence[Hashable] | None = None, n: int | None = None,
+             symmetrize: bool | str = False,
+             as_dict: bool = False) -> np.ndarray | dict[Hashable, float]:
     """Personalised PageRank of an undirected graph, by one symmetric positive definite solve.
 
     The PageRank vector solves ``x = α Pᵀ x + (1 − α) p`` with ``P = D^-1 W``

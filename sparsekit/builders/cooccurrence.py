@@ -15,6 +15,7 @@ so peak memory is bounded by the chunk's pairs plus the output, not by
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,6 +27,11 @@ from .._validate import check_choice, checked_sparse, describe, positive_int, sp
 from ..backends import _registry
 from ..errors import InputValueError, ShapeError
 from ._assemble import assemble, index_dtype, mirror_upper, orient
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import MatrixLike
 
 __all__ = ["cooccurrence", "document_cooccurrence", "ppmi"]
 
@@ -192,9 +198,11 @@ class _Accumulator:
         return sp.csr_array(A)
 
 
-def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting="count",
-                 min_count=None, chunk_size=CHUNK_SIZE, format="csr", dtype=np.float64,
-                 backend="auto"):
+def cooccurrence(tokens: npt.ArrayLike | Iterable[npt.ArrayLike], window: int = 5, *,
+                 vocab_size: int | None = None, symmetric: bool = True,
+                 weighting: str = "count", min_count: int | None = None,
+                 chunk_size: int = CHUNK_SIZE, format: str = "csr",
+                 dtype: npt.DTypeLike = np.float64, backend: str = "auto") -> sp.sparray:
     r"""Windowed token co-occurrence matrix ``C`` (vocab_size x vocab_size).
 
     For every pair of positions ``i < j`` in the same document with
@@ -317,7 +325,8 @@ def cooccurrence(tokens, window=5, *, vocab_size=None, symmetric=True, weighting
     return C.astype(dtype, copy=False).asformat(format)
 
 
-def document_cooccurrence(X, *, binary=False, diagonal=True, format="csr", dtype=np.float64):
+def document_cooccurrence(X: MatrixLike, *, binary: bool = False, diagonal: bool = True,
+                          format: str = "csr", dtype: npt.DTypeLike = np.float64) -> sp.sparray:
     r"""Term-term co-occurrence ``X^T X`` from a document-term matrix ``X``.
 
     Parameters
@@ -377,7 +386,8 @@ def document_cooccurrence(X, *, binary=False, diagonal=True, format="csr", dtype
     return C.astype(dtype, copy=False).asformat(format)
 
 
-def ppmi(C, alpha=0.75, *, shift=1.0, format="csr", dtype=np.float64):
+def ppmi(C: MatrixLike, alpha: float = 0.75, *, shift: float = 1.0, format: str = "csr",
+         dtype: npt.DTypeLike = np.float64) -> sp.sparray:
     r"""Positive pointwise mutual information with context smoothing and shift (SPPMI).
 
     ``PPMI[w, c] = max(log(C[w, c] S / (r_w c_c^alpha)) - log(shift), 0)``,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from itertools import permutations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +32,11 @@ from .._validate import check_choice, describe, positive_int, sparse_dtype
 from ..errors import InputValueError, ShapeError
 from ._assemble import assemble_symmetric, assemble_upper, orient, upper_buffers
 from .stencil import poisson, poisson_eigenvalues  # re-exported: sk.fem.poisson
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import SparseMatrix
 
 __all__ = [
     "poisson",
@@ -54,7 +60,7 @@ DIRICHLET = {
 # meshes
 # --------------------------------------------------------------------------
 
-def unit_square(n):
+def unit_square(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Structured triangle mesh of the unit square: ``n x n`` squares, each cut in two.
 
     Parameters
@@ -91,7 +97,7 @@ def unit_square(n):
     return points, cells
 
 
-def unit_cube(n):
+def unit_cube(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Structured tetrahedral mesh of the unit cube: ``n^3`` cubes, 6 tetrahedra each.
 
     Every cube is cut into the six Kuhn (Freudenthal) tetrahedra around its
@@ -277,7 +283,8 @@ def _assemble_sym(T, local, diag_local, n):
     return assemble_symmetric(T[:, a], T[:, b], local, n, diag=diag)
 
 
-def p1(points, cells, *, mass="consistent", format="csr", dtype=np.float64):
+def p1(points: npt.ArrayLike, cells: npt.ArrayLike, *, mass: str = "consistent",
+       format: str = "csr", dtype: npt.DTypeLike = np.float64) -> tuple[sp.sparray, sp.sparray]:
     r"""P1 stiffness and mass matrices on a triangle (2-D) or tetrahedral (3-D) mesh.
 
     ``K[i, j] = int grad phi_i . grad phi_j`` and ``M[i, j] = int phi_i phi_j``
@@ -393,7 +400,7 @@ def _split(Z):
     return K, M
 
 
-def boundary_nodes(points, cells):
+def boundary_nodes(points: npt.ArrayLike, cells: npt.ArrayLike) -> np.ndarray:
     """Indices of the points on the boundary of a triangle or tetrahedral mesh.
 
     A boundary facet (edge of a triangle, face of a tetrahedron) belongs to
@@ -425,7 +432,9 @@ def boundary_nodes(points, cells):
     return np.unique(F[once])
 
 
-def apply_dirichlet(K, b, nodes, values=0.0, *, method="eliminate", penalty=None):
+def apply_dirichlet(K: SparseMatrix, b: npt.ArrayLike, nodes: npt.ArrayLike,
+                    values: npt.ArrayLike = 0.0, *, method: str = "eliminate",
+                    penalty: float | None = None) -> tuple[sp.sparray, np.ndarray]:
     r"""Impose ``u[nodes] = values`` on ``K u = b``; returns ``(A, rhs)`` of the same size.
 
     Parameters
@@ -507,7 +516,9 @@ def apply_dirichlet(K, b, nodes, values=0.0, *, method="eliminate", penalty=None
     return A, rhs
 
 
-def elasticity(points, cells, E=1.0, nu=0.3, *, format="csr", dtype=np.float64):
+def elasticity(points: npt.ArrayLike, cells: npt.ArrayLike, E: float = 1.0, nu: float = 0.3, *,
+               format: str = "csr",
+               dtype: npt.DTypeLike = np.float64) -> tuple[sp.sparray, np.ndarray]:
     r"""2-D plane-strain linear elasticity with P1 vector elements, and its rigid-body modes.
 
     ``K = int eps(v) : C eps(u)`` with Lamé parameters

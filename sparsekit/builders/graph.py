@@ -22,6 +22,8 @@ Conventions (the same as ``networkx.laplacian_matrix``):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -41,6 +43,13 @@ from .._validate import (
 from ..backends import _registry
 from ..errors import InputValueError, NotSquareError, NotSymmetricError, ShapeError
 from ._assemble import assemble, assemble_symmetric, assemble_upper, orient, upper_buffers
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable, Sequence
+
+    import numpy.typing as npt
+
+    from .._typing import GraphLike
 
 __all__ = ["laplacian", "adjacency"]
 
@@ -265,8 +274,10 @@ def _finish(A, format, dtype):
     return A.asformat(format)
 
 
-def adjacency(graph, *, weight="weight", nodelist=None, n=None, symmetrize=False,
-              format="csr", dtype=np.float64, backend="auto"):
+def adjacency(graph: GraphLike, *, weight: str | None = "weight",
+              nodelist: Sequence[Hashable] | None = None, n: int | None = None,
+              symmetrize: bool | str = False, format: str = "csr",
+              dtype: npt.DTypeLike = np.float64, backend: str = "auto") -> sp.sparray:
     """Symmetric weighted adjacency ``W`` of a graph.
 
     Parameters
@@ -324,8 +335,10 @@ def adjacency(graph, *, weight="weight", nodelist=None, n=None, symmetrize=False
     return _finish(A, format, dtype)
 
 
-def laplacian(graph, kind="combinatorial", *, weight="weight", nodelist=None, n=None,
-              symmetrize=False, format="csr", dtype=np.float64, backend="auto"):
+def laplacian(graph: GraphLike, kind: str = "combinatorial", *, weight: str | None = "weight",
+              nodelist: Sequence[Hashable] | None = None, n: int | None = None,
+              symmetrize: bool | str = False, format: str = "csr",
+              dtype: npt.DTypeLike = np.float64, backend: str = "auto") -> sp.sparray:
     r"""Graph Laplacian ``L = D - W`` and its normalized, random-walk and signless kinds.
 
     Parameters

@@ -14,6 +14,7 @@ are known in increasing order, so there is nothing to sort or sum.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,6 +25,12 @@ from .._guards import check_memory
 from .._validate import check_choice, check_row_range, grid_shape, positive_int, sparse_dtype
 from ..backends import _registry
 from ..errors import InputValueError, ShapeError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy.typing as npt
+
 
 __all__ = ["poisson", "poisson_eigenvalues"]
 
@@ -41,8 +48,11 @@ def _per_axis(value, ndim, name, default):
     return arr
 
 
-def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=np.float64,
-            rows=None, backend="auto"):
+def poisson(shape: int | Sequence[int], bc: str = "dirichlet", *,
+            h: float | Sequence[float] | None = None,
+            coeffs: float | Sequence[float] | None = None, format: str = "csr",
+            dtype: npt.DTypeLike = np.float64, rows: tuple[int, int] | None = None,
+            backend: str = "auto") -> sp.sparray:
     r"""Finite-difference ``-div(a grad u)`` on a regular 1-D/2-D/3-D grid.
 
     The 3/5/7-point stencil: row ``i`` has ``sum_d 2 a_d / h_d^2`` on the
@@ -147,7 +157,9 @@ def poisson(shape, bc="dirichlet", *, h=None, coeffs=None, format="csr", dtype=n
     return A.asformat(format)
 
 
-def poisson_eigenvalues(shape, k=None, bc="dirichlet", *, h=None, coeffs=None):
+def poisson_eigenvalues(shape: int | Sequence[int], k: int | None = None, bc: str = "dirichlet",
+                        *, h: float | Sequence[float] | None = None,
+                        coeffs: float | Sequence[float] | None = None) -> np.ndarray:
     r"""Eigenvalues of :func:`poisson` in closed form, ascending.
 
     The matrix is a Kronecker sum of 1-D matrices, so its eigenvalues are the

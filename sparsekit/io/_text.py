@@ -8,11 +8,16 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputValueError
 from ._matrices import _existing
+
+if TYPE_CHECKING:
+    import os
+
 
 __all__ = ["read_edges", "read_tokens"]
 
@@ -106,7 +111,8 @@ def _edge_table(p: Path, header: bool | None, text: bool = False) -> np.ndarray:
     return table
 
 
-def read_edges(path, *, header: bool | None = None):
+def read_edges(path: str | os.PathLike, *, header: bool | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     r"""Read an edge list: one edge per line, ``source, target[, weight]``.
 
     Fields are separated by commas (``.csv``, or a first line with commas),
@@ -191,7 +197,8 @@ def read_edges(path, *, header: bool | None = None):
     return rows, cols, weights, labels
 
 
-def read_tokens(path):
+def read_tokens(path: str | os.PathLike
+                ) -> tuple[np.ndarray | list[np.ndarray], np.ndarray | None]:
     r"""Read a token file: whitespace-separated tokens, blank lines between documents.
 
     Parameters

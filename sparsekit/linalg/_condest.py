@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,6 +45,9 @@ from ..results import CondestResult
 from . import factor
 from ._cache import CACHE, cache_info, fingerprint
 from ._residuals import matrix_scale
+
+if TYPE_CHECKING:
+    from .._typing import MatrixLike
 
 __all__ = ["condest", "condition_note", "NORMS"]
 
@@ -204,7 +208,7 @@ def _singular(norm, anorm, ainv, reason, factorization, timings, iterations=0, s
                                 "projected out), a least-squares method, or sk.null_space"))
 
 
-def condest(A, norm=1, *, t: int = 2, itmax: int = 5) -> CondestResult:
+def condest(A: MatrixLike, norm: float = 1, *, t: int = 2, itmax: int = 5) -> CondestResult:
     """The condition number of a sparse matrix, estimated from its factorization.
 
     Parameters

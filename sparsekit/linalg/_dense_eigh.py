@@ -10,6 +10,7 @@ Its pairs are judged by the shared residual convention of
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as sla
@@ -21,6 +22,9 @@ from ..errors import DenseTooLargeError, InputValueError, NotSPDError
 from ..results import EigenResult, _fmt_bytes
 from ._residuals import check_mass, pair_residuals
 from ._threads import threads_for
+
+if TYPE_CHECKING:
+    from .._typing import MatrixLike
 
 __all__ = ["eigh", "dense_eigh_bytes", "DEFAULT_MAX_BYTES"]
 
@@ -39,7 +43,9 @@ def dense_eigh_bytes(n: int, k: int | None = None, generalized: bool = False) ->
     return int(8 * (copies * n * n + n * k + 26 * n))
 
 
-def eigh(A, k=None, *, which="smallest", M=None, max_bytes=None, sigma=None, tol=None):
+def eigh(A: MatrixLike, k: int | None = None, *, which: str = "smallest",
+         M: MatrixLike | None = None, max_bytes: float | None = None,
+         sigma: float | None = None, tol: float | None = None) -> EigenResult:
     """Eigenpairs of a symmetric (generalized) problem with dense LAPACK.
 
     Solves ``A v = λ v`` (or ``A v = λ M v`` with ``M`` SPD) with

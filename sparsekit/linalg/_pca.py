@@ -45,6 +45,7 @@ References
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as sla
@@ -56,6 +57,9 @@ from .._validate import as_matrix, check_choice, nonnegative_float, positive_int
 from ..errors import InputValueError, report_nonconvergence
 from ..results import PCAResult, _fmt_bytes
 from ._threads import single_thread_blas
+
+if TYPE_CHECKING:
+    from .._typing import MatrixLike, Seed
 
 __all__ = ["pca", "METHODS"]
 
@@ -117,9 +121,9 @@ class _Centred:
         return (lambda Y: self.rmv(self.mv(Y))) if right else (lambda Y: self.mv(self.rmv(Y)))
 
 
-def pca(X, k: int = 6, *, center: bool = True, method: str = "auto", tol: float | None = None,
-        maxiter: int | None = None, n_oversamples: int | None = None, random_state=0,
-        strict: bool = False) -> PCAResult:
+def pca(X: MatrixLike, k: int = 6, *, center: bool = True, method: str = "auto",
+        tol: float | None = None, maxiter: int | None = None, n_oversamples: int | None = None,
+        random_state: Seed = 0, strict: bool = False) -> PCAResult:
     """The ``k`` principal components of a sparse data matrix, without densifying it.
 
     Parameters

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,6 +51,11 @@ from ._inspect import inspect_matrix
 from ._nullspace import laplacian_null_space
 from ._residuals import matrix_scale
 from ._threads import threads_for
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import MatrixLike
 
 __all__ = ["null_space", "matrix_rank", "METHODS"]
 
@@ -117,8 +123,9 @@ def _check_tols(tol, rtol):
     return (None if tol is None else float(tol)), (None if rtol is None else float(rtol))
 
 
-def null_space(A, *, tol: float | None = None, rtol: float | None = None, B=None,
-               method: str = "auto", k: int | None = None) -> NullSpaceResult:
+def null_space(A: MatrixLike, *, tol: float | None = None, rtol: float | None = None,
+               B: npt.ArrayLike | None = None, method: str = "auto",
+               k: int | None = None) -> NullSpaceResult:
     """An orthonormal basis of the null space of a sparse matrix, with its rank decision.
 
     Parameters
@@ -189,8 +196,8 @@ def null_space(A, *, tol: float | None = None, rtol: float | None = None, B=None
     return _shift_invert(A, threshold, how, smax, Bm, kmax, use, auto=method == "auto")
 
 
-def matrix_rank(A, *, tol: float | None = None, rtol: float | None = None, B=None,
-                method: str = "auto") -> NullSpaceResult:
+def matrix_rank(A: MatrixLike, *, tol: float | None = None, rtol: float | None = None,
+                B: npt.ArrayLike | None = None, method: str = "auto") -> NullSpaceResult:
     """The numerical rank of a sparse matrix, with its threshold and evidence.
 
     The same rule as :func:`numpy.linalg.matrix_rank` (and

@@ -10,6 +10,7 @@ reason per fact that drove the choice and the estimated memory of each option.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from .._validate import as_matrix, as_rhs, check_choice
 from ..backends import _registry
@@ -18,6 +19,11 @@ from . import _eigen
 from ._condest import condition_note
 from ._plan_solve import plan_solve
 from .factor import working_dtype
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import OperatorLike
 
 __all__ = ["plan", "PLANNERS", "TASKS"]
 
@@ -47,8 +53,9 @@ def _plan_task_eigsh(A, b=None, *, k, which, sigma, M) -> Plan:
 PLANNERS = {"solve": _plan_task_solve, "eigsh": _plan_task_eigsh}
 
 
-def plan(A, b=None, *, task: str = "solve", k: int = 6, which: str | None = None, sigma=None,
-         M=None) -> Plan:
+def plan(A: OperatorLike, b: npt.ArrayLike | None = None, *, task: str = "solve", k: int = 6,
+         which: str | None = None, sigma: complex | None = None,
+         M: OperatorLike | None = None) -> Plan:
     """What ``method="auto"`` would do for ``A`` (and ``b``), with one-line reasons.
 
     Parameters

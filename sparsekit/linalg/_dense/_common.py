@@ -10,6 +10,7 @@ refused, so it can never switch the guard off by accident.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,6 +26,9 @@ from ...errors import (
 from ...results import SolveResult, _fmt_bytes
 from .._threads import threads_for
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["DEFAULT_MAX_BYTES", "dense_nbytes", "max_bytes_limit", "as_dense", "square",
            "warn_rcond", "is_hermitian_stack", "solve_result"]
 
@@ -34,7 +38,7 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 _RCOND_WARN = 1e3  # warn when rcond < _RCOND_WARN * eps
 
 
-def dense_nbytes(shape, dtype=np.float64) -> int:
+def dense_nbytes(shape: int | tuple[int, ...], dtype: npt.DTypeLike = np.float64) -> int:
     """Bytes a dense array of ``shape`` and ``dtype`` takes.
 
     Examples

@@ -8,6 +8,8 @@ named tuples (``Q, R = sk.dense.qr(A)``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..._validate import check_choice, describe
@@ -15,6 +17,9 @@ from ...errors import NotSPDError, NotSymmetricError
 from ...results import CholeskyResult, QRResult, SVDResult
 from .._threads import threads_for
 from ._common import as_dense, is_hermitian_stack, square
+
+if TYPE_CHECKING:
+    from ..._typing import MatrixLike
 
 __all__ = ["cholesky", "qr", "svd", "QR_MODES"]
 
@@ -26,7 +31,8 @@ QR_MODES = {
 }
 
 
-def cholesky(A, *, lower: bool = True, max_bytes: float | None = None) -> CholeskyResult:
+def cholesky(A: MatrixLike, *, lower: bool = True,
+             max_bytes: float | None = None) -> CholeskyResult:
     """Dense Cholesky factorization ``A = L Lᴴ`` of an SPD matrix or a stack of them.
 
     Parameters
@@ -80,7 +86,7 @@ def cholesky(A, *, lower: bool = True, max_bytes: float | None = None) -> Choles
     return CholeskyResult(L if lower else np.conj(np.swapaxes(L, -1, -2)), lower)
 
 
-def svd(A, *, full_matrices: bool = False, compute_uv: bool = True,
+def svd(A: MatrixLike, *, full_matrices: bool = False, compute_uv: bool = True,
         max_bytes: float | None = None) -> SVDResult:
     """Dense SVD (LAPACK ``gesdd``) of a matrix or a stack; batched.
 
@@ -118,7 +124,7 @@ def svd(A, *, full_matrices: bool = False, compute_uv: bool = True,
         return SVDResult(None, np.linalg.svd(A, compute_uv=False), None)
 
 
-def qr(A, mode: str = "reduced", *, max_bytes: float | None = None) -> QRResult:
+def qr(A: MatrixLike, mode: str = "reduced", *, max_bytes: float | None = None) -> QRResult:
     """Dense QR factorization ``A = Q R`` (LAPACK ``geqrf``) of a matrix or a stack; batched.
 
     Parameters

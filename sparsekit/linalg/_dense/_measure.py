@@ -8,6 +8,7 @@ sparse counterparts are :func:`sparsekit.condest` (of :func:`cond`) and
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,9 +17,12 @@ from ...results import SlogdetResult
 from .._threads import threads_for
 from ._common import as_dense, is_hermitian_stack, square
 
+if TYPE_CHECKING:
+    from ..._typing import MatrixLike
+
 __all__ = ["det", "slogdet", "matrix_rank", "cond"]
 
-def det(A, *, max_bytes: float | None = None):
+def det(A: MatrixLike, *, max_bytes: float | None = None) -> float | complex | np.ndarray:
     """The determinant (LU, LAPACK ``getrf``) of a square matrix or of every matrix of a stack.
 
     A determinant under- or overflows long before a matrix is hard to solve
@@ -54,7 +58,7 @@ def det(A, *, max_bytes: float | None = None):
         return np.linalg.det(A)
 
 
-def slogdet(A, *, max_bytes: float | None = None) -> SlogdetResult:
+def slogdet(A: MatrixLike, *, max_bytes: float | None = None) -> SlogdetResult:
     """Sign and ``log |det A|`` of a square matrix or a stack, without under- or overflow.
 
     Parameters
@@ -100,8 +104,8 @@ def _number(value, name):
     return float(value)
 
 
-def matrix_rank(A, tol: float | None = None, hermitian: bool = False, *,
-                rtol: float | None = None, max_bytes: float | None = None):
+def matrix_rank(A: MatrixLike, tol: float | None = None, hermitian: bool = False, *,
+                rtol: float | None = None, max_bytes: float | None = None) -> int | np.ndarray:
     """The rank: singular values above a threshold (LAPACK ``gesdd``), batched.
 
     The threshold is numpy's: ``tol`` when given, else ``rtol · s_max`` with
@@ -166,7 +170,8 @@ def _check_p(p):
                               f"(got {p!r})")
 
 
-def cond(A, p=None, *, max_bytes: float | None = None):
+def cond(A: MatrixLike, p: float | str | None = None, *,
+         max_bytes: float | None = None) -> float | np.ndarray:
     """The condition number ``‖A‖_p ‖A⁻¹‖_p`` computed exactly, batched.
 
     ``p=None`` or ``2``: ``s_max / s_min`` from the SVD (any shape); other

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as sla
@@ -24,10 +25,16 @@ from ...results import SolveResult
 from .._threads import threads_for
 from ._common import as_dense, is_hermitian_stack, solve_result, square, warn_rcond
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ..._typing import MatrixLike
+
 __all__ = ["solve", "lstsq", "inv", "pinv"]
 
 
-def solve(A, b, *, rtol: float = 1e-8, atol: float = 0.0, assume_a: str = "auto",
+def solve(A: MatrixLike, b: npt.ArrayLike, *, rtol: float = 1e-8, atol: float = 0.0,
+          assume_a: str = "auto",
           max_bytes: float | None = None) -> SolveResult:
     """Solve ``A x = b`` densely (LU, or Cholesky when ``A`` is SPD); batched over stacks.
 
@@ -163,7 +170,8 @@ def _solve_stack(A, B, use, strict):
     return X, kind
 
 
-def lstsq(A, b, *, rtol: float = 1e-8, atol: float = 0.0, rcond: float | None = None,
+def lstsq(A: MatrixLike, b: npt.ArrayLike, *, rtol: float = 1e-8, atol: float = 0.0,
+          rcond: float | None = None,
           max_bytes: float | None = None) -> SolveResult:
     """Minimise ``‖b − A x‖`` densely (SVD-based, LAPACK ``gelsd``); batched over stacks.
 
@@ -234,7 +242,7 @@ def _one_norm(A):
     return np.abs(A).sum(axis=-2).max(axis=-1)
 
 
-def inv(A, *, max_bytes: float | None = None) -> np.ndarray:
+def inv(A: MatrixLike, *, max_bytes: float | None = None) -> np.ndarray:
     """The explicit inverse ``A⁻¹`` (LAPACK ``getrf``/``getri``), batched; it warns.
 
     To solve ``A x = b``, do not form ``A⁻¹``: :func:`solve` (or, for a
@@ -307,7 +315,7 @@ def inv(A, *, max_bytes: float | None = None) -> np.ndarray:
     return Ainv
 
 
-def pinv(A, rcond: float | None = None, *, rtol: float | None = None,
+def pinv(A: MatrixLike, rcond: float | None = None, *, rtol: float | None = None,
          hermitian: bool = False, max_bytes: float | None = None) -> np.ndarray:
     """The Moore–Penrose pseudo-inverse ``A⁺`` (through the SVD), batched.
 

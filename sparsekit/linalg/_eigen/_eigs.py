@@ -35,7 +35,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import scipy.linalg as sla
@@ -58,6 +58,11 @@ from .._cache import CACHE
 from .._residuals import check_mass, matrix_scale
 from .._threads import single_thread_blas, threads_for
 from ._problem import SINGULAR_SM_SHIFT, _operator_scale, double_precision
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ..._typing import OperatorLike
 
 __all__ = ["eigs", "EIGS_METHODS", "EIGS_DENSE_CROSSOVER", "EIGS_DENSE_FALLBACK"]
 
@@ -128,8 +133,29 @@ class _Pairs:
     stopped: bool = False  # ARPACK ran out of restarts: a wanted pair may be missing
 
 
-def eigs(A, k=6, M=None, sigma=None, which=None, v0=None, ncv=None, maxiter=None, tol=None,
-         return_eigenvectors=True, *, method="auto", strict=False):
+@overload
+def eigs(A: OperatorLike, k: int = ..., M: OperatorLike | None = ...,
+         sigma: complex | None = ..., which: str | None = ..., v0: npt.ArrayLike | None = ...,
+         ncv: int | None = ..., maxiter: int | None = ..., tol: float | None = ...,
+         return_eigenvectors: Literal[True] = ..., *, method: str = ..., strict: bool = ...
+         ) -> EigenResult: ...
+@overload
+def eigs(A: OperatorLike, k: int = ..., M: OperatorLike | None = ...,
+         sigma: complex | None = ..., which: str | None = ..., v0: npt.ArrayLike | None = ...,
+         ncv: int | None = ..., maxiter: int | None = ..., tol: float | None = ..., *,
+         return_eigenvectors: Literal[False], method: str = ..., strict: bool = ...
+         ) -> np.ndarray: ...
+@overload
+def eigs(A: OperatorLike, k: int = ..., M: OperatorLike | None = ...,
+         sigma: complex | None = ..., which: str | None = ..., v0: npt.ArrayLike | None = ...,
+         ncv: int | None = ..., maxiter: int | None = ..., tol: float | None = ...,
+         return_eigenvectors: bool = ..., *, method: str = ..., strict: bool = ...
+         ) -> EigenResult | np.ndarray: ...
+def eigs(A: OperatorLike, k: int = 6, M: OperatorLike | None = None,
+         sigma: complex | None = None, which: str | None = None, v0: npt.ArrayLike | None = None,
+         ncv: int | None = None, maxiter: int | None = None, tol: float | None = None,
+         return_eigenvectors: bool = True, *, method: str = "auto",
+         strict: bool = False) -> EigenResult | np.ndarray:
     """Eigenpairs of a large sparse nonsymmetric (or complex) matrix, or pencil ``A, M``.
 
     SciPy's :func:`scipy.sparse.linalg.eigs`, argument for argument, with the

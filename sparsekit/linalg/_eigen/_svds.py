@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,6 +42,11 @@ from ..dense import svd as dense_svd
 from ._plan import DENSE_CROSSOVER
 from ._problem import double_precision
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ..._typing import OperatorLike
+
 __all__ = ["svds", "SVD_METHODS"]
 
 SVD_METHODS = {
@@ -57,8 +63,25 @@ SVD_METHODS = {
 _RETURN_VECTORS = (True, False, "u", "vh")
 
 
-def svds(A, k=6, ncv=None, tol=None, which="largest", v0=None, maxiter=None,
-         return_singular_vectors=True, *, method="auto", ascending=False, strict=False):
+@overload
+def svds(A: OperatorLike, k: int = ..., ncv: int | None = ..., tol: float | None = ...,
+         which: str = ..., v0: npt.ArrayLike | None = ..., maxiter: int | None = ...,
+         return_singular_vectors: Literal[True, "u", "vh"] = ..., *, method: str = ...,
+         ascending: bool = ..., strict: bool = ...) -> SVDSResult: ...
+@overload
+def svds(A: OperatorLike, k: int = ..., ncv: int | None = ..., tol: float | None = ...,
+         which: str = ..., v0: npt.ArrayLike | None = ..., maxiter: int | None = ..., *,
+         return_singular_vectors: Literal[False], method: str = ..., ascending: bool = ...,
+         strict: bool = ...) -> np.ndarray: ...
+@overload
+def svds(A: OperatorLike, k: int = ..., ncv: int | None = ..., tol: float | None = ...,
+         which: str = ..., v0: npt.ArrayLike | None = ..., maxiter: int | None = ...,
+         return_singular_vectors: bool | str = ..., *, method: str = ...,
+         ascending: bool = ..., strict: bool = ...) -> SVDSResult | np.ndarray: ...
+def svds(A: OperatorLike, k: int = 6, ncv: int | None = None, tol: float | None = None,
+         which: str = "largest", v0: npt.ArrayLike | None = None, maxiter: int | None = None,
+         return_singular_vectors: bool | str = True, *, method: str = "auto",
+         ascending: bool = False, strict: bool = False) -> SVDSResult | np.ndarray:
     """The ``k`` largest (or smallest) singular triplets of a sparse (rectangular) matrix.
 
     The arguments are SciPy's (:func:`scipy.sparse.linalg.svds`), in SciPy's
@@ -143,7 +166,7 @@ def svds(A, k=6, ncv=None, tol=None, which="largest", v0=None, maxiter=None,
     if maxiter is not None:
         maxiter = positive_int(maxiter, "maxiter")
     v0 = _check_v0(v0, min(m, n))
-    notes = []
+    notes: list[str] = []
     operator = isinstance(A, spla.LinearOperator)
     if method == "auto":
         method = _auto(m, n, which, operator, notes, k, A.dtype)
