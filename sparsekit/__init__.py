@@ -75,13 +75,13 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from ._progress import ProgressEvent, progress
     from .builders import (
         adjacency,
-        cooccurrence,
         document_cooccurrence,
         fem,
         laplacian,
         poisson,
         ppmi,
     )
+    from .builders.cooccurrence import cooccurrence  # a function named like its module:
     from .linalg import (
         Factorization,
         cache_info,
@@ -94,12 +94,12 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
         matrix_rank,
         null_space,
         pca,
-        plan,
         preconditioner,
         set_cache_limit,
-        solve,
         svds,
     )
+    from .linalg.plan import plan  # imported from it, or a type checker reads ``sk.plan``
+    from .linalg.solve import solve  # as the submodule
     from .results import CondestResult, EigenResult, NullSpaceResult, PCAResult, Plan, SolveResult
 
 #: public name -> the module that defines it, imported when the name is first used

@@ -64,9 +64,11 @@ VEC_FILE_CLASSID = 1211214
 _OTHER_CLASSIDS = {1211218: "an index set (IS)", 1211219: "a PetscBag", 1211213: "a PetscReal"}
 #: ``nz`` of a matrix stored dense (``MATRIX_BINARY_FORMAT_DENSE``).
 _DENSE = -1
-_INDEX_DTYPES = {np.dtype(np.int32): np.dtype(">i4"), np.dtype(np.int64): np.dtype(">i8")}
-_SCALAR_DTYPES = {np.dtype(np.float64): np.dtype(">f8"), np.dtype(np.complex128): np.dtype(">c16"),
-                  np.dtype(np.float32): np.dtype(">f4"), np.dtype(np.complex64): np.dtype(">c8")}
+_INDEX_DTYPES: dict[np.dtype, np.dtype] = {np.dtype(np.int32): np.dtype(">i4"),
+                                         np.dtype(np.int64): np.dtype(">i8")}
+_SCALAR_DTYPES: dict[np.dtype, np.dtype] = {
+    np.dtype(np.float64): np.dtype(">f8"), np.dtype(np.complex128): np.dtype(">c16"),
+    np.dtype(np.float32): np.dtype(">f4"), np.dtype(np.complex64): np.dtype(">c8")}
 #: Entries read or written per step: bounds the temporaries of a large file.
 _CHUNK = 1 << 22
 
@@ -123,7 +125,7 @@ def _read_at(fh, offset: int, dtype: np.dtype, count: int, source) -> np.ndarray
     """``count`` big-endian items at ``offset``, as a native-order array (one buffer)."""
     out = np.empty(count, dtype=dtype)
     fh.seek(offset)
-    got = fh.readinto(memoryview(out).cast("B")) if count else 0
+    got = fh.readinto(memoryview(out).cast("B")) if count else 0  # type: ignore[arg-type]
     if got != out.nbytes:
         raise _bad(source, f"truncated: {out.nbytes} bytes expected at byte {offset}, "
                            f"{got} found")
@@ -134,7 +136,7 @@ def _read_at(fh, offset: int, dtype: np.dtype, count: int, source) -> np.ndarray
 def _index_width(head: bytes, source, index_dtype) -> np.dtype:
     """The file's integer type, from where its class id sits (or a clear error)."""
     ids = (MAT_FILE_CLASSID, VEC_FILE_CLASSID)
-    found = None
+    found: np.dtype | None = None
     if len(head) >= 4 and int.from_bytes(head[:4], "big") in ids:
         found = np.dtype(">i4")
     elif len(head) >= 8 and int.from_bytes(head[:8], "big") in ids:

@@ -495,7 +495,7 @@ _GATE_HINT = ("refused before any compiled code reads it; build the matrix with 
               "scipy.sparse constructors (A.check_format(full_check=True) finds the fault)")
 
 
-def _as_index(a, what: str, where: str) -> np.ndarray:
+def _as_index(a, what: str, where: str | _Where) -> np.ndarray:
     try:
         a = np.asarray(a)
     except Exception as exc:  # noqa: BLE001 - whatever the attribute holds
@@ -511,7 +511,7 @@ _UNSIGNED = {np.dtype(t): np.dtype(u) for t, u in
               (np.int64, np.uint64))}
 
 
-def _check_bounds(idx: np.ndarray, bound: int, what: str, where: str) -> None:
+def _check_bounds(idx: np.ndarray, bound: int, what: str, where: str | _Where) -> None:
     """Every entry of ``idx`` in ``[0, bound)``: one pass (negatives read as unsigned)."""
     if idx.size == 0:
         return
@@ -529,7 +529,7 @@ def _check_bounds(idx: np.ndarray, bound: int, what: str, where: str) -> None:
 
 
 def check_compressed(indptr, indices, n_major: int, n_minor: int, n_data: int,
-                     where: str = "A", axis: str = "row") -> int:
+                     where: str | _Where = "A", axis: str = "row") -> int:
     """Validate CSR/CSC (or BSR block) index arrays in O(nnz); return nnz.
 
     ``indptr``: 1-D integer, ``n_major + 1`` entries, from 0, non-decreasing,
@@ -567,7 +567,7 @@ def check_compressed(indptr, indices, n_major: int, n_minor: int, n_data: int,
     return nnz
 
 
-def check_coords(coords, shape, n_data: int, where: str = "A") -> None:
+def check_coords(coords, shape, n_data: int, where: str | _Where = "A") -> None:
     """Validate COO coordinates: one 1-D integer array per axis, ``n_data`` long, in ``shape``.
 
     Examples
@@ -595,7 +595,7 @@ def check_coords(coords, shape, n_data: int, where: str = "A") -> None:
 class _Where:
     """``'A (csr_array of shape ...)'``, formatted only when a message needs it."""
 
-    def __init__(self, name, A):
+    def __init__(self, name: str, A: Any) -> None:
         self.name, self.A = name, A
 
     def __str__(self) -> str:

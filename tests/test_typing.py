@@ -161,13 +161,49 @@ def test_the_check_finds_an_unannotated_function():
     assert "do not resolve" in _function_offences(dangling, "dangling")[0]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is in the dev extra")
-def test_mypy_passes_on_the_package(tmp_path):
+#: a user's script: the public names as ``import sparsekit as sk`` reaches them (the lazy
+#: names included, typed through ``sparsekit/__init__.py``'s ``if TYPE_CHECKING:`` block),
+#: with one deliberate mistake on the line marked ``# wrong``: mypy must find it and only it
+_USER_SCRIPT = """\
+import numpy as np
+import sparsekit as sk
+
+A = sk.poisson((8, 8))
+b = np.ones(A.shape[0])
+p: sk.Plan = sk.plan(A, b)
+r: sk.SolveResult = sk.solve(A, b, method=p.method)
+x: np.ndarray = r.x
+F: sk.Factorization = sk.factorize(A)
+y: np.ndarray = F(b) + F.solve(b)
+C = sk.cooccurrence(np.array([0, 1, 2, 1]), window=1)
+e: sk.EigenResult = sk.eigsh(A, k=2, which="smallest")
+ok: bool = r.converged and bool(e.all_converged)
+n: str = r.iterations  # wrong
+"""
+
+
+def _mypy(args: list[str], cache: Path) -> subprocess.CompletedProcess:
     # the configuration ([tool.mypy]: files, python_version, untyped dependencies) is read
     # from pyproject.toml in the repository root
     env = {**os.environ, "MYPY_FORCE_COLOR": "0"}
-    out = subprocess.run(
-        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy_cache"),
-         "--no-error-summary", "--hide-error-context"],
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(cache), "--no-error-summary",
+         "--hide-error-context", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is in the dev extra")
+def test_mypy_reads_the_public_api_as_a_user_does(tmp_path):
+    script = tmp_path / "user_script.py"
+    script.write_text(_USER_SCRIPT)
+    out = _mypy([str(script)], tmp_path / "mypy_cache")
+    wrong = _USER_SCRIPT.splitlines().index('n: str = r.iterations  # wrong') + 1
+    errors = [line for line in out.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1 and f"user_script.py:{wrong}:" in errors[0] \
+        and "[assignment]" in errors[0], out.stdout + out.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is in the dev extra")
+def test_mypy_passes_on_the_package(tmp_path):
+    out = _mypy([], tmp_path / "mypy_cache")
     assert out.returncode == 0, out.stdout + out.stderr

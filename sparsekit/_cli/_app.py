@@ -21,6 +21,8 @@ import signal
 import sys
 import traceback
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -137,7 +139,10 @@ def cli(debug):
     """
 
 
-def _verbatim(cmd: click.Command) -> click.Command:
+_Cmd = TypeVar("_Cmd", bound=click.Command)
+
+
+def _verbatim(cmd: _Cmd) -> _Cmd:
     r"""Turn the two characters ``\b`` of a raw docstring into click's no-rewrap marker."""
     if cmd.help:
         cmd.help = cmd.help.replace("\\b\n", "\b\n")
@@ -147,9 +152,9 @@ def _verbatim(cmd: click.Command) -> click.Command:
 _verbatim(cli)
 
 
-def group(parent: click.Group, name: str) -> click.Group:
+def group(parent: click.Group, name: str) -> Callable[[Callable[..., Any]], click.Group]:
     """Make ``fn`` a command group under ``parent`` (its docstring is its help)."""
-    def decorate(fn):
+    def decorate(fn: Callable[..., Any]) -> click.Group:
         g = _verbatim(click.group(name, context_settings=CONTEXT_SETTINGS)(fn))
         parent.add_command(g)
         return g
@@ -210,7 +215,7 @@ def _run(out: Output, fn, kwargs) -> int:
     old_level = _logger.level
     if out.verbose:
         _logger.setLevel(logging.DEBUG)
-    error = None
+    error: BaseException | None = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
@@ -222,7 +227,8 @@ def _run(out: Output, fn, kwargs) -> int:
                 code = fn(out, **kwargs) or EXIT_OK
     except click.ClickException as exc:
         out.emit(exc.exit_code, exc)
-        exc.json_emitted = out.json_mode
+        # whether the JSON error object went out already; _main reads it back
+        setattr(exc, "json_emitted", out.json_mode)  # noqa: B010
         raise
     except (click.exceptions.Exit, click.exceptions.Abort):  # click's own control flow
         raise

@@ -20,6 +20,7 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,7 @@ def resolve(spec: str) -> Source:
 
 def _dataset_of(src: Source) -> str | None:
     """The dataset a source is, by name or by being the registry's file."""
-    if src.dataset is not None:
+    if src.dataset is not None or src.path is None:
         return src.dataset
     name = src.path.name
     for suffix in (".mtx.gz", ".mtx"):
@@ -124,6 +125,7 @@ def companion_rhs(src: Source) -> str | None:
 def read_matrix(src: Source):
     """Read a matrix (sparse array or ndarray) from a source."""
     if src.path is None:
+        assert src.dataset is not None  # resolve() gives a path, a dataset or both
         return datasets.load(src.dataset)
     return io.read(src.path)
 
@@ -140,7 +142,7 @@ class FileGraph:
     validated graph: this one only carries what the command line read.)
     """
 
-    adjacency: object
+    adjacency: Any  # a sparse array or an ndarray
     labels: np.ndarray | None
     source: Source
 

@@ -20,12 +20,15 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from ._status import StatusLine
 
 __all__ = ["Output", "mpi_rank", "jsonable", "fmt_bytes", "fmt_seconds", "fmt_float", "fmt_sci",
            "cli_spelling"]
@@ -175,7 +178,8 @@ class Output:
         self.warnings: list[str] = []
         self.written: list[str] = []
         self._emitted = False
-        self.status = _Inert()  # the command's StatusLine while it runs (_app sets it)
+        # the command's StatusLine while it runs (_app sets it)
+        self.status: _Inert | StatusLine = _Inert()
 
     @property
     def interactive(self) -> bool:

@@ -24,6 +24,8 @@ import shutil
 import sys
 import threading
 import time
+from contextlib import AbstractContextManager
+from typing import Any
 
 from .. import _progress
 
@@ -98,7 +100,7 @@ class StatusLine:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._listening = None
+        self._listening: AbstractContextManager[Any] | None = None
 
     # -- life cycle ----------------------------------------------------------
     def __enter__(self) -> StatusLine:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
@@ -29,6 +30,9 @@ from ._shared import (
     traced_peak,
 )
 
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+
 __all__ = ["compare", "Run", "solve_both", "eigs_both", "comparison_table"]
 
 
@@ -37,12 +41,12 @@ class Run:
     """One path of a comparison: its result, median time, peak memory, or why skipped."""
 
     path: str
-    result: object = None
+    result: Any = None  # a SolveResult, an EigenResult, or the dense path's result
     seconds: float | None = None
     peak_bytes: int | None = None
     skipped: str | None = None
     times: list = field(default_factory=list)
-    relative: object = None  # eigsh: residuals relative to ‖A‖₁ + |λ|
+    relative: Any = None  # eigsh: residuals relative to ‖A‖₁ + |λ|
 
     def as_dict(self, describe) -> dict:
         """JSON-ready form; ``describe`` turns the result into plain values."""
@@ -81,7 +85,7 @@ def solve_both(A, b, *, repeat: int = 1, max_bytes: float | None = None) -> tupl
     square = A.shape[0] == A.shape[1]
     sparse_run = _repeat("sparse", lambda: sk.solve(A, b), repeat)
     dense_fn = sk.dense.solve if square else sk.dense.lstsq
-    limit = {} if max_bytes is None else {"max_bytes": max_bytes}
+    limit: dict[str, Any] = {} if max_bytes is None else {"max_bytes": max_bytes}
     dense_run = _repeat("dense", lambda: dense_fn(A, b, **limit), repeat)
     return sparse_run, dense_run
 
@@ -90,7 +94,7 @@ def eigs_both(A, k: int, *, repeat: int = 1, max_bytes: float | None = None
               ) -> tuple[Run, Run]:
     """``sk.eigsh`` (auto, smallest) and ``sk.dense.eigh`` on the same matrix."""
     sparse_run = _repeat("sparse", lambda: sk.eigsh(A, k=k, which="smallest"), repeat, "eigsh")
-    limit = {} if max_bytes is None else {"max_bytes": max_bytes}
+    limit: dict[str, Any] = {} if max_bytes is None else {"max_bytes": max_bytes}
     dense_run = _repeat("dense", lambda: sk.dense.eigh(A, k=k, **limit), repeat, "eigsh")
     for run in (sparse_run, dense_run):
         if run.result is not None:
@@ -131,9 +135,10 @@ def comparison_table(title: str, runs, kind: str) -> Table:
     t = Table(title=Text(title), box=box.SIMPLE_HEAD, title_justify="left",
               pad_edge=False, caption=Text(CAPTION), caption_justify="left")
     accuracy = "relative residual" if kind == "solve" else "max rel. residual"
-    for col, justify in (("path", "left"), ("method", "left"), ("time", "right"),
-                         ("peak memory*", "right"), (accuracy, "right"),
-                         ("iterations" if kind == "solve" else "converged", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("path", "left"), ("method", "left"), ("time", "right"), ("peak memory*", "right"),
+        (accuracy, "right"), ("iterations" if kind == "solve" else "converged", "right"))
+    for col, justify in columns:
         t.add_column(col, justify=justify)
     for run in runs:
         if run.skipped is not None:  # the reason is printed below the table

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from rich.text import Text
 
@@ -41,7 +43,7 @@ def demo(out: Output):
       sparsekit demo
       sparsekit demo --json
     """
-    A = datasets.load(DEMO_DATASET)
+    A: Any = datasets.load(DEMO_DATASET)  # a sparse array: the demo matrix is sparse
     n = A.shape[0]
     b = np.ones(n)
     out.print(Text.assemble(("sparsekit demo", "bold"), ": A x = b solved with method=\"auto\", "
@@ -66,7 +68,8 @@ def demo(out: Output):
             x_relative_difference=agree)
     if out.quiet:
         dense_time = fmt_seconds(d.seconds) if d.seconds is not None else "skipped"
+        sparse_time = fmt_seconds(s.seconds) if s.seconds is not None else "skipped"
         out.summary(f"{r.method}+{r.precond}: relative residual "
-                    f"{fmt_sci(r.relative_residual)} in {fmt_seconds(s.seconds)}; dense path "
+                    f"{fmt_sci(r.relative_residual)} in {sparse_time}; dense path "
                     f"{dense_time}")
     return 0 if r.converged else EXIT_NOT_CONVERGED

@@ -145,9 +145,10 @@ def info(out: Output, files, with_plan, spy, force, with_cond):
     reports = []
     for src in sources:
         t0 = time.perf_counter()
-        header = None
+        header: io.MatrixInfo | None = None
         if src.path is not None and src.path.name.lower().endswith((".mtx", ".mtx.gz")):
-            header = io.info(src.path)
+            found = io.info(src.path)  # a Matrix Market header, by the suffix
+            header = found if isinstance(found, io.MatrixInfo) else None
         A = read_matrix(src)
         t_read = time.perf_counter() - t0
         stats = matrix_stats(A, header=header)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import numpy as np
 
@@ -142,7 +144,7 @@ def solve(out: Output, file, rhs, seed, method, precond, backend, rtol, atol, ma
     out.print(kv_table(rows))
 
     # --history/--plot ask the library to record ‖b − A x_k‖ every iteration.
-    extra = {"history": True} if (history or plot) else {}
+    extra: dict[str, Any] = {"history": True} if (history or plot) else {}
     by_rows = bool(backend == "petsc" and outputs["x"]
                    and outputs["x"].name.lower().endswith(".petsc"))
     if by_rows:  # x stays by rows: every rank writes its own rows of the .petsc file

@@ -258,7 +258,8 @@ def _pairs(g: FileGraph, pair, pairs_file, header):
     """Node pairs from --pair U V options and/or a --pairs file: (ids u, ids v, names u, v)."""
     us, vs = [], []
     if pairs_file is not None:
-        rows, cols, _, labels = sk.io.read_edges(resolve(pairs_file).path, header=header)
+        src = resolve(pairs_file)
+        rows, cols, _, labels = sk.io.read_edges(src.path or src.spec, header=header)
         if labels is not None:
             us.append(labels[rows])
             vs.append(labels[cols])

@@ -116,16 +116,16 @@ def heat(graph: GraphLike, t: npt.ArrayLike, X: npt.ArrayLike, *, normalized: bo
     times, scalar = _times(t)
     g = as_graph(graph, weight=weight, nodelist=nodelist, n=n, symmetrize=symmetrize)
     g.require_nodes("heat", 1)
-    X = as_rhs(X, g.n, "X").astype(np.float64)
+    Xw = as_rhs(X, g.n, "X").astype(np.float64)
     kind = "normalized" if normalized else "combinatorial"
     negL = -g.laplacian(kind).tocsr()
     project = _null_projector(g, kind)
-    X0 = project(X)
-    R = X - X0
-    floor = DECAYED * float(np.linalg.norm(X))
+    X0 = project(Xw)
+    R = Xw - X0
+    floor = DECAYED * float(np.linalg.norm(Xw))
     norm1 = float(abs(negL).sum(axis=0).max()) if negL.nnz else 0.0
     step = STEP_NORM / norm1 if norm1 > 0 else np.inf
-    out = np.empty((len(times),) + X.shape)
+    out = np.empty((len(times),) + Xw.shape)
     prev = 0.0
     for i in np.argsort(times, kind="stable"):
         dt = times[i] - prev

@@ -247,11 +247,11 @@ def node_pairs(g: Graph, pairs, name: str = "pairs") -> np.ndarray:
         )
     bad = (arr < 0) | (arr >= g.n)
     if bad.any():
-        missing = np.unique(arr[bad])
+        ids = np.unique(arr[bad])
         raise InputValueError(
-            f"{name} names {missing.size} node{'s' if missing.size > 1 else ''} not in the "
+            f"{name} names {ids.size} node{'s' if ids.size > 1 else ''} not in the "
             f"graph of {g.n} nodes (valid ids 0..{g.n - 1}): "
-            f"{', '.join(map(str, missing[:5]))}{' ...' if missing.size > 5 else ''}"
+            f"{', '.join(map(str, ids[:5]))}{' ...' if ids.size > 5 else ''}"
         )
     return arr.astype(np.int64)
 

@@ -31,7 +31,7 @@ from ._assemble import assemble, index_dtype, mirror_upper, orient
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-    from .._typing import MatrixLike
+    from .._typing import MatrixLike, SparseMatrix
 
 __all__ = ["cooccurrence", "document_cooccurrence", "ppmi"]
 
@@ -317,7 +317,7 @@ def cooccurrence(tokens: npt.ArrayLike | Iterable[npt.ArrayLike], window: int = 
         # pair once to U[i, i] but counts twice
         C = _double_diagonal(C)
         C = mirror_upper(C)
-    if freq is not None:
+    if freq is not None and min_count is not None:  # freq is counted for min_count only
         keep = (freq >= min_count).astype(np.float64)
         D = sp.diags_array(keep)
         C = sp.csr_array(D @ C @ D)
@@ -361,7 +361,7 @@ def document_cooccurrence(X: MatrixLike, *, binary: bool = False, diagonal: bool
     check_choice(format, FORMATS, "format")
     dtype = sparse_dtype(dtype)
     if sp.issparse(X):
-        if X.ndim != 2:
+        if np.ndim(X) != 2:
             raise ShapeError(f"X must be 2-D (documents x terms) (got {describe(X)})")
         A = sp.csr_array(checked_sparse(X, "X"))
         if A.dtype.kind not in "biuf":
@@ -386,7 +386,7 @@ def document_cooccurrence(X: MatrixLike, *, binary: bool = False, diagonal: bool
     return C.astype(dtype, copy=False).asformat(format)
 
 
-def ppmi(C: MatrixLike, alpha: float = 0.75, *, shift: float = 1.0, format: str = "csr",
+def ppmi(C: SparseMatrix, alpha: float = 0.75, *, shift: float = 1.0, format: str = "csr",
          dtype: npt.DTypeLike = np.float64) -> sp.sparray:
     r"""Positive pointwise mutual information with context smoothing and shift (SPPMI).
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from itertools import permutations
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -357,7 +357,7 @@ def p1(points: npt.ArrayLike, cells: npt.ArrayLike, *, mass: str = "consistent",
         diag = np.bincount(T.T.ravel(), Kd.ravel(), minlength=n) \
             + 1j * np.bincount(T.ravel(), np.repeat(2 * m, nl), minlength=n)
         del Kd
-        kw = {"diag": diag}
+        kw: dict[str, Any] = {"diag": diag}
         if buf is not None:
             buf.values.imag.reshape(3, nc)[:] = m
         else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -92,7 +92,8 @@ def _edge_table(p: Path, header: bool | None, text: bool = False) -> np.ndarray:
     skip = head[0][0] if header else 0
     if header and len(head) < 2:
         raise InputValueError(f"{str(p)!r} holds a header and no edges")
-    kwargs = {"delimiter": delim, "comments": list(_COMMENTS), "skiprows": skip, "ndmin": 2}
+    kwargs: dict[str, Any] = {"delimiter": delim, "comments": list(_COMMENTS), "skiprows": skip,
+                              "ndmin": 2}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # numpy's note on blank lines
@@ -183,7 +184,8 @@ def read_edges(path: str | os.PathLike, *, header: bool | None = None
     ends = table[:, :2]
     labels = None
     if ends.dtype.kind == "f":
-        integral = np.all(ends == np.round(ends)) and np.all(ends >= 0) and np.all(ends < 2**53)
+        integral = bool(np.all(ends == np.round(ends)) and np.all(ends >= 0)
+                        and np.all(ends < 2**53))
     else:  # ids past int64 are names
         integral = bool(np.char.isdigit(ends).all() and (np.char.str_len(ends) <= 18).all())
     if integral:

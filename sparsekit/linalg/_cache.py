@@ -93,11 +93,11 @@ def _hash(A) -> str:
             C.sum_duplicates()
         h.update(f"sparse{C.shape}{C.dtype.str}".encode())
         for arr in (C.indptr, C.indices, C.data):
-            h.update(np.ascontiguousarray(arr).view(np.uint8))
+            h.update(np.ascontiguousarray(arr).view(np.uint8))  # type: ignore[arg-type]
     else:
         D = np.ascontiguousarray(A)
         h.update(f"dense{D.shape}{D.dtype.str}".encode())
-        h.update(D.view(np.uint8))
+        h.update(D.view(np.uint8))  # type: ignore[arg-type]
     return h.hexdigest()
 
 

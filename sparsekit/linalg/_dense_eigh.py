@@ -10,7 +10,7 @@ Its pairs are judged by the shared residual convention of
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.linalg as sla
@@ -116,10 +116,9 @@ def eigh(A: MatrixLike, k: int | None = None, *, which: str = "smallest",
     tol = eigen_tol(None if tol is None else nonnegative_float(tol, "tol"))
     subset_only = which in ("smallest", "largest")
     check_symmetric(A, "A", hint="sk.dense.eigh needs a symmetric (Hermitian) matrix")
-    if M is not None:
-        M = check_mass(M, n)
+    mass: Any = None if M is None else check_mass(M, n)
     limit = max_bytes_limit(max_bytes, DEFAULT_MAX_BYTES)
-    need = dense_eigh_bytes(n, k if subset_only else n, M is not None)
+    need = dense_eigh_bytes(n, k if subset_only else n, mass is not None)
     if need > limit:
         raise DenseTooLargeError(
             f"the dense eigensolver would need about {_fmt_bytes(need)} for n={n} "
@@ -128,8 +127,9 @@ def eigh(A: MatrixLike, k: int | None = None, *, which: str = "smallest",
         )
     Ad = A.toarray() if sp.issparse(A) else np.array(A, dtype=np.result_type(A, float))
     Md = None
-    if M is not None:
-        Md = M.toarray() if sp.issparse(M) else np.array(M, dtype=np.result_type(M, float))
+    if mass is not None:
+        Md = mass.toarray() if sp.issparse(mass) \
+            else np.array(mass, dtype=np.result_type(mass, float))
     subset = None
     if which == "smallest":
         subset = [0, k - 1]
@@ -151,7 +151,7 @@ def eigh(A: MatrixLike, k: int | None = None, *, which: str = "smallest",
         order = np.sort(select_which(w, which, sigma, k))
         w, V = w[order], V[:, order]
     t2 = time.perf_counter()
-    res, scale = pair_residuals(A, M, w, V)
+    res, scale = pair_residuals(A, mass, w, V)
     converged = res <= tol * scale
     return EigenResult(
         values=w,

@@ -94,7 +94,8 @@ def may_fall_back(system, the_plan, method: str) -> bool:
             or not system.square:
         return False
     d = the_plan.properties.get("mesh_dimension")
-    return (d is None or d <= 2) and _factor_bytes(system, the_plan) < FALLBACK_MAX_BYTES
+    return (d is None or d <= 2) and (need := _factor_bytes(system, the_plan)) is not None \
+        and need < FALLBACK_MAX_BYTES
 
 
 def attainable(A, x, b, dtype=None) -> float:

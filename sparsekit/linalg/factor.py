@@ -53,17 +53,16 @@ from __future__ import annotations
 import logging
 import numbers
 import time
-import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .. import _progress
 from .._validate import as_matrix, as_rhs, check_choice, describe, is_symmetric
 from ..errors import (
-    BackendError,
     InputValueError,
     NotSPDError,
     NotSymmetricError,
@@ -73,8 +72,13 @@ from ..errors import (
 from ..results import _fmt_bytes
 from . import _factor_store as _store
 from ._cache import CACHE, SIGNATURES, fingerprint
-from ._inspect import factor_memory
+from ._engines import LDL_MAX_ROW_NNZ, _factor_dense, _factor_sparse  # noqa: F401 (documented here)
 from ._threads import single_thread_blas
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import MatrixLike, PathLike, SparseMatrix
 
 __all__ = ["factorize", "Factorization", "KINDS", "ORDERINGS", "ENGINES", "cache_key"]
 
@@ -95,10 +99,6 @@ ENGINES = {
     "lapack": "scipy.linalg cho_factor / lu_factor (dense input)",
 }
 
-#: "cholesky" uses QDLDL when a real matrix stores at most this many entries per row
-#: (the diagonal included; measured in the module docstring).
-LDL_MAX_ROW_NNZ = 3.3
-
 #: Column orderings SuperLU offers (``ordering=None`` picks one per kind).
 ORDERINGS = {
     "NATURAL": "no reordering",
@@ -107,17 +107,17 @@ ORDERINGS = {
     "COLAMD": "approximate minimum degree column ordering (SciPy's default)",
 }
 
-_SYMMETRIC_LU_THRESH = 0.1
 
 
 
-def signature(A) -> tuple:
+def signature(A: Any) -> tuple:
     """A cheap O(1) summary of ``A`` (shape, stored entries, dtype)."""
     nnz = A.nnz if sp.issparse(A) else A.size
     return (tuple(A.shape), int(nnz), str(A.dtype))
 
 
-def cache_key(fp_A: str, kind: str, shift=0.0, fp_M: str | None = None, ordering=None) -> tuple:
+def cache_key(fp_A: str, kind: str, shift: complex = 0.0, fp_M: str | None = None,
+              ordering: str | None = None) -> tuple:
     """The cache key of a factorization of ``A - shift*M`` (``fp_*`` are fingerprints)."""
     return ("factor", fp_A, complex(shift), fp_M, kind, ordering)
 
@@ -168,9 +168,12 @@ class Factorization:
         solve, measured in :mod:`sparsekit.linalg._factor_store`).
     """
 
-    def __init__(self, solver, *, kind, shape, dtype, shift, ordering, fill_ratio, nbytes,
-                 setup_time, dense_solver=None, engine="superlu", fingerprint=None,
-                 fingerprint_M=None, restored=False):
+    def __init__(self, solver: Any, *, kind: str, shape: tuple[int, ...], dtype: npt.DTypeLike,
+                 shift: complex, ordering: str, fill_ratio: float, nbytes: int,
+                 setup_time: float,
+                 dense_solver: tuple[Callable[..., np.ndarray], Any] | None = None,
+                 engine: str = "superlu", fingerprint: str | None = None,
+                 fingerprint_M: str | None = None, restored: bool = False) -> None:
         self._lu = solver
         self.engine = engine
         self._dense = dense_solver  # (callable, factors) for LAPACK factors
@@ -186,7 +189,7 @@ class Factorization:
         self.fingerprint_M = fingerprint_M
         self.restored = bool(restored)
 
-    def solve(self, b, trans: str = "N") -> np.ndarray:
+    def solve(self, b: npt.ArrayLike, trans: str = "N") -> np.ndarray:
         """Solve ``(A - shift*M) x = b`` for ``b`` of shape ``(n,)`` or ``(n, k)``.
 
         Parameters
@@ -202,27 +205,27 @@ class Factorization:
             ``x`` with the shape of ``b``.
         """
         n = self.shape[0]
-        b = as_rhs(b, n)
+        rhs = as_rhs(b, n)
         if trans not in ("N", "T", "H"):
             raise InputValueError(f"trans must be 'N', 'T' or 'H' (got {trans!r})")
-        if np.iscomplexobj(b) and self.dtype.kind != "c":
+        if np.iscomplexobj(rhs) and self.dtype.kind != "c":
             # a real factor solves the real and imaginary parts separately
-            return self.solve(b.real, trans) + 1j * self.solve(b.imag, trans)
-        out = np.result_type(b.dtype, self.dtype)
+            return self.solve(rhs.real, trans) + 1j * self.solve(rhs.imag, trans)
+        out = np.result_type(rhs.dtype, self.dtype)
         if out != self.dtype and self._dense is None:  # SuperLU takes its own dtype only
-            return self.solve(b.astype(self.dtype), trans).astype(out)
-        b = b.astype(out, copy=False)
+            return self.solve(rhs.astype(self.dtype), trans).astype(out)
+        rhs = rhs.astype(out, copy=False)
         if self._dense is not None:
             fn, factors = self._dense
-            return fn(factors, b, trans)
+            return fn(factors, rhs, trans)
         if self.engine == "qdldl" or self.restored:
-            return self._lu.solve(b, trans)
+            return self._lu.solve(rhs, trans)
         # one BLAS thread: SuperLU's block solve calls small BLAS kernels; measured here
         # (2-D Poisson 128^2, 50 right-hand sides) 1.6 s with two OpenBLAS threads, 0.34 s with one
         with single_thread_blas():
-            return self._lu.solve(np.asarray(b, order="F"), trans=trans)
+            return self._lu.solve(np.asarray(rhs, order="F"), trans=trans)
 
-    def __call__(self, b) -> np.ndarray:
+    def __call__(self, b: npt.ArrayLike) -> np.ndarray:
         """``F(b)`` is ``F.solve(b)`` (SciPy's ``factorized(A)(b)``)."""
         return self.solve(b)
 
@@ -256,19 +259,42 @@ class Factorization:
         return {"L": self._lu.L, "U": self._lu.U, "perm_r": self._lu.perm_r,
                 "perm_c": self._lu.perm_c}
 
-    def _factor(self, name):
+    def _factor(self, name: str) -> Any:
         f = self.factors()
         if name not in f:
             raise AttributeError(f"a {self.engine} factorization has no {name!r}; it "
                                  f"exposes {sorted(f)} (see Factorization's docstring)")
         return f[name]
 
-    L = property(lambda self: self._factor("L"), doc="The lower triangular factor.")
-    U = property(lambda self: self._factor("U"), doc="The upper triangular factor (LU).")
-    D = property(lambda self: self._factor("D"), doc="The diagonal of ``L D Lᵀ`` (QDLDL).")
-    perm = property(lambda self: self._factor("perm"), doc="The symmetric permutation (QDLDL).")
-    perm_r = property(lambda self: self._factor("perm_r"), doc="The row permutation (LU).")
-    perm_c = property(lambda self: self._factor("perm_c"), doc="The column permutation (LU).")
+    @property
+    def L(self) -> SparseMatrix | np.ndarray:  # noqa: N802 (SciPy SuperLU's names)
+        """The lower triangular factor."""
+        return self._factor("L")
+
+    @property
+    def U(self) -> SparseMatrix | np.ndarray:  # noqa: N802
+        """The upper triangular factor (LU)."""
+        return self._factor("U")
+
+    @property
+    def D(self) -> np.ndarray:  # noqa: N802
+        """The diagonal of ``L D Lᵀ`` (QDLDL)."""
+        return self._factor("D")
+
+    @property
+    def perm(self) -> np.ndarray:
+        """The symmetric permutation (QDLDL)."""
+        return self._factor("perm")
+
+    @property
+    def perm_r(self) -> np.ndarray:
+        """The row permutation (LU)."""
+        return self._factor("perm_r")
+
+    @property
+    def perm_c(self) -> np.ndarray:
+        """The column permutation (LU)."""
+        return self._factor("perm_c")
 
     def slogdet(self) -> tuple:
         """``(sign, log|det|)`` of ``A - shift*M``, as :func:`numpy.linalg.slogdet`.
@@ -278,7 +304,7 @@ class Factorization:
         """
         return _store.slogdet(self.factors())
 
-    def logdet(self):
+    def logdet(self) -> float | complex:
         """``log det(A - shift*M)``: real for a positive determinant (every Cholesky kind).
 
         A complex matrix gives the complex logarithm ``log(sign) + log|det|``;
@@ -326,11 +352,11 @@ class Factorization:
                    fingerprint_M=str(meta["fingerprint_M"]) or None,
                    restored=dense is None)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[[dict, dict], Factorization], tuple[dict, dict]]:
         # arrays only (SuperLU and QDLDL objects cannot be pickled): for multiprocessing
         return (_unpickle, (self._meta(), self._arrays()))
 
-    def save(self, path) -> None:
+    def save(self, path: PathLike) -> None:
         """Write the factorization to ``path`` (an ``.npz`` of arrays only), atomically.
 
         Load it with :meth:`Factorization.load` and the same matrix.  The file
@@ -340,7 +366,7 @@ class Factorization:
         _store.write(path, self._meta(), self._arrays())
 
     @classmethod
-    def load(cls, path, A, M=None) -> Factorization:
+    def load(cls, path: PathLike, A: MatrixLike, M: MatrixLike | None = None) -> Factorization:
         """The factorization saved at ``path`` by :meth:`save`, for the matrix ``A`` (and ``M``).
 
         Refused with :class:`~sparsekit.InputValueError`: a file made for
@@ -366,17 +392,17 @@ class Factorization:
         """
         meta, arrays = _store.read(path)
         n, engine, kind = _store.check_meta(meta, path)
-        A = as_matrix(A, "A", square=True)
-        M = None if M is None else as_matrix(M, "M", square=True)
-        if (n, n) != A.shape or str(meta["fingerprint"]) != fingerprint(A) or \
-                str(meta["fingerprint_M"]) != ("" if M is None else fingerprint(M)):
+        mat = as_matrix(A, "A", square=True)
+        mass = None if M is None else as_matrix(M, "M", square=True)
+        if (n, n) != mat.shape or str(meta["fingerprint"]) != fingerprint(mat) or \
+                str(meta["fingerprint_M"]) != ("" if mass is None else fingerprint(mass)):
             raise InputValueError(
                 f"{path} holds a factorization of another matrix (shape {(n, n)}, "
                 f"fingerprint {str(meta['fingerprint'])[:12]}...), not of the A given "
-                f"({describe(A)}{'' if M is None else ' with that M'}); factorize it again")
+                f"({describe(mat)}{'' if mass is None else ' with that M'}); factorize it again")
         _store.check_arrays(engine, kind, n, arrays, path)
         F = cls._from_arrays(meta, arrays)
-        _store.check_probe(F.solve, _shifted(A, F.shift, M), path)
+        _store.check_probe(F.solve, _shifted(mat, F.shift, mass), path)
         return F
 
     def __repr__(self) -> str:
@@ -392,9 +418,7 @@ def _unpickle(meta: dict, arrays: dict) -> Factorization:
     return Factorization._from_arrays(meta, arrays)
 
 
-
-
-def working_dtype(A):
+def working_dtype(A: Any) -> Any:
     """``A`` in a dtype SciPy's sparse kernels and LAPACK take: ``float16`` becomes ``float64``.
 
     Examples
@@ -409,7 +433,7 @@ def working_dtype(A):
     return A
 
 
-def _shifted(A, shift, M):
+def _shifted(A: Any, shift: complex, M: Any) -> Any:
     if M is None:
         if shift == 0:
             return A
@@ -425,156 +449,8 @@ def _shifted(A, shift, M):
     return A - shift * M if shift != 0 else A
 
 
-def _splu(A, kind, ordering):
-    """Run SuperLU; returns (SuperLU, ordering used)."""
-    if kind == "cholesky":
-        ordering = ordering or "MMD_AT_PLUS_A"
-        kw = dict(permc_spec=ordering, diag_pivot_thresh=0.0,
-                  options=dict(SymmetricMode=True))
-    elif kind == "lu-symmetric":
-        ordering = ordering or "MMD_AT_PLUS_A"
-        kw = dict(permc_spec=ordering, diag_pivot_thresh=_SYMMETRIC_LU_THRESH,
-                  options=dict(SymmetricMode=True))
-    else:
-        ordering = ordering or "COLAMD"
-        kw = dict(permc_spec=ordering)
-    try:
-        lu = spla.splu(A, **kw)
-    except RuntimeError as exc:
-        # SuperLU says "Factor is exactly singular", or "failed to factorize matrix at line
-        # ... dpanel_bmod.c / dsnode_bmod.c" on a structurally singular one (a zero column)
-        if "memory" not in str(exc).lower():
-            raise SingularMatrixError(
-                f"the matrix is exactly singular ({exc}; got {describe(A)}); for an "
-                "eigenvalue shift sigma this means sigma is an eigenvalue: move sigma "
-                "slightly, or for a singular Laplacian use sk.solve, which projects out "
-                "the null space"
-            ) from None
-        raise BackendError(f"SuperLU could not factorize the matrix ({exc}; got "
-                           f"{describe(A)})") from None
-    return lu, ordering
-
-
-def _positive_pivots(lu) -> bool:
-    if not np.array_equal(lu.perm_r, lu.perm_c):
-        return False  # a row interchange: not a diagonal-pivot (Cholesky) factorization
-    d = lu.U.diagonal()
-    if np.iscomplexobj(d):
-        return bool(np.all(d.real > 0) and np.all(np.abs(d.imag) <= 1e-12 * np.abs(d.real)))
-    return bool(np.all(d > 0))
-
-
-class _LDL:
-    """QDLDL's ``P L D Lᵀ Pᵀ`` behind SuperLU's ``solve`` (A is symmetric, so trans is moot)."""
-
-    def __init__(self, solver, nnz: int, nbytes: int):
-        self._s = solver
-        self.nnz = nnz
-        self.nbytes = nbytes
-
-    def factors(self):
-        """QDLDL's ``(L, D, perm)``: ``A[perm][:, perm] = (L + I) D (L + I)ᵀ``."""
-        return self._s.factors()
-
-    def solve(self, b, trans="N"):
-        if b.ndim == 1:
-            return self._s.solve(np.ascontiguousarray(b, dtype=np.float64))
-        out = np.empty(b.shape, dtype=np.float64, order="F")
-        for j in range(b.shape[1]):  # QDLDL solves one vector at a time
-            out[:, j] = self._s.solve(np.ascontiguousarray(b[:, j], dtype=np.float64))
-        return out
-
-
-def _qdldl(A):
-    """QDLDL's factorization of the symmetric ``A`` (CSC), or None where it does not apply.
-
-    None when qdldl is missing, ``A`` is not real float64 or stores more than
-    ``LDL_MAX_ROW_NNZ`` entries per row, or QDLDL fails (a zero pivot, a
-    structurally missing diagonal): the caller then uses SuperLU, which tells
-    a singular matrix from an indefinite one.  A negative pivot proves ``A``
-    is not positive definite: :class:`~sparsekit.NotSPDError`.
-    """
-    n = A.shape[0]
-    if A.dtype != np.float64 or A.nnz > LDL_MAX_ROW_NNZ * n or n < 2:
-        return None
-    try:
-        import qdldl
-    except ImportError:  # a declared dependency, but a stripped install may lack it
-        return None
-    _progress.report("factorize", engine="QDLDL", n=n, nnz=A.nnz, memory=factor_memory(n, A.nnz))
-    try:
-        U = sp.csc_matrix(sp.triu(A, format="csc"))
-        solver = qdldl.Solver(U, upper=True)
-    except (RuntimeError, ValueError) as exc:
-        logger.debug("QDLDL failed (%s); SuperLU instead", exc)
-        return None
-    L, d, _ = solver.factors()
-    if not np.all(d > 0):
-        raise NotSPDError(
-            f"A is not positive definite ({int(np.sum(d <= 0))} non-positive pivot(s) in "
-            f"its L D L^T factorization; got {describe(A)}); use kind='lu'"
-        )
-    # held: L (values and row indices), D and 1/D, the permutation, work vectors, and the
-    # permuted upper triangle QDLDL keeps for refactorization
-    return _LDL(solver, L.nnz + n, (L.nnz + U.nnz) * 12 + 6 * n * 8)
-
-
-def _factor_sparse(A, kind, ordering, symmetric):
-    """(solver, ordering, fill ratio, bytes, dtype, engine) of the sparse ``A``."""
-    A = sp.csc_array(A)
-    if A.dtype.kind not in "fc":
-        A = A.astype(np.float64)
-    nnz_a = max(A.nnz, 1)
-    if kind == "cholesky" and ordering is None:
-        ldl = _qdldl(A)
-        if ldl is not None:
-            return ldl, "AMD", ldl.nnz / nnz_a, ldl.nbytes, A.dtype, "qdldl"
-    _progress.report("factorize", engine="SuperLU", memory=factor_memory(A.shape[0], nnz_a))
-    if kind == "cholesky":
-        lu, used = _splu(A, "cholesky", ordering)
-        if not _positive_pivots(lu):
-            raise NotSPDError(
-                f"A is not positive definite (a non-positive pivot appeared in its "
-                f"Cholesky factorization; got {describe(A)}); use kind='lu'"
-            )
-    elif symmetric:
-        lu, used = _splu(A, "lu-symmetric", ordering)
-    else:
-        lu, used = _splu(A, "lu", ordering)
-    itemsize = A.dtype.itemsize
-    nbytes = lu.nnz * (itemsize + 4) + 2 * A.shape[0] * 8
-    return lu, used, lu.nnz / nnz_a, nbytes, A.dtype, "superlu"
-
-
-def _factor_dense(A, kind):
-    A = np.asarray(A)
-    if A.dtype.kind not in "fc":
-        A = A.astype(np.float64)
-    n = A.shape[0]
-    if kind == "cholesky":
-        try:
-            factors = sla.cho_factor(A, lower=False, check_finite=False)
-        except np.linalg.LinAlgError:
-            raise NotSPDError(
-                f"A is not positive definite (LAPACK Cholesky failed; got {describe(A)}); "
-                "use kind='lu'"
-            ) from None
-        fn = _store.dense_cho_solve
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", sla.LinAlgWarning)
-            factors = sla.lu_factor(A, check_finite=False)
-        if np.any(np.diag(factors[0]) == 0):
-            raise SingularMatrixError(
-                f"the matrix is exactly singular (a zero pivot in its LU factorization; "
-                f"got {describe(A)}); for an eigenvalue shift sigma this means sigma is "
-                "an eigenvalue: move sigma slightly"
-            )
-        fn = _store.dense_lu_solve
-    return (fn, factors), factors[0].nbytes + n * 8, A.dtype
-
-
-def factorize(A, kind: str = "auto", *, shift=0.0, M=None, cache: bool = True,
+def factorize(A: MatrixLike, kind: str = "auto", *, shift: complex = 0.0,
+              M: MatrixLike | None = None, cache: bool = True,
               ordering: str | None = None) -> Factorization:
     """Factorize ``A - shift*M`` once, to solve with it many times.
 
@@ -647,7 +523,8 @@ def factorize(A, kind: str = "auto", *, shift=0.0, M=None, cache: bool = True,
     return _factorize(A, kind, shift=shift, M=M, cache=cache, ordering=ordering)
 
 
-def _factorize(A, kind, *, shift=0.0, M=None, cache=True, ordering=None, fp=None):
+def _factorize(A: Any, kind: str, *, shift: complex = 0.0, M: Any = None, cache: bool = True,
+               ordering: str | None = None, fp: str | None = None) -> Factorization:
     """:func:`factorize` on a validated ``A``; ``fp`` is its fingerprint when known."""
     key = None
     fp = fp or fingerprint(A)

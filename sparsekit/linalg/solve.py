@@ -47,6 +47,7 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -83,6 +84,11 @@ from .precond import (
     _preconditioner,
     check_option_values,
 )
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .._typing import Callback, OperatorLike
 
 __all__ = ["solve", "METHODS", "PRECONDS", "OPTIONS", "BACKENDS"]
 
@@ -160,14 +166,14 @@ _METHOD_OPTIONS = {name: tuple(m for m, opts in _krylov.METHOD_OPTIONS.items() i
 class _System:
     """A validated CPU system: arrays, what the inspection found, and the work copy of b."""
 
-    A: object
+    A: Any
     b: np.ndarray
     x0: np.ndarray | None
-    props: object  # MatrixProperties, or None when not inspected
+    props: Any  # MatrixProperties, or None when not inspected
     fp: str | None  # content fingerprint when a matrix like A was cached before
     bnorm: np.ndarray
     null: NullSpace | None = None  # a singular Laplacian's null space
-    b_work: np.ndarray | None = None
+    b_work: Any = None  # the ndarray the runners solve with, set by _project_rhs
     rtol_run: float = 0.0
     atol_run: float = 0.0
     notes: list = field(default_factory=list)
@@ -499,9 +505,11 @@ def _split_options(req: SolveRequest, method: str, precond: str, notes: list) ->
 # --------------------------------------------------------------------------- sk.solve
 
 
-def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "auto",
-          rtol: float | None = None, atol: float = 0.0, maxiter: int | None = None, x0=None, M=None,
-          callback=None, strict: bool = False, check: bool = True, **options) -> SolveResult:
+def solve(A: OperatorLike, b: npt.ArrayLike, method: str = "auto", precond: str = "auto",
+          backend: str = "auto", rtol: float | None = None, atol: float = 0.0,
+          maxiter: int | None = None, x0: npt.ArrayLike | None = None,
+          M: OperatorLike | Preconditioner | None = None, callback: Callback | None = None,
+          strict: bool = False, check: bool = True, **options: Any) -> SolveResult:
     """Solve ``A x = b`` (or least squares) with the right method, and say which and why.
 
     Parameters
@@ -611,7 +619,7 @@ def solve(A, b, method: str = "auto", precond: str = "auto", backend: str = "aut
         _split_options(req, req.method, req.precond, [])
 
     t0 = time.perf_counter()
-    _progress.report("inspect", n=shape_of(A)[0], nnz=getattr(A, "nnz", None))
+    _progress.report("inspect", n=(shape_of(A) or (None,))[0], nnz=getattr(A, "nnz", None))
     system = _make_system(A, b, req)
     method, precond, the_plan = _choose(system, req)
     opts = _split_options(req, method, precond, system.notes)

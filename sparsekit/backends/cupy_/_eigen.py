@@ -266,6 +266,7 @@ def _host_factor(A_host, sigma):
 
 def _run_shift_invert(prob: _Problem) -> _Raw:
     """Lanczos on ``(A − σI)⁻¹`` with a host factorization; with ``M``, ARPACK on the host."""
+    assert prob.sigma is not None  # _choose sets sigma=0.0 for shift-invert without one
     ns, xp, notes, sigma = prob.ns, prob.ns.xp, prob.notes, float(prob.sigma)
     src = prob.host if prob.host is not None else to_host(prob.A)
     if prob.host is None:

@@ -246,7 +246,7 @@ def _preconditioner(system: _System, method: str, req: SolveRequest):
     if precond == "jacobi":
         return _jacobi(system.ns, system.A, method), precond
     if precond == "amg":
-        if method == "gmres" and not system.props.symmetric:
+        if method == "gmres" and system.props is not None and not system.props.symmetric:
             system.notes.append("smoothed-aggregation AMG assumes a symmetric A; it may help "
                                 "gmres little")
         src = system.host if system.host is not None else system.A

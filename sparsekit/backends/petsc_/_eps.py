@@ -268,7 +268,9 @@ def _choose_eps(method: str, precond: str, which: str, sigma: float | None,
             "method='lobpcg' finds the smallest or largest eigenvalues; for those nearest "
             "sigma use method='shift_invert'"
         )
-    eps_type, st_type = EPS_METHODS[method]
+    types = EPS_METHODS[method]
+    assert types is not None  # "auto" was resolved above
+    eps_type, st_type = types
     if precond == "auto":
         precond = {"sinvert": "direct", "precond": "jacobi"}.get(st_type, "none")
     elif st_type == "shift" and precond != "none":
@@ -302,6 +304,7 @@ def _configure_eps(PETSc, SLEPc, eps, dist: _Distributed, mdist: _Distributed | 
     notes = []
     size = PETSc.COMM_WORLD.getSize()
     if choice.st_type == "sinvert":
+        assert choice.shift is not None  # _choose_eps sets it for shift-invert
         eps.setTarget(float(choice.shift))
         eps.setWhichEigenpairs(Which.TARGET_MAGNITUDE)
         sksp = st.getKSP()
@@ -322,6 +325,7 @@ def _configure_eps(PETSc, SLEPc, eps, dist: _Distributed, mdist: _Distributed | 
         desc = _configure_pc(PETSc, st.getKSP().getPC(), choice.precond, size)
         notes.append(f"LOBPCG preconditioner: {desc}")
     elif request.which == "nearest":
+        assert request.sigma is not None  # validated: "nearest" comes with sigma
         eps.setTarget(float(request.sigma))
         eps.setWhichEigenpairs(Which.TARGET_MAGNITUDE)
     else:

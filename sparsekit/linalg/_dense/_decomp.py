@@ -163,6 +163,7 @@ def qr(A: MatrixLike, mode: str = "reduced", *, max_bytes: float | None = None) 
     A = as_dense(A, "A", max_bytes, what="sk.dense.qr", copies=copies)
     with threads_for(max(A.shape[-2:])):
         if mode == "r":
-            return QRResult(None, np.linalg.qr(A, mode="r"))
-        Q, R = np.linalg.qr(A, mode=mode)
+            # numpy's stubs type every mode as returning QRResult; mode="r" returns R only
+            return QRResult(None, np.linalg.qr(A, mode="r"))  # type: ignore[arg-type]
+        Q, R = np.linalg.qr(A, mode=mode)  # type: ignore[call-overload]  # mode is checked
     return QRResult(Q, R)

@@ -8,7 +8,7 @@ sparse counterparts are :func:`sparsekit.condest` (of :func:`cond`) and
 from __future__ import annotations
 
 import numbers
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -170,7 +170,7 @@ def _check_p(p):
                               f"(got {p!r})")
 
 
-def cond(A: MatrixLike, p: float | str | None = None, *,
+def cond(A: MatrixLike, p: float | Literal["fro"] | None = None, *,
          max_bytes: float | None = None) -> float | np.ndarray:
     """The condition number ``‖A‖_p ‖A⁻¹‖_p`` computed exactly, batched.
 
