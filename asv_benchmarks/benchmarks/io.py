@@ -5,7 +5,8 @@ in the shape of SciPy's ``benchmarks/io_mm.py``.  Each side is called as its
 user calls it to get the same thing:
 
 * reading: a CSR array from a file; ``scipy.io.mmread(path).tocsr()`` is what a
-  SciPy user writes to get one;
+  SciPy user writes to get one, ``fast_matrix_market.mmread(path).tocsr()`` the
+  library sparsekit reads through, called directly;
 * writing: each library's default; for ``.mtx.gz`` the SciPy user hands
   ``mmwrite`` a ``gzip.open`` handle.  The defaults differ: sparsekit checks the
   matrix (O(nnz)) and writes one triangle of a symmetric one, while SciPy's
@@ -22,6 +23,7 @@ import os
 import shutil
 import tempfile
 
+import fast_matrix_market as fmm
 import scipy.io
 import scipy.sparse as sp
 
@@ -39,6 +41,8 @@ SUFFIXES = [".mtx", ".mtx.gz"]
 READERS = {
     "sparsekit": lambda p: sk.io.read(p),
     "scipy.io.mmread": lambda p: scipy.io.mmread(p).tocsr(),
+    # the library sparsekit's reader calls, called directly (issue 19: no overhead)
+    "fast_matrix_market": lambda p: fmm.mmread(p).tocsr(),
 }
 
 
@@ -274,3 +278,42 @@ class LargeRead:
         return 100 * statistics.median(guard) / statistics.median(whole)
 
     track_guard_share.unit = "% of the read"
+
+
+class LargeWrite:
+    """Write a 10-million-entry matrix to ``.mtx`` (issue 19: at least 0.95x ``mmwrite``).
+
+    Full mode only.  A general matrix (1,000,000 x 1,000,000, random entries) and the
+    symmetric ``A + A^T``, whose symmetry sparsekit detects in O(nnz) and whose lower
+    triangle it writes; SciPy's ``mmwrite`` is given ``symmetry="symmetric"`` for it, so
+    both write the same file.
+    """
+
+    params = [["general", "symmetric"], ["sparsekit", "scipy.io.mmwrite"]]
+    param_names = ["kind", "method"]
+    repeat = (3, 5, 120.0)
+    rounds = 1
+    timeout = 900
+
+    def setup(self, kind, method):
+        from ._common import QUICK
+
+        if QUICK:
+            raise NotImplementedError("the 10M-entry write runs in full mode only")
+        import numpy as np
+
+        rng = np.random.default_rng(0)
+        n, nnz = 1_000_000, 10_000_000 if kind == "general" else 5_000_000
+        A = sp.coo_array((rng.standard_normal(nnz), (rng.integers(0, n, nnz),
+                                                     rng.integers(0, n, nnz))), shape=(n, n))
+        self.A = sp.csr_array(A if kind == "general" else A + A.T)
+        self.folder = tempfile.mkdtemp(prefix="sparsekit-bench-io-")
+        self.path = os.path.join(self.folder, "w.mtx")
+        self.write = (sk.io.write if method == "sparsekit" else
+                      lambda p, M: scipy.io.mmwrite(p, M, symmetry=kind))
+
+    def teardown(self, kind, method):
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def time_write(self, kind, method):
+        self.write(self.path, self.A)

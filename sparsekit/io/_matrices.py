@@ -269,10 +269,10 @@ def _npz_sparse(z, p: Path, format: str):
     if fmt not in ("csr", "csc", "coo"):
         raise InputValueError(f"{str(p)!r} holds a {fmt!r} matrix; sparsekit reads csr, csc "
                               "and coo (convert it with scipy.sparse first)")
-    shape = np.asarray(z["shape"])
-    if shape.dtype.kind not in "iu" or shape.shape != (2,) or (shape < 0).any():
-        raise ShapeError(f"{str(p)!r}: shape must be two sizes >= 0 (got {shape.tolist()!r})")
-    shape = (int(shape[0]), int(shape[1]))
+    sizes = np.asarray(z["shape"])
+    if sizes.dtype.kind not in "iu" or sizes.shape != (2,) or (sizes < 0).any():
+        raise ShapeError(f"{str(p)!r}: shape must be two sizes >= 0 (got {sizes.tolist()!r})")
+    shape = (int(sizes[0]), int(sizes[1]))
     data, where = z["data"], f"{str(p)!r} ({fmt}, shape {shape})"
     if data.dtype.kind not in "biufc" or data.ndim != 1:
         raise InputValueError(f"{where}: data must be 1-D numbers (got {describe(data)})")
@@ -436,7 +436,7 @@ def _mm_options(M, symmetry: str, field, comment, precision) -> dict:
         raise InputValueError(
             f"A (shape {M.shape}) is not {symmetry}: the file would keep one triangle and "
             "drop the other's entries; use symmetry='auto' (checks) or 'general'")
-    kwargs = {"symmetry": symmetry, "comment": comment}
+    kwargs: dict[str, Any] = {"symmetry": symmetry, "comment": comment}
     if field is not None or values.dtype.kind == "b":
         kwargs["field"] = field or "integer"
     if precision is not None:
@@ -597,7 +597,7 @@ def write(path: PathLike, A: MatrixLike, *, symmetry: str = "auto", field: str |
         if given:
             raise InputValueError(f"{sorted(given)} are Matrix Market options; PETSc's binary "
                                   "format stores the whole matrix in binary (drop them)")
-    kwargs = (None if suffix in (".npz", ".petsc")
+    kwargs = ({} if suffix in (".npz", ".petsc")
               else _mm_options(M, symmetry, field, comment, precision))
     _progress.report("write", path=str(p), nnz=getattr(M, "nnz", None))
     if suffix == ".mtx" and sp.issparse(M) and M.nnz >= _DIRECT_WRITE:
