@@ -54,6 +54,13 @@ HEADLINE = [
     ("solve.ManyRHS", "time_solve", [256], "sparsekit-block", ["spsolve-loop"], 1),
     ("eigen.LaplacianSmallest", "time_smallest", ["luxembourg_osm"], "sparsekit",
      ["sklearn_amg", "scipy_shift_invert", "scipy_lobpcg_pyamg"], 3),
+    # issue 19: graph Laplacians at scale (docs/performance.md)
+    ("solve.GraphLaplacian", "time_solve", ["grid_shortcuts_1000"], "sparsekit-auto",
+     ["approx-chol-pcg", "pyamg-sa-cg"], 3),
+    ("solve.GraphLaplacian", "time_solve", ["luxembourg_osm"], "sparsekit-auto",
+     ["approx-chol-pcg", "pyamg-sa-cg", "splu"], 3),
+    ("spectral.Resistance", "time_resistance", ["grid_shortcuts_300"], "direct",
+     ["scipy-splu"], 3),
 ]
 
 

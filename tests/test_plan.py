@@ -122,3 +122,49 @@ def test_plan_of_an_empty_and_a_half_precision_matrix():
     assert p.method == sk.solve(sp.csr_array((0, 0)), np.zeros(0)).method == "dense"
     A16 = (sk.poisson((5, 5)).toarray() + np.eye(25)).astype(np.float16)
     assert sk.plan(A16).method == sk.solve(A16, np.ones(25)).method
+
+
+def _grid_laplacian(m):
+    G = _poisson2d(m)
+    W = sp.diags_array(G.diagonal()) - G  # grid adjacency
+    return sp.csr_array(sp.diags_array(np.asarray(W.sum(axis=1)).ravel()) - W)
+
+
+def test_large_laplacian_goes_to_approx_chol(monkeypatch):
+    L = _grid_laplacian(60)  # 3,600 nodes; the threshold lowered to it
+    assert sk.plan(L).precond != "approx_chol"  # below AC_MIN_N
+    monkeypatch.setattr(P, "AC_MIN_N", 3000)
+    p = sk.plan(L)
+    assert (p.method, p.precond) == ("cg", "approx_chol")
+    assert any("approximate Cholesky" in r and "3000" in r for r in p.reasons)
+    b = np.random.default_rng(0).standard_normal(L.shape[0])
+    b -= b.mean()
+    r = sk.solve(L, b, rtol=1e-10)
+    assert (r.method, r.precond) == ("cg", "approx_chol") and r.converged
+    x = np.zeros(L.shape[0])
+    x[1:] = spla.spsolve(sp.csc_array(L[1:, 1:]), b[1:])  # grounded direct reference
+    np.testing.assert_allclose(r.x - r.x.mean(), x - x.mean(), rtol=1e-6, atol=1e-7)
+
+
+def test_approx_chol_rule_does_not_fire_on_poisson(monkeypatch):
+    monkeypatch.setattr(P, "AC_MIN_N", 1000)
+    for A in (_poisson2d(400), _poisson3d(40)):  # SDDM, but not Laplacians: AMG or plain CG
+        p = sk.plan(A)
+        assert p.precond != "approx_chol" and not p.properties["laplacian"]
+    f = P._facts(_poisson3d(40), INSPECT.inspect_matrix(_poisson3d(40), components=False), 1,
+                 1e-8, None, {"laplacian": False, "n_components": 1}, {"dense": 0.0})
+    assert P._rule_laplacian(f) is None
+
+
+def test_approx_chol_unavailable_falls_back_to_amg(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(P, "AC_MIN_N", 3000)
+    monkeypatch.setitem(sys.modules, "approx_chol", None)
+    L = _grid_laplacian(60)
+    p = sk.plan(L)
+    assert p.precond in ("amg", "none", "jacobi") and p.method == "cg"
+    assert any("approx-chol is not importable" in r for r in p.reasons)
+    b = np.random.default_rng(0).standard_normal(L.shape[0])
+    r = sk.solve(L, b - b.mean())
+    assert r.converged and r.precond != "approx_chol"

@@ -3,6 +3,7 @@ import sys
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import scipy.sparse.csgraph  # noqa: F401 (sp.csgraph)
 import scipy.sparse.linalg as spla
 
 import sparsekit as sk
@@ -241,3 +242,63 @@ def test_ilu_of_single_precision_takes_double_vectors():
         np.testing.assert_allclose(A @ P.solve(b), b, rtol=1e-5, atol=1e-5)
         r = sk.solve(A.astype(dtype), np.ones(4), method="gmres", precond="ilu", rtol=1e-6)
         assert r.converged
+
+
+# ---- approx_chol: randomized approximate Cholesky (approx-chol) --------------------------
+
+
+def _grounded_reference(L, b):
+    """x with L x = b (b orthogonal to the constants), by SuperLU on the grounded Laplacian."""
+    x = np.zeros(L.shape[0])
+    x[1:] = spla.splu(sp.csc_array(L[1:, 1:])).solve(b[1:])
+    return x - x.mean()
+
+
+@pytest.mark.parametrize("name", ["bcspwr10", "fe_4elt2", "luxembourg_osm"])
+def test_approx_chol_pcg_on_real_laplacians_matches_a_direct_solve(real, name):
+    W = sp.csr_array(real(name))
+    _, labels = sp.csgraph.connected_components(W, directed=False)
+    big = np.flatnonzero(labels == np.argmax(np.bincount(labels)))  # the largest component
+    L = sp.csr_array(sk.laplacian(W[big][:, big]))
+    b = np.random.default_rng(0).standard_normal(L.shape[0])
+    b -= b.mean()
+    r = sk.solve(L, b, method="cg", precond="approx_chol", rtol=1e-10)
+    assert r.converged and r.precond == "approx_chol"
+    ref = _grounded_reference(L, b)
+    assert np.linalg.norm(b - L @ r.x) <= 1e-10 * np.linalg.norm(b) * 1.0001
+    x = r.x - r.x.mean()
+    assert np.linalg.norm(x - ref) <= 1e-6 * np.linalg.norm(ref)
+    # the preconditioner is a good one: far fewer iterations than plain CG
+    plain = sk.solve(L, b, method="cg", precond="none", rtol=1e-10, maxiter=20000)
+    assert r.iterations < plain.iterations / 3
+
+
+def test_approx_chol_on_an_sddm_matrix_and_its_stats():
+    A = _poisson2d(40)  # Dirichlet Poisson: SDDM (strictly dominant at the boundary)
+    P = sk.preconditioner(A, "approx_chol", seed=3)
+    assert P.stats["seed"] == 3 and P.stats["fallbacks"] == 0
+    b = np.random.default_rng(1).standard_normal(A.shape[0])
+    x, info, its = _cg_iters(A, b, M=P.aslinearoperator())
+    assert info == 0
+    np.testing.assert_allclose(x, spla.spsolve(sp.csc_array(A), b), rtol=1e-6, atol=1e-8)
+    _, _, plain = _cg_iters(A, b)
+    assert its < plain / 2
+
+
+def test_approx_chol_refuses_what_it_cannot_factor():
+    A = _poisson2d(10).tolil()
+    A[0, 1] = A[1, 0] = 0.5  # a positive off-diagonal: not SDDM
+    with pytest.raises(sk.InputValueError, match="approx_chol.*SDDM.*precond='amg'"):
+        sk.preconditioner(sp.csr_array(A), "approx_chol", cache=False)
+    weak = sp.csr_array(_poisson2d(10) - 1.5 * sp.eye_array(100))  # not diagonally dominant
+    with pytest.raises(sk.InputValueError, match="diagonally dominant"):
+        sk.solve(weak, np.ones(100), method="cg", precond="approx_chol")
+    Z = sp.csr_array(_poisson2d(10), dtype=np.complex128)
+    with pytest.raises(sk.InputValueError, match="real matrices.*complex"):
+        sk.preconditioner(Z, "approx_chol", cache=False)
+
+
+def test_approx_chol_missing_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "approx_chol", None)
+    with pytest.raises(sk.MissingDependencyError, match="approx_chol.*precond='amg'"):
+        sk.preconditioner(_poisson2d(10), "approx_chol", cache=False)

@@ -130,6 +130,79 @@ def test_fiedler_matches_networkx_on_generators(name, normalized):
         assert same_up_to_sign(f.vector, v, 1e-5)
 
 
+def _spy_schur(monkeypatch):
+    import importlib
+
+    mod = importlib.import_module("sparsekit._spectral._resistance")
+    calls = []
+    real_fn = mod._schur_resistances
+
+    def spy(*args):
+        out = real_fn(*args)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(mod, "_schur_resistances", spy)
+    return mod, calls
+
+
+def test_schur_path_matches_networkx_on_two_weighted_components(monkeypatch):
+    pytest.importorskip("pymetis")
+    mod, calls = _spy_schur(monkeypatch)
+    G = nx.connected_watts_strogatz_graph(300, 4, 0.2, seed=1)
+    rng = np.random.default_rng(0)
+    for (a, b), w in zip(G.edges, rng.uniform(0.5, 2.0, G.number_of_edges()), strict=True):
+        G[a][b]["weight"] = w
+    G.add_edges_from([(300, 301, {"weight": 2.0}), (301, 302, {"weight": 0.5})])
+    # (300, 302): a component whose nodes are all pair nodes but one; (3, 3): zero;
+    # (0, 301): across components, infinite
+    pairs = [(0, 5), (10, 200), (3, 3), (300, 302), (301, 300), (0, 301), (7, 150), (299, 1)]
+    R = spectral.effective_resistance(G, pairs)
+    assert calls == [True]
+    H = G.subgraph(range(300))
+    ref = [nx.resistance_distance(H, a, b, weight="weight", invert_weight=False)
+           for a, b in [(0, 5), (10, 200)]]
+    ref += [0.0, 2.5, 0.5, np.inf]
+    ref += [nx.resistance_distance(H, a, b, weight="weight", invert_weight=False)
+            for a, b in [(7, 150), (299, 1)]]
+    np.testing.assert_allclose(R, ref, rtol=1e-10)
+    monkeypatch.setattr(mod, "SCHUR_MAX_NODES", 0)  # the block solves: the same answer
+    np.testing.assert_allclose(spectral.effective_resistance(G, pairs), ref, rtol=1e-10)
+    assert calls[-1] is False
+
+
+def test_schur_path_on_a_real_graph_against_plain_superlu(real, monkeypatch):
+    pytest.importorskip("pymetis")
+    _, calls = _spy_schur(monkeypatch)
+    W = sp.csr_array(real("fe_4elt2"))  # connected 2-D mesh graph, 11,143 nodes
+    n = W.shape[0]
+    pairs = np.random.default_rng(3).integers(0, n, (400, 2))
+    R = spectral.effective_resistance(W, pairs)
+    assert calls == [True]
+    L = sp.csc_array(sp.diags_array(np.asarray(W.sum(axis=1)).ravel()) - W)
+    lu = __import__("scipy.sparse.linalg", fromlist=["splu"]).splu(L[1:, 1:])
+    B = np.zeros((n, len(pairs)))
+    c = np.arange(len(pairs))
+    np.add.at(B, (pairs[:, 0], c), 1.0)
+    np.add.at(B, (pairs[:, 1], c), -1.0)
+    X = np.vstack([np.zeros((1, len(pairs))), lu.solve(B[1:])])  # node 0 grounded
+    np.testing.assert_allclose(R, X[pairs[:, 0], c] - X[pairs[:, 1], c], rtol=1e-9, atol=1e-13)
+
+
+def test_schur_path_without_pymetis_solves_instead(monkeypatch):
+    import sys
+
+    _, calls = _spy_schur(monkeypatch)
+    monkeypatch.setitem(sys.modules, "pymetis", None)
+    G = nx.grid_2d_graph(12, 12)
+    nodes = list(G)
+    pairs = [(nodes[0], nodes[-1]), (nodes[5], nodes[77])]
+    R = spectral.effective_resistance(G, pairs)
+    assert calls == [False]
+    ref = [nx.resistance_distance(G, a, b) for a, b in pairs]
+    np.testing.assert_allclose(R, ref, rtol=1e-10)
+
+
 @pytest.mark.parametrize("name", ["karate", "jazz"])
 def test_fiedler_real_graphs_against_networkx(real, name):
     _, G = from_real(real, name)

@@ -9,6 +9,10 @@
   SciPy call, on a 2-D convection-diffusion matrix, with the true residual each reaches.
 * RestoredFactorization (issue 23): a pickled factorization's solve (triangular solves)
   beside SuperLU's own solve and beside factorizing again.
+* GraphLaplacian (issue 19): a graph Laplacian system to rtol 1e-8 (luxembourg_osm;
+  grid_shortcuts_1000, 10^6 nodes; full mode only): auto vs approximate-Cholesky PCG used
+  directly (approx-chol's Factor as SciPy cg's M), PyAMG SA-CG and SuperLU on the
+  grounded Laplacian.
 """
 
 import numpy as np
@@ -236,3 +240,64 @@ class RestoredFactorization:
         return relres(self.A, self._run(method), self.b)
 
     track_relres.unit = "relative residual"
+
+
+def _approx_chol_pcg(L, b, rtol):
+    import approx_chol
+
+    with one_blas_thread():
+        return spla.cg(L, b, rtol=rtol, M=approx_chol.factorize(sp.csr_array(L)))[0]
+
+
+def _grounded_splu(L, b, rtol):
+    x = np.zeros_like(b)
+    x[1:] = spla.splu(sp.csc_array(L[1:, 1:])).solve(b[1:])  # node 0 grounded
+    return x
+
+
+SOLVERS["approx-chol-pcg"] = _approx_chol_pcg
+SOLVERS["splu-grounded"] = _grounded_splu
+
+
+class GraphLaplacian(_Solve):
+    """A graph Laplacian (singular; b orthogonal to the constants) solved to rtol 1e-8."""
+
+    params = [sizes(quick=["grid_shortcuts_60"], full=["luxembourg_osm", "grid_shortcuts_1000"]),
+              ["sparsekit-auto", "approx-chol-pcg", "pyamg-sa-cg", "splu"]]
+    param_names = ["graph", "method"]
+    anchor = "approx-chol-pcg"
+    timeout = 1200
+
+    def setup(self, graph, method):
+        from ._common import real
+
+        if method == "splu" and graph == "grid_shortcuts_1000":
+            raise NotImplementedError("SuperLU of the 1e6-node Laplacian: minutes (measured)")
+        if graph == "grid_shortcuts_60":
+            from sparsekit.datasets import _grid_shortcuts
+
+            W = _grid_shortcuts(60, 10)
+        elif graph.startswith("grid_shortcuts_"):
+            W = sk.datasets.load(graph)
+        else:
+            W = real(graph)
+        self.A = sp.csr_array(sk.laplacian(W))
+        b = np.random.default_rng(0).standard_normal(self.A.shape[0])
+        self.b = b - b.mean()
+        self.method = "splu-grounded" if method == "splu" else method
+
+    def time_solve(self, graph, method):
+        _run(self.method, self.A, self.b)
+
+    def track_relres(self, graph, method):
+        return relres(self.A, _run(self.method, self.A, self.b), self.b)
+
+    track_relres.unit = "relative residual"
+
+    def track_speedup_vs_anchor(self, graph, method):
+        if method == self.anchor:
+            return 1.0
+        return speedup(lambda: _run(self.method, self.A, self.b),
+                       lambda: _run(self.anchor, self.A, self.b), repeat=1)
+
+    track_speedup_vs_anchor.unit = "anchor time / this time"

@@ -43,6 +43,9 @@ class MatrixProperties:
     zero_row_sums: bool | None
     laplacian: bool
     n_components: int | None
+    #: max/min of a positive diagonal (None otherwise): the plan's Jacobi test, read here
+    #: so that it does not extract the diagonal a second time
+    diag_spread: float | None = None
 
     @property
     def n(self) -> int:
@@ -104,7 +107,7 @@ def inspect_matrix(A, *, sym_rtol: float = 1e-10, components: bool = True) -> Ma
         if not C.has_canonical_format:
             C = C.copy()
             C.sum_duplicates()
-        rowsum = C @ np.ones(C.shape[1], dtype=C.dtype)
+        rowsum = _row_sums(C)
         if np.iscomplexobj(C.data):
             offdiag_nonpos = False
         else:
@@ -124,8 +127,19 @@ def inspect_matrix(A, *, sym_rtol: float = 1e-10, components: bool = True) -> Ma
     ncomp = None
     if components and symmetric:
         ncomp = n_components(A if sparse else np.asarray(A))
+    spread = float(np.max(d) / np.min(d)) if sign == "positive" and not np.iscomplexobj(d) \
+        else None
     return MatrixProperties(shape, nnz, density, str(A.dtype), True, sparse, False, symmetric,
-                            sign, offdiag_nonpos, zero_rows, laplacian, ncomp)
+                            sign, offdiag_nonpos, zero_rows, laplacian, ncomp, spread)
+
+
+def _row_sums(C) -> np.ndarray:
+    """Row sums of a CSR matrix from its values alone (no mat-vec, no index gather)."""
+    out = np.zeros(C.shape[0], dtype=C.data.dtype)
+    full = np.flatnonzero(C.indptr[1:] > C.indptr[:-1])
+    if full.size:
+        out[full] = np.add.reduceat(C.data[:C.indptr[-1]], C.indptr[:-1][full])
+    return out
 
 
 def ball_sizes(A, radius: int) -> list[int]:

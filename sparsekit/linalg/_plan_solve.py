@@ -41,7 +41,8 @@ from ._cache import CACHE, fingerprint
 from ._inspect import factor_memory, inspect_matrix, mesh_dimension
 
 __all__ = ["plan_solve", "DENSE_MAX_N", "DENSE_LSTSQ_MAX_COLS", "DIRECT_MAX_N_2D",
-           "DIRECT_MAX_N_NONSYM", "MANY_RHS", "REPEAT_DIRECT_MAX_N", "C_CG", "AMG_CG_EQUIV"]
+           "DIRECT_MAX_N_NONSYM", "MANY_RHS", "REPEAT_DIRECT_MAX_N", "C_CG", "AMG_CG_EQUIV",
+           "AC_MIN_N"]
 
 # ---- measured by scripts/crossover.py (docs/crossover.md, 2-core machine shared with other
 # jobs; medians) ------------------------------------------------------------------------------
@@ -77,6 +78,18 @@ C_CG = {1: 0.1, 2: 0.097, 3: 0.129}
 #: AMG setup + AMG-preconditioned CG costs about this many plain CG iterations.  Measured:
 #: 484, 429 (2-D), 441, 583 (3-D); median 463.
 AMG_CG_EQUIV = 463
+#: Graph Laplacians of at least this order run CG + randomized approximate Cholesky
+#: (approx-chol) instead of the cost model's CG + AMG / plain CG / CG + Jacobi.  Measured
+#: (docs/performance.md; sk.solve, cache cleared, rtol 1e-8, one BLAS thread, medians of 3
+#: interleaved, load ~5 on the 2-core machine), CG + approx_chol against what auto ran before
+#: and against CG + AMG: bcspwr10 (5,300) 7 ms vs 25 ms (CG + Jacobi, 401 its) and 43 ms;
+#: fe_4elt2 (11,143) 28 ms vs 51 ms (plain CG, 538 its) and 44 ms; grid_shortcuts_300
+#: (90,000) 0.25 s vs 0.28 s; luxembourg_osm (114,599) 0.17 s vs 0.67 s (CG + AMG);
+#: grid_shortcuts_1000 (10^6): see docs/performance.md.  Not measured below 5,000 (the
+#: cost model keeps those; they take milliseconds either way).  3-D Poisson 64^3, an SDDM
+#: matrix but no Laplacian, is the other way round (CG + approx_chol 4.4 s, plain CG 1.9 s):
+#: the rule is for Laplacians only.
+AC_MIN_N = 5_000
 # ------------------------------------------------------------------------------------------
 
 _BYTES_PER_ENTRY = 12  # float64 value + int32 index
@@ -120,6 +133,7 @@ def _cached(fp: str) -> dict:
     keys = {
         "factorization": [_factor.cache_key(fp, k) for k in ("auto", "lu", "cholesky")],
         "amg": [_precond.cache_key(fp, "amg", {})],
+        "approx_chol": [_precond.cache_key(fp, "approx_chol", {})],
     }
     return {what: any(CACHE.contains(k) for k in ks) for what, ks in keys.items()}
 
@@ -151,7 +165,7 @@ def _facts(A, props, nrhs, rtol, fp, properties, memory) -> _Facts:
     sym = bool(props.symmetric)
     reasons = [f"{'symmetric' if sym else 'nonsymmetric'} (relative tolerance 1e-10), "
                f"diagonal {props.diag_sign}, n={n}, nnz={nnz} (density {props.density:.2e})"]
-    cached = {"factorization": False, "amg": False}
+    cached = {"factorization": False, "amg": False, "approx_chol": False}
     if sp.issparse(A) and _factor.signature(A) in _factor.SIGNATURES:
         cached = _cached(fp or fingerprint(A))
     d = mesh_dimension(A) if sp.issparse(A) and n > 4 * DENSE_MAX_N else None
@@ -225,7 +239,7 @@ def _rule_direct_2d(f: _Facts) -> Plan | None:
 
 
 def _rule_cached_amg(f: _Facts) -> Plan | None:
-    if not f.cached["amg"]:
+    if not f.cached["amg"] or f.cached["approx_chol"]:
         return None
     if f.two_d_like and not f.props.laplacian and f.n <= REPEAT_DIRECT_MAX_N \
             and f.memory["direct"] < _DENSE_MAX_BYTES:
@@ -236,6 +250,28 @@ def _rule_cached_amg(f: _Facts) -> Plan | None:
                     "only its iterations")
 
 
+def _approx_chol_available() -> bool:
+    """Whether the ``approx-chol`` package imports (a core dependency; checked, not assumed)."""
+    try:
+        import approx_chol  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _rule_laplacian(f: _Facts) -> Plan | None:
+    if not (f.props.laplacian and f.n >= AC_MIN_N and np.dtype(f.props.dtype).kind == "f"):
+        return None
+    if not _approx_chol_available():
+        f.reasons.append("approx-chol is not importable (a broken installation): the "
+                         "Laplacian goes to CG + AMG instead of CG + approximate Cholesky")
+        return None
+    return f.decide("cg", "approx_chol", f"graph Laplacian with n={f.n} >= {AC_MIN_N}: CG + "
+                    "randomized approximate Cholesky (approx-chol; measured ahead of CG + AMG "
+                    "and of SuperLU on road networks and grids with shortcuts, "
+                    "docs/performance.md)")
+
+
 def _rule_spd_cost_model(f: _Facts) -> Plan:
     if not (f.props.offdiag_nonpositive and f.d is not None):
         return f.decide("cg", "amg", "SPD-like but not an M-matrix of a mesh: CG + AMG "
@@ -243,8 +279,11 @@ def _rule_spd_cost_model(f: _Facts) -> Plan:
     its = C_CG.get(int(f.d), C_CG[3]) * f.n ** (1.0 / f.d) * math.log(2.0 / max(f.rtol, 1e-16))
     f.properties["predicted_cg_iterations"] = round(its)
     if its < AMG_CG_EQUIV:
-        d_vals = f.A.diagonal()
-        pre = "jacobi" if np.max(d_vals) > 10 * np.min(d_vals) else "none"
+        spread = f.props.diag_spread
+        if spread is None:
+            d_vals = f.A.diagonal()
+            spread = float(np.max(d_vals) / np.min(d_vals))
+        pre = "jacobi" if spread > 10 else "none"
         return f.decide("cg", pre, f"cost estimate: plain CG ~{its:.0f} iterations < AMG "
                         f"setup + solve ~{AMG_CG_EQUIV} CG iterations -> CG without AMG")
     return f.decide("cg", "amg", f"cost estimate: plain CG ~{its:.0f} iterations > AMG setup "
@@ -254,7 +293,8 @@ def _rule_spd_cost_model(f: _Facts) -> Plan:
 #: The rules, tried in order; the first that returns a plan decides.  ``_note_mesh`` only
 #: adds a reason (it returns None).
 _RULES = (_rule_dense, _rule_cached_factor, _rule_nonsymmetric, _rule_indefinite, _note_mesh,
-          _rule_many_rhs, _rule_direct_2d, _rule_cached_amg, _rule_spd_cost_model)
+          _rule_many_rhs, _rule_direct_2d, _rule_cached_amg, _rule_laplacian,
+          _rule_spd_cost_model)
 
 
 def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> Plan:

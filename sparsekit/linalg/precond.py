@@ -290,11 +290,12 @@ def _setup_approx_chol(A, *, split=None, seed=0):
     On a Laplacian the factor's solve returns the solution orthogonal to the
     constants of each component, whatever the mean of ``b``.
     """
-    ac = optional_import("approx_chol", "approx-chol",
-                         "approximate Cholesky preconditioning of graph Laplacians")
     if np.dtype(A.dtype).kind == "c":
-        raise InputValueError(f"precond='approx_chol' takes real matrices (got {describe(A)}); "
-                              "use precond='amg'")
+        raise InputValueError(f"precond='approx_chol' takes real matrices (got {describe(A)} "
+                              f"of dtype {A.dtype}); use precond='amg'")
+    ac = optional_import("approx_chol", None,
+                         "approximate Cholesky preconditioning of graph Laplacians",
+                         hint="or use precond='amg', which sk.solve's auto plan falls back to")
     C = _sddm_diagonal(sp.csr_array(A, dtype=np.float64))
     try:
         F = ac.factorize(C, config=ac.Config(seed=int(seed),
