@@ -168,7 +168,7 @@ def test_quick_run_has_no_failed_benchmark(quick_run):
 
 
 def test_quick_run_measures_io_against_its_anchor(quick_run):
-    """The io family is measured on the shared matrices, sparsekit and scipy side by side."""
+    """The io family is measured on the shared matrices: sparsekit, scipy and fmm side by side."""
     _, results, benchmarks = quick_run
     import sparsekit as sk
 
@@ -177,8 +177,8 @@ def test_quick_run_measures_io_against_its_anchor(quick_run):
     values, params = results["results"]["io.Read.time_read"][:2]
     matrices, suffixes, methods = params
     assert matrices == ["'bcsstk09'"] and suffixes == ["'.mtx'", "'.mtx.gz'"]
-    assert len(values) == 4
-    assert methods == ["'sparsekit'", "'scipy.io.mmread'"]
+    assert len(values) == 6
+    assert methods == ["'sparsekit'", "'scipy.io.mmread'", "'fast_matrix_market'"]
     assert all(v > 0 and math.isfinite(v) for v in values)
     assert "scipy.io.mmread" in benchmarks["io.Read.track_speedup"]["unit"]
 

@@ -229,8 +229,7 @@ class LargeRead:
         from ._common import QUICK
 
         if QUICK:
-            return None
-        import fast_matrix_market as fmm
+            return ""  # not None: asv passes no cache argument at all for None
         import numpy as np
 
         rng = np.random.default_rng(0)
@@ -242,7 +241,7 @@ class LargeRead:
         return path
 
     def setup(self, path, method):
-        if path is None:
+        if not path:
             raise NotImplementedError("the 10M-entry file is written in full mode only")
         self.read = READERS[method]
 
@@ -313,7 +312,8 @@ class LargeWrite:
                       lambda p, M: scipy.io.mmwrite(p, M, symmetry=kind))
 
     def teardown(self, kind, method):
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if hasattr(self, "folder"):  # asv tears down after a skipped setup too
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def time_write(self, kind, method):
         self.write(self.path, self.A)
