@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.linalg as la
@@ -103,7 +104,7 @@ def _flipped(A, k: int, null: np.ndarray, bound: float, tol) -> Pairs | None:
         return Y - null @ (null.T @ Y)
 
     op = spla.LinearOperator((n, n), matvec=matmat, matmat=matmat, dtype=np.float64)
-    kwargs = {"which": "largest", "method": "arpack", "maxiter": FLIP_MAXITER}
+    kwargs: dict[str, Any] = {"which": "largest", "method": "arpack", "maxiter": FLIP_MAXITER}
     if tol is not None:
         kwargs["tol"] = tol
     try:
@@ -154,7 +155,7 @@ def smallest(A, k: int, *, M=None, tol=None, method: str = "auto", null=None,
         p = _flipped(A, k, null, float(bound), tol)
         if p is not None:
             return p
-    kwargs = {"which": "smallest", "method": method}
+    kwargs: dict[str, Any] = {"which": "smallest", "method": method}
     if M is not None:
         kwargs["M"] = M
     if tol is not None:

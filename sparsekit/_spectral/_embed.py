@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
@@ -11,6 +13,13 @@ from .._validate import check_choice, check_finite, nonnegative_float, positive_
 from ..errors import InputValueError
 from ._eig import flip_max, smallest
 from ._graph import Graph, as_graph
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable, Sequence
+
+    import numpy.typing as npt
+
+    from .._typing import GraphLike, Seed
 
 __all__ = ["embedding", "diffusion_map", "clustering", "cluster_qr", "SpectralClustering",
            "ASSIGN"]
@@ -59,9 +68,11 @@ def _eigenmap(g: Graph, k: int, normalized: bool, tol, method):
     return p.values, p.vectors
 
 
-def embedding(graph, n_components=2, normalized=True, drop_first=True, *, disconnected="raise",
-              weight="weight", nodelist=None, n=None, symmetrize=False, tol=None,
-              method="auto") -> np.ndarray:
+def embedding(graph: GraphLike, n_components: int = 2, normalized: bool = True,
+              drop_first: bool = True, *, disconnected: str = "raise",
+              weight: str | None = "weight", nodelist: Sequence[Hashable] | None = None,
+              n: int | None = None, symmetrize: bool | str = False, tol: float | None = None,
+              method: str = "auto") -> np.ndarray:
     """Laplacian eigenmap: the smallest nontrivial eigenvectors as node coordinates.
 
     Follows scikit-learn's ``spectral_embedding``: with ``normalized=True`` the
@@ -119,8 +130,11 @@ def embedding(graph, n_components=2, normalized=True, drop_first=True, *, discon
     return V[:, extra:]
 
 
-def diffusion_map(graph, n_components=2, t=1.0, *, alpha=0.0, weight="weight", nodelist=None,
-                  n=None, symmetrize=False, tol=None, method="auto") -> np.ndarray:
+def diffusion_map(graph: GraphLike, n_components: int = 2, t: float = 1.0, *,
+                  alpha: float = 0.0, weight: str | None = "weight",
+                  nodelist: Sequence[Hashable] | None = None, n: int | None = None,
+                  symmetrize: bool | str = False, tol: float | None = None,
+                  method: str = "auto") -> np.ndarray:
     """Diffusion-map coordinates (Coifman and Lafon) ``μ_i^t ψ_i``, i = 1..n_components.
 
     ``P = D_α^-1 W_α`` is the random walk on ``W_α = D^-α W D^-α`` (``alpha=0``:
@@ -171,7 +185,7 @@ def diffusion_map(graph, n_components=2, t=1.0, *, alpha=0.0, weight="weight", n
     return coords
 
 
-def cluster_qr(vectors) -> np.ndarray:
+def cluster_qr(vectors: npt.ArrayLike) -> np.ndarray:
     """Labels from an embedding by column-pivoted QR (Damle, Minden and Ying, 2019).
 
     Pivoted QR of ``Vᵀ`` picks ``k`` representative nodes; the orthogonal
@@ -225,6 +239,7 @@ def _kmeans(X: np.ndarray, k: int, n_init: int, rng) -> np.ndarray:
         inertia = float(np.sum((X - centroids[labels]) ** 2))
         if inertia < best_inertia:
             best, best_inertia = labels, inertia
+    assert best is not None  # n_init >= 1 runs
     return best.astype(np.int64)
 
 
@@ -236,9 +251,11 @@ def _canonical(labels: np.ndarray) -> np.ndarray:
     return rank[inverse]
 
 
-def clustering(graph, n_clusters, *, assign="kmeans", random_state=None, n_init=10,
-               normalized=True, weight="weight", nodelist=None, n=None, symmetrize=False,
-               tol=None, method="auto") -> np.ndarray:
+def clustering(graph: GraphLike, n_clusters: int, *, assign: str = "kmeans",
+               random_state: Seed = None, n_init: int = 10, normalized: bool = True,
+               weight: str | None = "weight", nodelist: Sequence[Hashable] | None = None,
+               n: int | None = None, symmetrize: bool | str = False, tol: float | None = None,
+               method: str = "auto") -> np.ndarray:
     """Spectral clustering: k-means or cluster-QR on the Laplacian eigenmap.
 
     The embedding is :func:`embedding` with ``n_components=n_clusters`` and
@@ -335,8 +352,9 @@ class SpectralClustering:
     _AFFINITY = {"precomputed": "X is the affinity (adjacency) matrix"}
     _PARAMS = ("n_clusters", "affinity", "assign_labels", "random_state", "n_init", "normalized")
 
-    def __init__(self, n_clusters=8, *, affinity="precomputed", assign_labels="kmeans",
-                 random_state=None, n_init=10, normalized=True):
+    def __init__(self, n_clusters: int = 8, *, affinity: str = "precomputed",
+                 assign_labels: str = "kmeans", random_state: Seed = None, n_init: int = 10,
+                 normalized: bool = True) -> None:
         self.n_clusters = n_clusters
         self.affinity = affinity
         self.assign_labels = assign_labels
@@ -344,11 +362,11 @@ class SpectralClustering:
         self.n_init = n_init
         self.normalized = normalized
 
-    def get_params(self, deep=True):
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters of this estimator (scikit-learn convention)."""
         return {p: getattr(self, p) for p in self._PARAMS}
 
-    def set_params(self, **params):
+    def set_params(self, **params: Any) -> SpectralClustering:
         """Set parameters (scikit-learn convention); returns self."""
         for key, value in params.items():
             if key not in self._PARAMS:
@@ -357,7 +375,7 @@ class SpectralClustering:
             setattr(self, key, value)
         return self
 
-    def fit(self, X, y=None):
+    def fit(self, X: GraphLike, y: object = None) -> SpectralClustering:
         """Cluster the affinity graph ``X``; sets ``labels_``; returns self."""
         check_choice(self.affinity, self._AFFINITY, "affinity")
         self.labels_ = clustering(X, self.n_clusters, assign=self.assign_labels,
@@ -365,7 +383,7 @@ class SpectralClustering:
                                   normalized=self.normalized)
         return self
 
-    def fit_predict(self, X, y=None):
+    def fit_predict(self, X: GraphLike, y: object = None) -> np.ndarray:
         """``fit(X).labels_``."""
         return self.fit(X).labels_
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._validate import check_choice
 from ._eig import eigen_method, flip_first, smallest
 from ._graph import Graph, as_graph, check_disconnected
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable, Iterator, Sequence
+
+    from .._typing import GraphLike, Seed
 
 __all__ = [
     "FiedlerResult",
@@ -66,7 +72,7 @@ class FiedlerResult:
     converged: bool
     nodes: np.ndarray
     method: str
-    positions: np.ndarray = None
+    positions: np.ndarray | None = None
     components: tuple = ()
 
     @property
@@ -95,10 +101,10 @@ class FiedlerResult:
     def __len__(self) -> int:
         return len(self.parts)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[FiedlerResult]:
         return iter(self.parts)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int) -> FiedlerResult:
         return self.parts[i]
 
     def __repr__(self) -> str:
@@ -138,8 +144,10 @@ def _joined(g: Graph, parts: list) -> FiedlerResult:
                          np.arange(g.n), tuple(parts))
 
 
-def fiedler(graph, normalized=False, *, disconnected="raise", weight="weight", nodelist=None,
-            n=None, symmetrize=False, tol=None, method="auto", seed=None) -> FiedlerResult:
+def fiedler(graph: GraphLike, normalized: bool = False, *, disconnected: str = "raise",
+            weight: str | None = "weight", nodelist: Sequence[Hashable] | None = None,
+            n: int | None = None, symmetrize: bool | str = False, tol: float | None = None,
+            method: str = "auto", seed: Seed = None) -> FiedlerResult:
     """The Fiedler pair: second smallest Laplacian eigenvalue and its eigenvector.
 
     Parameters
@@ -216,8 +224,11 @@ def fiedler(graph, normalized=False, *, disconnected="raise", weight="weight", n
     return _pair(g, None, normalized, tol, method)
 
 
-def algebraic_connectivity(graph, normalized=False, *, weight="weight", nodelist=None, n=None,
-                           symmetrize=False, tol=None, method="auto", seed=None) -> float:
+def algebraic_connectivity(graph: GraphLike, normalized: bool = False, *,
+                           weight: str | None = "weight",
+                           nodelist: Sequence[Hashable] | None = None, n: int | None = None,
+                           symmetrize: bool | str = False, tol: float | None = None,
+                           method: str = "auto", seed: Seed = None) -> float:
     """Second smallest Laplacian eigenvalue; 0.0 for a disconnected graph (as networkx).
 
     Parameters are those of :func:`fiedler` (``seed`` is accepted and unused).
@@ -241,8 +252,11 @@ def algebraic_connectivity(graph, normalized=False, *, weight="weight", nodelist
     return _pair(g, None, normalized, tol, method).value
 
 
-def spectral_ordering(graph, normalized=False, *, weight="weight", nodelist=None, n=None,
-                      symmetrize=False, tol=None, method="auto", seed=None) -> np.ndarray:
+def spectral_ordering(graph: GraphLike, normalized: bool = False, *,
+                      weight: str | None = "weight", nodelist: Sequence[Hashable] | None = None,
+                      n: int | None = None, symmetrize: bool | str = False,
+                      tol: float | None = None, method: str = "auto",
+                      seed: Seed = None) -> np.ndarray:
     """Node order along the Fiedler vector, component by component (as networkx).
 
     Each connected component (in the order of its first node) contributes its
@@ -284,9 +298,10 @@ def spectral_ordering(graph, normalized=False, *, weight="weight", nodelist=None
     return np.concatenate(out)
 
 
-def spectral_bisection(graph, normalized=False, *, split="sign", weight="weight",
-                       nodelist=None, n=None, symmetrize=False, tol=None,
-                       method="auto") -> np.ndarray:
+def spectral_bisection(graph: GraphLike, normalized: bool = False, *, split: str = "sign",
+                       weight: str | None = "weight", nodelist: Sequence[Hashable] | None = None,
+                       n: int | None = None, symmetrize: bool | str = False,
+                       tol: float | None = None, method: str = "auto") -> np.ndarray:
     """Split a connected graph in two along its Fiedler vector.
 
     Parameters

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as la
@@ -38,6 +39,13 @@ from .. import _progress, linalg
 from .._validate import check_choice, positive_int
 from ..errors import DenseTooLargeError, InputValueError
 from ._graph import Graph, as_graph, node_pairs
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable, Iterable, Sequence
+
+    import numpy.typing as npt
+
+    from .._typing import GraphLike, Seed
 
 __all__ = ["effective_resistance", "commute_time", "kirchhoff_index", "kemeny_constant",
            "RESISTANCE_METHODS", "SOLVERS", "TRACE_METHODS"]
@@ -259,9 +267,14 @@ def _resistances(g: Graph, u, v, method="exact", eps=0.3, n_projections=None, rn
     return R
 
 
-def effective_resistance(graph, pairs=None, *, method="exact", eps=0.3, n_projections=None,
-                         random_state=None, solver="direct", rtol=1e-10, weight="weight",
-                         nodelist=None, n=None, symmetrize=False):
+def effective_resistance(graph: GraphLike,
+                         pairs: npt.ArrayLike | Iterable[tuple[Hashable, Hashable]] | None = None,
+                         *, method: str = "exact", eps: float = 0.3,
+                         n_projections: int | None = None, random_state: Seed = None,
+                         solver: str = "direct", rtol: float = 1e-10,
+                         weight: str | None = "weight", nodelist: Sequence[Hashable] | None = None,
+                         n: int | None = None,
+                         symmetrize: bool | str = False) -> np.ndarray | sp.csr_array:
     """Effective (electrical) resistance between nodes, with weights as conductances.
 
     ``R(u, v) = (e_u − e_v)ᵀ L⁺ (e_u − e_v)``: the voltage between u and v when a
@@ -338,8 +351,10 @@ def effective_resistance(graph, pairs=None, *, method="exact", eps=0.3, n_projec
     return sp.csr_array(out + out.T)
 
 
-def commute_time(graph, pairs, *, solver="direct", rtol=1e-10, weight="weight", nodelist=None,
-                 n=None, symmetrize=False) -> np.ndarray:
+def commute_time(graph: GraphLike, pairs: npt.ArrayLike | Iterable[tuple[Hashable, Hashable]],
+                 *, solver: str = "direct", rtol: float = 1e-10, weight: str | None = "weight",
+                 nodelist: Sequence[Hashable] | None = None, n: int | None = None,
+                 symmetrize: bool | str = False) -> np.ndarray:
     """Expected commute time of the random walk: ``vol(C) · R(u, v)``.
 
     The walk steps from a node to a neighbour with probability proportional to
@@ -408,8 +423,10 @@ def _trace_pinv(A, u: np.ndarray, method: str, n_probes: int, rng) -> float:
     return trace - float(uk @ grounded.solve_reduced(uk))
 
 
-def kirchhoff_index(graph, *, method="auto", n_probes=200, random_state=None, weight="weight",
-                    nodelist=None, n=None, symmetrize=False) -> float:
+def kirchhoff_index(graph: GraphLike, *, method: str = "auto", n_probes: int = 200,
+                    random_state: Seed = None, weight: str | None = "weight",
+                    nodelist: Sequence[Hashable] | None = None, n: int | None = None,
+                    symmetrize: bool | str = False) -> float:
     """Kirchhoff index (effective graph resistance): ``Σ_{u<v} R(u, v) = n · tr(L⁺)``.
 
     ``inf`` for a disconnected graph (as networkx).  No dense pseudo-inverse:
@@ -457,8 +474,10 @@ def kirchhoff_index(graph, *, method="auto", n_probes=200, random_state=None, we
     return g.n * tr
 
 
-def kemeny_constant(graph, *, method="auto", n_probes=200, random_state=None, weight="weight",
-                    nodelist=None, n=None, symmetrize=False) -> float:
+def kemeny_constant(graph: GraphLike, *, method: str = "auto", n_probes: int = 200,
+                    random_state: Seed = None, weight: str | None = "weight",
+                    nodelist: Sequence[Hashable] | None = None, n: int | None = None,
+                    symmetrize: bool | str = False) -> float:
     """Kemeny's constant of the random walk: ``Σ_{i>=2} 1 / (1 − μ_i)``.
 
     ``μ_i`` are the eigenvalues of the transition matrix ``P = D^-1 W`` (self-loops

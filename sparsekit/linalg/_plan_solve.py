@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,7 +39,7 @@ from ..results import Plan
 from . import factor as _factor
 from . import precond as _precond
 from ._cache import CACHE, fingerprint
-from ._inspect import factor_memory, inspect_matrix, mesh_dimension
+from ._inspect import MatrixProperties, factor_memory, inspect_matrix, mesh_dimension
 
 __all__ = ["plan_solve", "DENSE_MAX_N", "DENSE_LSTSQ_MAX_COLS", "DIRECT_MAX_N_2D",
            "DIRECT_MAX_N_NONSYM", "MANY_RHS", "REPEAT_DIRECT_MAX_N", "C_CG", "AMG_CG_EQUIV",
@@ -100,8 +101,8 @@ _DENSE_MAX_BYTES = 2 * 1024**3
 class _Facts:
     """What the rules read (gathered once) and the plan they write."""
 
-    A: object
-    props: object
+    A: Any  # the sparse or dense matrix
+    props: MatrixProperties
     n: int
     nrhs: int
     rtol: float

@@ -44,6 +44,7 @@ import inspect
 import logging
 import numbers
 import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,6 +57,9 @@ from ..results import _fmt_bytes
 from ._cache import CACHE, fingerprint
 from ._threads import single_thread_blas
 from .factor import SIGNATURES, signature, working_dtype
+
+if TYPE_CHECKING:
+    from .._typing import MatrixLike
 
 __all__ = ["preconditioner", "Preconditioner", "PRECONDITIONERS", "cache_key", "AMG_CYCLES",
            "KIND_OPTIONS", "check_option_values"]
@@ -509,7 +513,8 @@ def cache_key(fp_A: str, kind: str, options: dict) -> tuple:
     return ("precond", fp_A, kind, _freeze(options))
 
 
-def preconditioner(A, kind: str = "amg", *, cache: bool = True, **options) -> Preconditioner:
+def preconditioner(A: MatrixLike, kind: str = "amg", *, cache: bool = True,
+                   **options: Any) -> Preconditioner:
     """Set up a preconditioner for ``A`` (AMG, ILU, Jacobi, approximate Cholesky), reusable.
 
     Parameters
