@@ -407,7 +407,8 @@ def test_plan_eigsh_reports_reasons():
     assert any("Laplacian" in r for r in p.reasons)
     assert plan_eigsh(L, k=8, which="largest").method == "arpack"
     assert plan_eigsh(graph_laplacian(path_adjacency(50)), k=3).method == "dense"
-    assert plan_eigsh(-L, k=3).method == "lobpcg"  # negative diagonal: not PSD
+    # negative diagonal: not PSD, no positive definite preconditioner: Lanczos (regret suite)
+    assert plan_eigsh(-L, k=3).method == "arpack"
     assert set(METHODS) == {"auto", "arpack", "shift_invert", "lobpcg", "dense"}
 
 
@@ -1109,3 +1110,86 @@ def test_petsc_backend_refuses_codes_it_cannot_rank():
                {"which": "LM", "method": "shift_invert"}):
         with pytest.raises(sk.InputValueError, match="cannot run on the PETSc backend"):
             sk.eigsh(A, k=2, backend="petsc", **kw)
+
+
+# --------------------------------------------------------------------------- issue 19 (regret)
+
+
+def test_auto_returns_null_vectors_without_factorizing():
+    # 80 disconnected triangles, k=6 smallest of the Laplacian: all six are null vectors, so
+    # no factorization is needed (ca-GrQc/Erdos971 in the regret suite paid for one)
+    T = sp.csr_array(np.ones((3, 3)) - np.eye(3))
+    L = graph_laplacian(sp.block_diag([T] * 80, format="csr"))
+    assert L.shape[0] > DENSE_CROSSOVER
+    sk.clear_cache()
+    r = sk.eigsh(L, k=6)
+    assert r.method == "shift_invert" and sk.cache_info().entries == 0
+    assert_values(r.values, np.zeros(6), 1.0)
+    assert_pairs(r, L)
+    # each vector is constant on each triangle (a combination of component indicators)
+    blocks = r.vectors.reshape(80, 3, 6)
+    np.testing.assert_allclose(blocks - blocks.mean(axis=1, keepdims=True), 0, atol=1e-12)
+
+
+def test_auto_largest_finds_double_eigenvalues_of_poisson():
+    # the top of the 2-D Dirichlet Poisson spectrum holds double eigenvalues (i, j) and
+    # (j, i): regular-mode ARPACK with the buffer and its larger ncv finds both copies
+    shape = (40, 40)
+    A = sk.poisson(shape)
+    ref = np.sort(np.add.outer(*[4 * np.sin(np.pi * np.arange(1, m + 1) / (2 * (m + 1))) ** 2
+                                 for m in shape]).ravel())
+    r = sk.eigsh(A, k=6, which="largest")
+    assert r.method == "arpack"
+    assert_values(r.values, ref[-6:], ref.max())
+    assert_pairs(r, A)
+
+
+def test_auto_smallest_of_a_negative_definite_matrix_runs_lanczos():
+    # -Poisson (negative diagonal, no trusted shift at 0): plan Lanczos, right pairs
+    A = -sk.poisson((30, 20))
+    ref = np.linalg.eigvalsh(A.toarray())
+    assert plan_eigsh(A, k=4).method == "arpack"
+    r = sk.eigsh(A, k=4)
+    assert r.method == "arpack" and not any("falling back" in n for n in r.notes)
+    assert_values(r.values, ref[:4], np.abs(ref).max())
+    assert_pairs(r, A)
+
+
+def test_auto_gives_up_shift_invert_early_on_nos6():
+    # nos6's smallest are clustered (shift-invert does not converge in 30 restarts even for
+    # k=2); auto's budget of AUTO_ARPACK_RESTARTS leads to dense LAPACK, which is right
+    from sparsekit.linalg._eigen import AUTO_ARPACK_RESTARTS
+
+    A = _matrix("nos6")
+    ref = dense_spectrum("nos6")
+    r = sk.eigsh(A, k=6)
+    assert r.method == "dense" and AUTO_ARPACK_RESTARTS <= 10
+    assert any(n.startswith("shift_invert") for n in r.notes)
+    assert_values(r.values, ref[:6], np.abs(ref).max())
+    assert_pairs(r, A)
+
+
+def test_auto_largest_of_a_negative_definite_matrix_shift_inverts_minus_a():
+    # the largest eigenvalues of a negative definite matrix are those nearest 0: shift-invert
+    # on -A (its Cholesky factorization proves it); sherman1 in the regret suite
+    A = -sk.poisson((30, 20)) + 0.02 * sp.eye_array(600)  # not NSD by Gershgorin
+    ref = np.linalg.eigvalsh(A.toarray())
+    assert ref.max() < 0
+    assert plan_eigsh(A, k=4, which="largest").method == "shift_invert"
+    r = sk.eigsh(A, k=4, which="largest")
+    assert r.method == "shift_invert" and any("negative definite" in n for n in r.notes)
+    assert_values(r.values, ref[-4:], np.abs(ref).max())
+    assert_pairs(r, A)
+
+
+def test_auto_largest_with_a_negative_diagonal_but_indefinite_falls_back_to_lanczos():
+    A = -sk.poisson((30, 20)) + 3.0 * sp.eye_array(600)  # diagonal -1, spectrum in (-5, 3)
+    ref = np.linalg.eigvalsh(A.toarray())
+    assert ref.min() < 0 < ref.max()
+    r = sk.eigsh(A, k=4, which="largest")
+    assert r.method == "arpack"
+    assert any(n.startswith("shift_invert failed") for n in r.notes)
+    assert_values(r.values, ref[-4:], np.abs(ref).max())
+    assert_pairs(r, A)
+    with pytest.raises(sk.InputValueError, match="negative definite"):
+        sk.eigsh(A, k=4, which="largest", method="shift_invert")

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -67,6 +68,11 @@ from ._problem import (
     make_problem,
 )
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ..._typing import OperatorLike
+
 __all__ = ["eigsh", "METHODS", "PRECONDS"]
 
 # the logger keeps the name it had before the split, the one users configure
@@ -89,9 +95,31 @@ PRECONDS = {
 }
 
 
-def eigsh(A, k=6, M=None, sigma=None, which=None, v0=None, ncv=None, maxiter=None, tol=None,
-          return_eigenvectors=True, *, method="auto", precond="auto", backend="auto",
-          strict=False, check=True, **options):
+@overload
+def eigsh(A: OperatorLike, k: int = ..., M: OperatorLike | None = ..., sigma: float | None = ...,
+          which: str | None = ..., v0: npt.ArrayLike | None = ..., ncv: int | None = ...,
+          maxiter: int | None = ..., tol: float | None = ...,
+          return_eigenvectors: Literal[True] = ..., *, method: str = ..., precond: str = ...,
+          backend: str = ..., strict: bool = ..., check: bool = ..., **options: Any
+          ) -> EigenResult: ...
+@overload
+def eigsh(A: OperatorLike, k: int = ..., M: OperatorLike | None = ..., sigma: float | None = ...,
+          which: str | None = ..., v0: npt.ArrayLike | None = ..., ncv: int | None = ...,
+          maxiter: int | None = ..., tol: float | None = ..., *,
+          return_eigenvectors: Literal[False], method: str = ..., precond: str = ...,
+          backend: str = ..., strict: bool = ..., check: bool = ..., **options: Any
+          ) -> np.ndarray: ...
+@overload
+def eigsh(A: OperatorLike, k: int = ..., M: OperatorLike | None = ..., sigma: float | None = ...,
+          which: str | None = ..., v0: npt.ArrayLike | None = ..., ncv: int | None = ...,
+          maxiter: int | None = ..., tol: float | None = ..., return_eigenvectors: bool = ...,
+          *, method: str = ..., precond: str = ..., backend: str = ..., strict: bool = ...,
+          check: bool = ..., **options: Any) -> EigenResult | np.ndarray: ...
+def eigsh(A: OperatorLike, k: int = 6, M: OperatorLike | None = None, sigma: float | None = None,
+          which: str | None = None, v0: npt.ArrayLike | None = None, ncv: int | None = None,
+          maxiter: int | None = None, tol: float | None = None, return_eigenvectors: bool = True,
+          *, method: str = "auto", precond: str = "auto", backend: str = "auto",
+          strict: bool = False, check: bool = True, **options: Any) -> EigenResult | np.ndarray:
     """Eigenpairs of a large sparse symmetric matrix (or pencil ``A, M``) that just work.
 
     The arguments are SciPy's (:func:`scipy.sparse.linalg.eigsh`), in SciPy's

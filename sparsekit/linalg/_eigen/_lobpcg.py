@@ -215,7 +215,7 @@ def _run_lobpcg(prob: _Problem) -> _Raw:
     # 1
     Y = prob.null_vectors() if prob.deflate() else None
     k = prob.k - (Y.shape[1] if Y is not None else 0)
-    notes = []
+    notes: list[str] = []
     if k <= 0:
         return _Raw(*_with_null(prob, np.zeros(0), np.zeros((n, 0))), 0,
                     time.perf_counter() - t0, 0.0,

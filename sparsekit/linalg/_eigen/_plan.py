@@ -24,7 +24,8 @@ from .._residuals import matrix_scale
 from ._problem import LAPLACIAN_SHIFT, _factor_cached, _Problem
 
 __all__ = ["plan_eigsh", "psd_which", "DENSE_CROSSOVER", "AUTO_DENSE_FALLBACK",
-           "AUTO_ARPACK_RESTARTS", "REGULAR_RESTARTS_PER_N3", "SMALL_WORLD_HOPS",
+           "AUTO_ARPACK_RESTARTS", "REGULAR_RESTARTS_PER_N3", "REGULAR_MIN_RESTARTS",
+           "SMALL_WORLD_HOPS",
            "DIRECT_MAX_BYTES", "FACTOR_MAX_N"]
 
 #: Below this order the dense LAPACK path is faster than any sparse method.
@@ -34,14 +35,19 @@ __all__ = ["plan_eigsh", "psd_which", "DENSE_CROSSOVER", "AUTO_DENSE_FALLBACK",
 DENSE_CROSSOVER = 200
 
 #: While ``n`` is at most this, the dense path is cheap enough to be ``auto``'s
-#: safety net: ARPACK gets at most ``AUTO_ARPACK_RESTARTS`` restarts and, if it
-#: has not converged, ``auto`` goes to dense LAPACK before LOBPCG.  Measured on
+#: safety net: shift-invert ARPACK gets at most ``AUTO_ARPACK_RESTARTS`` restarts and,
+#: if it has not converged, ``auto`` goes to dense LAPACK before LOBPCG.  Measured on
 #: nos6 (n=675, k=20, the smallest eigenvalues clustered within 1e-4 of 1):
 #: shift-invert ARPACK needed ~300 restarts (7.1 s, ~25 ms each) against
-#: 0.07 s for ``scipy.linalg.eigh(subset_by_index=...)``; well-separated
-#: spectra (Poisson, graph Laplacians) converge in under 10 restarts.
+#: 0.07 s for ``scipy.linalg.eigh(subset_by_index=...)``.  The regret suite
+#: (scripts/regret.py, docs/regret.md) counted the restarts the others need: every
+#: smallest-pairs case with n <= 4,000 (bcsstk09, bcsstk13, gr_30_30, 494_bus,
+#: 1138_bus, a 3,444-unknown elasticity stiffness, the jazz/karate/Erdos971
+#: Laplacians; k = 3 ... 10) converged within 3 restarts, while nos6 does not
+#: converge in 30 even for k = 2.  30 restarts wasted 40 ms before the 31 ms dense
+#: call on nos6, k = 6 (auto 2.3x the dense call); 5 waste about 7 ms.
 AUTO_DENSE_FALLBACK = 4000
-AUTO_ARPACK_RESTARTS = 30
+AUTO_ARPACK_RESTARTS = 5
 
 #: Regular-mode ARPACK (the largest pairs, no factorization) restarts cheaply, so
 #: the shift-invert budget above starved it: the 6 largest pairs of a P1
@@ -54,6 +60,8 @@ AUTO_ARPACK_RESTARTS = 30
 #: ``REGULAR_RESTARTS_PER_N3 * n^3 / (ncv (nnz + n ncv))`` restarts take at most
 #: about the dense time, and a hopeless ARPACK then dense costs at most ~2x dense.
 REGULAR_RESTARTS_PER_N3 = 0.1
+#: ... and never fewer than this many restarts (regular mode restarts cheaply).
+REGULAR_MIN_RESTARTS = 30
 
 #: A graph whose middle node reaches half of all nodes within this many hops is
 #: "small-world" (social, random, block-model graphs): LU fill there is near dense.
@@ -172,6 +180,15 @@ def _plan(A, k, which, sigma, M, props, backend) -> Plan:
         reasons.append(f"n={n} <= {DENSE_CROSSOVER}: dense LAPACK is faster below the "
                        "measured crossover")
         return Plan("eigsh", "dense", "none", backend, tuple(reasons), properties, memory)
+    if which == "largest" and props.sparse and props.diag_sign == "negative" and M is None:
+        # sherman1 (n = 1,000, negative definite, not provably so by Gershgorin), 4 largest:
+        # Lanczos ran out of its budget (its top end is clustered next to 0), then dense:
+        # 150-430 ms against 49-144 ms dense and 16 ms shift-invert at 0 (regret suite)
+        reasons.append("largest eigenvalues of a matrix with a negative diagonal: if -A is "
+                       "positive definite (its Cholesky factorization exists), they are the "
+                       "ones nearest 0: shift-invert at 0 on -A; otherwise Lanczos (ARPACK)")
+        return Plan("eigsh", "shift_invert", "none", backend, tuple(reasons), properties,
+                    memory)
     if which == "largest":
         reasons.append("largest eigenvalues: Lanczos (ARPACK) converges to the extreme end "
                        "without a factorization")
@@ -201,12 +218,15 @@ def _plan(A, k, which, sigma, M, props, backend) -> Plan:
         reasons.append(f"graph Laplacian with {props.n_components} connected component(s): "
                        "their constant vectors are deflated")
     if evidence is None and props.diag_sign != "positive":
-        # LOBPCG's preconditioner must be positive definite: a Jacobi one is not here (a
-        # zero diagonal entry made it raise, issue 18; a negative one made LOBPCG diverge)
+        # no positive definite preconditioner is at hand (Jacobi is not one on a zero or
+        # negative diagonal: issue 18), so the two candidates are unpreconditioned Krylov
+        # methods: Lanczos (ARPACK's regular mode, 'SA') beat LOBPCG in the regret suite:
+        # sherman1 (negative definite, n = 1,000), k=4: 13 ms against 64 ms
         reasons.append(f"diagonal is {props.diag_sign}: A is not positive definite, so "
-                       "shift-invert at 0 would not give the smallest; LOBPCG finds them "
-                       "directly, unpreconditioned (Jacobi would not be positive definite)")
-        return Plan("eigsh", "lobpcg", "none", backend, tuple(reasons), properties, memory)
+                       "shift-invert at 0 would not give the smallest and no preconditioner "
+                       "is positive definite; Lanczos (ARPACK, regular mode) finds them "
+                       "directly")
+        return Plan("eigsh", "arpack", "none", backend, tuple(reasons), properties, memory)
     shift = -LAPLACIAN_SHIFT * matrix_scale(A) if props.laplacian else 0.0
     if _factor_cached(A, shift, M):
         reasons.append(f"a factorization of A - ({shift:.3g})M is already in the cache: "
@@ -273,7 +293,7 @@ def regular_arpack_budget(prob: _Problem) -> int:
     nnz = max(prob.props.nnz, n)
     ncv = min(n, max(2 * (prob.k + 2) + 1, 20))
     units = ncv * (nnz + n * ncv)
-    return max(AUTO_ARPACK_RESTARTS, int(REGULAR_RESTARTS_PER_N3 * float(n) ** 3 / units))
+    return max(REGULAR_MIN_RESTARTS, int(REGULAR_RESTARTS_PER_N3 * float(n) ** 3 / units))
 
 
 def _fallbacks(method, prob: _Problem):
@@ -286,15 +306,18 @@ def _fallbacks(method, prob: _Problem):
     if prob.which == "nearest" or prob.sigma is not None:
         rest = ["dense"]
     elif prob.which == "largest":
-        rest = ["lobpcg", "dense"]
+        # after shift-invert on -A (not negative definite after all): Lanczos, then dense
+        rest = ["arpack", "lobpcg", "dense"] if method == "shift_invert" else ["lobpcg", "dense"]
     elif prob.which in ("LM", "BE", "SM"):
         rest = ["arpack", "dense"]
     else:
         rest = ["lobpcg", "shift_invert", "arpack", "dense"]
+    regular = "arpack" if prob.which == "largest" else method
     if _dense_net(prob):
-        rest = ["dense"] + [m for m in rest if m != "dense"]
-        if (method == "arpack" and prob.maxiter is None and prob.sigma is None
-                and prob.which in ("largest", "LA", "LM", "BE")):
+        if method != "shift_invert" or prob.which != "largest":
+            rest = ["dense"] + [m for m in rest if m != "dense"]
+        if (regular == "arpack" and prob.maxiter is None and prob.sigma is None
+                and prob.which in ("largest", "smallest", "LA", "LM", "BE")):
             prob.arpack_maxiter = regular_arpack_budget(prob)
     for m in rest:
         if m not in order:
