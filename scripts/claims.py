@@ -48,6 +48,8 @@ HEADLINE = [
     ("builders.GraphLaplacian", "time_laplacian", [[100_000, 500_000]], "sparsekit",
      ["scipy.csgraph", "numpy.coo_bincount"], 5),
     ("builders.P1Stiffness", "time_p1", [1000], "sparsekit", ["scikit-fem"], 3),
+    ("builders.Cooccurrence", "time_cooccurrence", [[10_000_000, 50_000]], "sparsekit",
+     ["numpy.coo_shifted_pairs"], 3),
     ("solve.Poisson2D", "time_solve", [1024], "sparsekit-auto",
      ["pyamg-sa-cg", "scipy-cg", "spsolve"], 1),
     ("solve.Poisson3D", "time_solve", [64], "sparsekit-auto", ["scipy-cg"], 3),

@@ -41,7 +41,7 @@ from . import precond as _precond
 from ._cache import CACHE, fingerprint
 from ._inspect import MatrixProperties, factor_memory, inspect_matrix, mesh_dimension
 
-__all__ = ["plan_solve", "DENSE_MAX_N", "DENSE_LSTSQ_MAX_COLS", "DIRECT_MAX_N_2D",
+__all__ = ["plan_solve", "DENSE_MAX_N", "SMALL_DIRECT_N", "DENSE_LSTSQ_MAX_COLS", "DIRECT_MAX_N_2D",
            "DIRECT_MAX_N_NONSYM", "MANY_RHS", "REPEAT_DIRECT_MAX_N", "C_CG", "AMG_CG_EQUIV",
            "AC_MIN_N"]
 
@@ -73,6 +73,13 @@ MANY_RHS = 2
 #: factorization time grows like n^1.5, an AMG solve like n).  Measured on 2-D Poisson:
 #: 256^2 factorization 0.97 s vs CG + AMG 0.86 s; 1024^2 factorization 54 s vs CG + AMG ~30 s.
 REPEAT_DIRECT_MAX_N = 70_000
+#: Square systems up to this order (not Laplacians) are factorized whatever their structure.
+#: Measured by scripts/regret.py (docs/regret.md, loaded 2-core machine): the iteration
+#: estimates are for meshes and miss badly on other matrices here -- 1138_bus ran CG +
+#: Jacobi, 1,016 iterations where ~26 were predicted, 19 ms against 1 ms for spsolve;
+#: sherman1 (negative definite) ran MINRES, 679 iterations, 25 ms against 1.6 ms -- while
+#: every shared matrix up to n = 5,000 factorizes in under 40 ms.
+SMALL_DIRECT_N = 5_000
 #: Plain-CG iterations ~= C_CG[d] * n**(1/d) * ln(2/rtol).  Measured: 2-D 0.098, 0.096;
 #: 3-D 0.129, 0.129.
 C_CG = {1: 0.1, 2: 0.097, 3: 0.129}
@@ -197,6 +204,19 @@ def _rule_cached_factor(f: _Facts) -> Plan | None:
     return None
 
 
+def _rule_small_direct(f: _Facts) -> Plan | None:
+    if f.n <= SMALL_DIRECT_N and not f.props.laplacian and f.memory["direct"] <= _DENSE_MAX_BYTES:
+        kind = "sparse Cholesky-ordered LU" if f.spd_like else "sparse LU"
+        return f.decide("direct", "none", f"n={f.n} <= {SMALL_DIRECT_N}: a {kind} (SuperLU) "
+                        "costs milliseconds here, where an iterative method's iteration count "
+                        "is a guess (measured, docs/regret.md)")
+    return None
+
+
+def _rule_small_indefinite(f: _Facts) -> Plan | None:
+    return None if f.spd_like else _rule_small_direct(f)
+
+
 def _rule_nonsymmetric(f: _Facts) -> Plan | None:
     if f.symmetric:
         return None
@@ -293,9 +313,9 @@ def _rule_spd_cost_model(f: _Facts) -> Plan:
 
 #: The rules, tried in order; the first that returns a plan decides.  ``_note_mesh`` only
 #: adds a reason (it returns None).
-_RULES = (_rule_dense, _rule_cached_factor, _rule_nonsymmetric, _rule_indefinite, _note_mesh,
-          _rule_many_rhs, _rule_direct_2d, _rule_cached_amg, _rule_laplacian,
-          _rule_spd_cost_model)
+_RULES = (_rule_dense, _rule_cached_factor, _rule_nonsymmetric, _rule_small_indefinite,
+          _rule_indefinite, _note_mesh, _rule_many_rhs, _rule_direct_2d, _rule_small_direct,
+          _rule_cached_amg, _rule_laplacian, _rule_spd_cost_model)
 
 
 def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> Plan:
