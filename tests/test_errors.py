@@ -87,3 +87,17 @@ def test_the_extras_are_optional_features_only():
     for extra, deps in meta["optional-dependencies"].items():
         names = {d.split(">")[0].split("=")[0].split("[")[0].strip() for d in deps}
         assert not names & core, (extra, names & core)  # no extra repeats a core dependency
+
+
+def test_every_named_extra_exists():
+    """``optional_import(module, extra)`` names an extra pyproject.toml defines (or None)."""
+    import re
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    root = Path(__file__).parent.parent
+    extras = set(tomllib.loads((root / "pyproject.toml").read_text())["project"]
+                 ["optional-dependencies"])
+    named = {m.group(1) for p in (root / "sparsekit").rglob("*.py")
+             for m in re.finditer(r'optional_import\(\s*"[\w.]+",\s*"([\w-]+)"', p.read_text())}
+    assert named and named <= extras, named - extras

@@ -187,7 +187,7 @@ def _fine_smooth(A):
 
 
 def _setup_amg(A, *, symmetric=None, B=None, solver=None, cycle="V", **options):
-    pyamg = optional_import("pyamg", "amg", "algebraic multigrid preconditioning")
+    pyamg = optional_import("pyamg", None, "algebraic multigrid preconditioning")
     solvers = {"smoothed_aggregation": pyamg.smoothed_aggregation_solver,
                "rootnode": pyamg.rootnode_solver, "air": pyamg.air_solver}
     if isinstance(A, np.ndarray):
@@ -448,7 +448,7 @@ def _pyamg_keywords(solver: str) -> set:
 
     Its ``**kwargs`` reach ``MultilevelSolver``, which takes ``coarse_solver``.
     """
-    pyamg = optional_import("pyamg", "amg", "algebraic multigrid preconditioning")
+    pyamg = optional_import("pyamg", None, "algebraic multigrid preconditioning")
     fn = {"smoothed_aggregation": pyamg.smoothed_aggregation_solver,
           "rootnode": pyamg.rootnode_solver, "air": pyamg.air_solver}[solver]
     names = set(inspect.signature(fn).parameters) - {"A", "kwargs"}
