@@ -1193,3 +1193,53 @@ def test_auto_largest_with_a_negative_diagonal_but_indefinite_falls_back_to_lanc
     assert_pairs(r, A)
     with pytest.raises(sk.InputValueError, match="negative definite"):
         sk.eigsh(A, k=4, which="largest", method="shift_invert")
+
+
+# --------------------------------------------------------------------------- LOBPCG + approx-chol
+
+
+def test_lobpcg_approx_chol_against_dense_plain_and_pencil():
+    # randomized approximate Cholesky as LOBPCG's preconditioner: the plain Laplacian (its
+    # constant deflated) and the pencil L u = λ D u, both against LAPACK
+    L, D = _shortcut_pencil()
+    ref = np.linalg.eigvalsh(L.toarray())[:4]
+    r = sk.eigsh(L, k=4, method="lobpcg", precond="approx_chol")
+    assert "preconditioner: approx_chol" in r.notes
+    np.testing.assert_allclose(r.values, ref, rtol=0, atol=1e-9 * ref[-1])
+    assert_pairs(r, L)
+    ref = sla.eigh(L.toarray(), D.toarray(), eigvals_only=True, subset_by_index=[0, 8])
+    r = sk.eigsh(L, k=9, M=D, method="lobpcg", precond="approx_chol")
+    np.testing.assert_allclose(r.values, ref, rtol=0, atol=1e-9 * ref[-1])
+    assert_pairs(r, L, D)
+
+
+def test_lobpcg_approx_chol_refuses_a_matrix_that_is_not_sddm():
+    # a positive off-diagonal entry: approx-chol cannot factor it, and says what to use
+    A = sp.csr_array(np.array([[2.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 2.0]]))
+    A = sp.csr_array(sp.kron(sp.eye_array(40), A))
+    with pytest.raises(sk.InputValueError, match="approx_chol"):
+        sk.eigsh(A, k=2, method="lobpcg", precond="approx_chol")
+
+
+def test_auto_picks_approx_chol_for_large_laplacians(monkeypatch):
+    # the plan above FACTOR_MAX_N: approx-chol for a Laplacian, AMG for another SPD matrix
+    # and for a Laplacian when approx-chol does not import; method="lobpcg" alone follows
+    from sparsekit.linalg._eigen import _lobpcg
+    from sparsekit.linalg._eigen import _plan as eplan
+
+    L, D = _shortcut_pencil()
+    n = L.shape[0]
+    monkeypatch.setattr(eplan, "FACTOR_MAX_N", n - 1)
+    monkeypatch.setattr(eplan, "AC_MIN_N", n - 1)
+    monkeypatch.setattr(_lobpcg, "AC_MIN_N", n - 1)
+    p = plan_eigsh(L, k=3)
+    assert (p.method, p.precond) == ("lobpcg", "approx_chol"), p.reasons
+    r = sk.eigsh(L, k=3, method="lobpcg")
+    assert "preconditioner: approx_chol" in r.notes
+    ref = np.linalg.eigvalsh(L.toarray())[:3]
+    np.testing.assert_allclose(r.values, ref, rtol=0, atol=1e-9 * ref[-1])
+    poisson = kron_sum(dirichlet_1d(60), dirichlet_1d(60))  # SPD, not a Laplacian
+    assert plan_eigsh(poisson, k=3).precond == "amg"
+    monkeypatch.setattr(eplan, "approx_chol_available", lambda: False)
+    p = plan_eigsh(L, k=3)
+    assert p.precond == "amg" and any("approx-chol is not importable" in s for s in p.reasons)

@@ -271,19 +271,10 @@ def _rule_cached_amg(f: _Facts) -> Plan | None:
                     "only its iterations")
 
 
-def _approx_chol_available() -> bool:
-    """Whether the ``approx-chol`` package imports (a core dependency; checked, not assumed)."""
-    try:
-        import approx_chol  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _rule_laplacian(f: _Facts) -> Plan | None:
     if not (f.props.laplacian and f.n >= AC_MIN_N and np.dtype(f.props.dtype).kind == "f"):
         return None
-    if not _approx_chol_available():
+    if not _precond.approx_chol_available():
         f.reasons.append("approx-chol is not importable (a broken installation): the "
                          "Laplacian goes to CG + AMG instead of CG + approximate Cholesky")
         return None

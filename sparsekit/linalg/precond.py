@@ -327,6 +327,15 @@ def _setup_approx_chol(A, *, split=None, seed=0):
     return apply, apply, nbytes, stats, None
 
 
+def approx_chol_available() -> bool:
+    """Whether the ``approx-chol`` package imports (a core dependency; checked, not assumed)."""
+    try:
+        import approx_chol  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _sddm_diagonal(C):
     """``C`` with each diagonal equal to its off-diagonal row sum up to rounding set to it.
 

@@ -10,7 +10,7 @@ with one of the methods of the :data:`METHODS` registry and always returns an
 * ``"shift_invert"``: ARPACK on ``(A − σM)⁻¹ M``, with the factorization of
   ``A − σM`` taken from (and left in) sparsekit's factorization cache, so a
   second call on the same matrix and shift reuses it.
-* ``"lobpcg"``: SciPy's LOBPCG preconditioned with AMG, ILU or Jacobi
+* ``"lobpcg"``: LOBPCG preconditioned with approximate Cholesky, AMG, ILU or Jacobi
   (:func:`sparsekit.preconditioner`), with the known null vectors of a graph
   Laplacian (the constant vector of each connected component) passed as
   constraints.
@@ -82,15 +82,19 @@ METHODS = {
     "auto": "choose by size, memory and structure; fall back when a method fails",
     "arpack": "ARPACK Lanczos (regular mode; shift-invert mode for which='nearest')",
     "shift_invert": "ARPACK on (A - sigma M)^-1 M with a cached factorization",
-    "lobpcg": "LOBPCG with an AMG/ILU/Jacobi preconditioner and null-vector constraints",
+    "lobpcg": "LOBPCG with an approx-chol/AMG/ILU/Jacobi preconditioner and null-vector "
+              "constraints",
     "dense": "scipy.linalg.eigh with subset_by_index",
 }
 
 PRECONDS = {
-    "auto": "AMG for smallest eigenpairs of SPD-like matrices, none for largest",
+    "auto": "approx_chol for the smallest eigenpairs of graph Laplacians (n >= 5,000), AMG "
+            "for other SPD-like matrices, none for the largest",
     "amg": "smoothed-aggregation AMG (pyamg)",
     "ilu": "incomplete LU",
     "jacobi": "diagonal scaling",
+    "approx_chol": "randomized approximate Cholesky (approx-chol) of a graph Laplacian or "
+                   "SDDM matrix",
     "none": "no preconditioner",
 }
 
@@ -168,8 +172,8 @@ def eigsh(A: OperatorLike, k: int = 6, M: OperatorLike | None = None, sigma: flo
         See :data:`METHODS`.  ``"auto"`` chooses by size, memory and structure,
         states its reasons in ``result.notes`` and falls back to the next
         method when one fails or does not converge.
-    precond : {"auto", "amg", "ilu", "jacobi", "none"}, default="auto"
-        LOBPCG's preconditioner (:func:`sparsekit.preconditioner`).
+    precond : {"auto", "amg", "ilu", "jacobi", "approx_chol", "none"}, default="auto"
+        LOBPCG's preconditioner (:func:`sparsekit.preconditioner`); see :data:`PRECONDS`.
     backend : {"auto", "scipy", "cupy", "petsc"}, default="auto"
         Where to compute; ``"auto"`` follows the input (cupy arrays → cupy).
     strict : bool, default=False

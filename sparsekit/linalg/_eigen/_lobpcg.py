@@ -23,8 +23,9 @@ import scipy.sparse.linalg as spla
 
 from ... import _progress
 from ...errors import InputValueError, NotSPDError
+from .._plan_solve import AC_MIN_N
 from .._threads import single_thread_blas
-from ..precond import preconditioner
+from ..precond import approx_chol_available, preconditioner
 from ._problem import (
     LAPLACIAN_SHIFT,
     _MethodFailed,
@@ -73,6 +74,9 @@ def _lobpcg_kind(prob: _Problem) -> str:
         return prob.precond
     if prob.which == "largest" or prob.props.operator:
         return "none"
+    if (prob.laplacian and prob.n >= AC_MIN_N and not prob.complex
+            and approx_chol_available()):
+        return "approx_chol"  # as the plan (_plan._lobpcg_precond)
     if prob.laplacian or prob.props.diag_sign == "positive":
         return "amg"
     # LOBPCG needs a positive definite preconditioner: Jacobi is not one on a diagonal with
