@@ -272,6 +272,7 @@ def _eigen_contenders(A, case):
     if which == "smallest":
         out.append(Contender("sk shift_invert", sk_eig(method="shift_invert")))
         pre = ["amg", "jacobi", "ilu", "none"] if np.all(A.diagonal().real > 0) else ["none"]
+        pre += ["approx_chol"] if lap else []
         out += [Contender(f"sk lobpcg+{p}", sk_eig(method="lobpcg", precond=p, maxiter=2000))
                 for p in pre]
     else:

@@ -176,7 +176,10 @@ def _facts(A, props, nrhs, rtol, fp, properties, memory) -> _Facts:
     cached = {"factorization": False, "amg": False, "approx_chol": False}
     if sp.issparse(A) and _factor.signature(A) in _factor.SIGNATURES:
         cached = _cached(fp or fingerprint(A))
-    d = mesh_dimension(A) if sp.issparse(A) and n > 4 * DENSE_MAX_N else None
+    # the breadth-first probe of the mesh dimension (~0.5 ms) only where a rule reads it:
+    # systems up to SMALL_DIRECT_N (not Laplacians) are factorized whatever their mesh
+    small = n <= SMALL_DIRECT_N and not props.laplacian
+    d = mesh_dimension(A) if sp.issparse(A) and n > 4 * DENSE_MAX_N and not small else None
     properties.update(cached=cached, mesh_dimension=d)
     memory["direct"] = factor_memory(n, nnz, d, sym)
     spd_like = sym and props.diag_sign == "positive"
@@ -211,10 +214,6 @@ def _rule_small_direct(f: _Facts) -> Plan | None:
                         "costs milliseconds here, where an iterative method's iteration count "
                         "is a guess (measured, docs/regret.md)")
     return None
-
-
-def _rule_small_indefinite(f: _Facts) -> Plan | None:
-    return None if f.spd_like else _rule_small_direct(f)
 
 
 def _rule_nonsymmetric(f: _Facts) -> Plan | None:
@@ -304,9 +303,9 @@ def _rule_spd_cost_model(f: _Facts) -> Plan:
 
 #: The rules, tried in order; the first that returns a plan decides.  ``_note_mesh`` only
 #: adds a reason (it returns None).
-_RULES = (_rule_dense, _rule_cached_factor, _rule_nonsymmetric, _rule_small_indefinite,
-          _rule_indefinite, _note_mesh, _rule_many_rhs, _rule_direct_2d, _rule_small_direct,
-          _rule_cached_amg, _rule_laplacian, _rule_spd_cost_model)
+_RULES = (_rule_dense, _rule_cached_factor, _rule_small_direct, _rule_nonsymmetric,
+          _rule_indefinite, _note_mesh, _rule_many_rhs, _rule_direct_2d, _rule_cached_amg,
+          _rule_laplacian, _rule_spd_cost_model)
 
 
 def plan_solve(A, *, nrhs: int = 1, rtol: float = 1e-8, props=None, fp=None) -> Plan:

@@ -524,8 +524,14 @@ def factorize(A: MatrixLike, kind: str = "auto", *, shift: complex = 0.0,
 
 
 def _factorize(A: Any, kind: str, *, shift: complex = 0.0, M: Any = None, cache: bool = True,
-               ordering: str | None = None, fp: str | None = None) -> Factorization:
-    """:func:`factorize` on a validated ``A``; ``fp`` is its fingerprint when known."""
+               ordering: str | None = None, fp: str | None = None,
+               symmetric: bool | None = None) -> Factorization:
+    """:func:`factorize` on a validated ``A``; ``fp`` is its fingerprint when known.
+
+    ``symmetric`` is the symmetry of ``A`` when the caller's inspection already
+    checked it (to the same relative tolerance, 1e-10); it is trusted without a
+    shift or ``M`` only, and checked again otherwise.
+    """
     key = None
     fp = fp or fingerprint(A)
     fp_M = None if M is None else fingerprint(M)
@@ -537,7 +543,8 @@ def _factorize(A: Any, kind: str, *, shift: complex = 0.0, M: Any = None, cache:
             return hit
     t0 = time.perf_counter()
     S = _shifted(A, shift, M)
-    symmetric = is_symmetric(S) if kind != "lu" or sp.issparse(S) else False
+    if symmetric is None or shift != 0 or M is not None:
+        symmetric = is_symmetric(S) if kind != "lu" or sp.issparse(S) else False
     d = S.diagonal() if sp.issparse(S) else np.diag(S)
     positive_diag = bool(np.all(np.real(d) > 0))
     if kind == "cholesky" and not symmetric:

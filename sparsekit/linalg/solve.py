@@ -404,9 +404,11 @@ def _solve_lsq(system: _System, method, precond, req: SolveRequest, opts) -> _Ru
 def _solve_direct(system: _System, method, precond, req: SolveRequest, opts) -> _Run:
     A, b = system.A, system.b_work
     t0 = time.perf_counter()
+    # the inspection checked the symmetry already (a grounded R of a symmetric A is symmetric)
+    sym = None if system.props is None else system.props.symmetric
     if system.null is not None:
         R, keep = system.null.grounded(A)
-        F = _factorize(R, "auto")
+        F = _factorize(R, "auto", symmetric=sym)
         t1 = time.perf_counter()
         x = np.zeros(b.shape, dtype=np.result_type(b.dtype, F.dtype))
         x[keep] = F.solve(b[keep])
@@ -414,7 +416,7 @@ def _solve_direct(system: _System, method, precond, req: SolveRequest, opts) -> 
     else:
         fp = system.fp or fingerprint(A)
         hit = CACHE.contains(factor_key(fp, "auto"))
-        F = _factorize(A, "auto", fp=fp)
+        F = _factorize(A, "auto", fp=fp, symmetric=sym)
         t1 = time.perf_counter()
         x = F.solve(b)
     system.notes.append(f"{F.kind} factorization ({F.engine}, fill ratio {F.fill_ratio:.2f}, "
