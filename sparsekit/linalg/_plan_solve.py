@@ -55,12 +55,14 @@ DENSE_MAX_N = 100
 #: LSQR/LSMR iteration counts grow with the condition number (not measured: a judgement).
 DENSE_LSTSQ_MAX_COLS = 2000
 #: 2-D-like SPD matrices up to this order use the sparse Cholesky.  Measured on 2-D Poisson
-#: (sk.solve paths, cache cleared, four runs on the shared machine, scripts/crossover.py):
-#: direct won at n = 9,216 and 25,600; at 65,536 direct took 0.72x, 0.77x, 1.09x and 1.28x
-#: the time of CG + AMG; at 131,044 1.16x to 1.6x.  Within 30% the factorization is preferred:
-#: the cache makes every further solve with the matrix cost milliseconds, where CG + AMG
-#: costs ~10 V-cycles each time.
-DIRECT_MAX_N_2D = 70_000
+#: (sk.solve paths, cache cleared, one BLAS thread, medians of 3 interleaved) on the quiet
+#: 2-core AMD EPYC: direct took 0.59x the time of CG + AMG at n = 4,096, 0.62x at 9,216,
+#: 1.12x at 12,544, 1.24-1.63x at 16,384, 2.1-2.6x from 25,600 to 65,536 (the regret suite's
+#: poisson2d_256: 236 ms against 101 ms).  Within ~30% the factorization is preferred: the
+#: cache makes every further solve with the matrix cost milliseconds, where CG + AMG costs
+#: ~10 V-cycles each time.  (An earlier value, 70,000, came from runs on the machine under
+#: a load of 4-7, which slowed the memory-bound AMG cycles more than the factorization.)
+DIRECT_MAX_N_2D = 14_000
 #: Nonsymmetric matrices up to this order use sparse LU (robust) rather than GMRES + ILU.
 #: (Judgement: every nonsymmetric test matrix, up to bayer10 with 13,436 rows, factorizes in
 #: under 0.2 s; GMRES + ILU stalls on several of them.)
