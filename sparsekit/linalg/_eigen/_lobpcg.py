@@ -1,9 +1,12 @@
-"""LOBPCG, preconditioned (AMG, ILU, Jacobi), with the null vectors as constraints.
+"""LOBPCG, preconditioned (approx-chol, AMG, ILU, Jacobi), with the null vectors as constraints.
 
-For the smallest pairs with AMG, LOBPCG starts from the hierarchy (a
-cascade, :func:`_multilevel_start`) and often needs few fine-level
-iterations, or none; it runs in chunks (:func:`_next_chunk`) so that it stops
-when the ``k`` wanted pairs have converged, not the whole block.  Complex
+The iteration is sparsekit's kernel (:mod:`._block_lobpcg`: half the passes
+over the block of SciPy's, and it stops when the ``k`` wanted pairs have
+converged, not the whole block); SciPy's LOBPCG, in chunks
+(:func:`_next_chunk`), where the kernel breaks down.  For the smallest pairs
+with AMG, LOBPCG starts from the hierarchy (a cascade,
+:func:`_multilevel_start`) and often needs few fine-level iterations, or
+none.  Complex
 Hermitian matrices run the same steps with complex blocks.  A problem too
 small for the block (SciPy's rule ``n >= 5 m``, below which SciPy's LOBPCG
 switches to a dense solver itself) is solved densely here (:func:`_dense_pencil`).
@@ -26,6 +29,7 @@ from ...errors import InputValueError, NotSPDError
 from .._plan_solve import AC_MIN_N
 from .._threads import single_thread_blas
 from ..precond import approx_chol_available, preconditioner
+from ._block_lobpcg import block_lobpcg
 from ._problem import (
     LAPLACIAN_SHIFT,
     _MethodFailed,
@@ -39,7 +43,8 @@ from ._problem import (
 __all__ = ["LOBPCG_CHUNK", "LOBPCG_EXTRA", "CASCADE_MIN_ROWS_PER_VECTOR", "CASCADE_DENSE_MAX",
            "CASCADE_ITERS", "CASCADE_FINE_SWEEPS"]
 
-#: LOBPCG runs in chunks of this many iterations, stopping as soon as the k wanted
+#: Where sparsekit's kernel breaks down (:func:`_lobpcg_run`), SciPy's LOBPCG runs
+#: instead, in chunks of this many iterations, stopping as soon as the k wanted
 #: pairs have converged (SciPy's stops only when the whole block has, extra vectors
 #: included).  Each chunk restarts from the current block (the search directions are
 #: lost), so chunks must not be too short.  Measured: grid_shortcuts_1000, Fiedler
@@ -48,7 +53,11 @@ __all__ = ["LOBPCG_CHUNK", "LOBPCG_EXTRA", "CASCADE_MIN_ROWS_PER_VECTOR", "CASCA
 #: call, 155 in chunks of 20, 159 in chunks of 40, no convergence in 500 with 10.
 LOBPCG_CHUNK = 20
 
-#: Extra LOBPCG block vectors beyond the k wanted (at most k of them).
+#: Extra LOBPCG block vectors beyond the k wanted (at most k of them; none for one
+#: wanted pair).  One pair alone: the extra vector saves iterations but doubles each one's
+#: work.  Measured with approx_chol (one BLAS thread, quiet machine), Fiedler pair:
+#: grid_shortcuts_1000 block of 1 81 iterations 5.8 s, block of 2 64 iterations 8.2 s;
+#: grid_shortcuts_300 0.48 s and 0.47 s; luxembourg_osm 0.08 s and 0.11 s.
 LOBPCG_EXTRA = 4
 
 #: LOBPCG + AMG for the smallest pairs starts from the hierarchy (a cascade): the
@@ -207,8 +216,9 @@ def _run_lobpcg(prob: _Problem) -> _Raw:
        Laplacian or a matrix with a positive diagonal).
     3. The start: the AMG cascade (:func:`_multilevel_start`) when it applies,
        else a seeded random block (``v0`` its first column).
-    4. LOBPCG in chunks until the wanted pairs converge (:func:`_lobpcg_chunks`),
-       skipped when the cascade's pairs already meet ``tol``.
+    4. LOBPCG until the wanted pairs converge (:func:`_lobpcg_run`: sparsekit's
+       kernel, SciPy's in chunks where it breaks down), skipped when the
+       cascade's pairs already meet ``tol``.
     5. The null vectors put back in front, exactly.
     """
     if prob.which not in ("smallest", "largest"):
@@ -226,7 +236,8 @@ def _run_lobpcg(prob: _Problem) -> _Raw:
                     notes=(f"all {prob.k} smallest are null vectors",))
     # a few extra block vectors speed up convergence of the last wanted pair
     free = n - (0 if Y is None else Y.shape[1])
-    m = max(min(k + min(k, LOBPCG_EXTRA), max(1, free // 5)), k)
+    extra = min(k, LOBPCG_EXTRA) if k > 1 else 0
+    m = max(min(k + extra, max(1, free // 5)), k)
     if free < 5 * m:
         return _dense_pencil(prob, time.perf_counter() - t0)
     # 2
@@ -240,7 +251,7 @@ def _run_lobpcg(prob: _Problem) -> _Raw:
         w, X, done = _lobpcg_start(prob, kind, hierarchy, m, Y, k, tol, notes)
         # 4
         if not done:
-            w, X, its = _lobpcg_chunks(prob, X, Mprec, Y, k, tol)
+            w, X, its = _lobpcg_run(prob, X, Mprec, Y, k, tol, notes)
     t2 = time.perf_counter()
     if done:
         notes.append("the cascade's Ritz pairs already met tol: no fine-level LOBPCG iteration")
@@ -282,6 +293,26 @@ def _lobpcg_start(prob: _Problem, kind, hierarchy, m: int, Y, k: int, tol: float
         return None, X, False
     w, X = start
     return w, X, bool(np.all(_ritz_residuals(prob, w[:k], X[:, :k]) <= tol))
+
+
+def _lobpcg_run(prob: _Problem, X, Mprec, Y, k: int, tol: float, notes: list):
+    """LOBPCG from the block ``X`` until the ``k`` wanted pairs converge: ``(w, X, iterations)``.
+
+    sparsekit's kernel (:func:`._block_lobpcg.block_lobpcg`: the same method as
+    SciPy's, with half the passes over the block and a stop when the ``k``
+    wanted pairs have converged); SciPy's in chunks (:func:`_lobpcg_chunks`)
+    where the kernel breaks down.
+    """
+    largest = prob.which == "largest"
+    maxiter = prob.maxiter if prob.maxiter is not None else 500
+    watched = _progress.watched(Mprec, "lobpcg", residual_scale=prob.scale, tol=prob.tol / 2)
+    try:
+        w, X1, its, _ = block_lobpcg(prob.A, X, B=prob.M, T=watched, Y=Y, k=k, tol=tol,
+                                     maxiter=maxiter, largest=largest)
+        return w, X1, its
+    except np.linalg.LinAlgError as exc:
+        notes.append(f"sparsekit's LOBPCG kernel broke down ({exc}): SciPy's lobpcg instead")
+    return _lobpcg_chunks(prob, X, Mprec, Y, k, tol)
 
 
 def _lobpcg_chunks(prob: _Problem, X, Mprec, Y, k: int, tol: float):
