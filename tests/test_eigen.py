@@ -1243,3 +1243,21 @@ def test_auto_picks_approx_chol_for_large_laplacians(monkeypatch):
     monkeypatch.setattr(eplan, "approx_chol_available", lambda: False)
     p = plan_eigsh(L, k=3)
     assert p.precond == "amg" and any("approx-chol is not importable" in s for s in p.reasons)
+
+
+def test_auto_runs_lobpcg_approx_chol_for_the_fiedler_pair(monkeypatch):
+    # one pair above the null space of a connected Laplacian: LOBPCG (block of one) with
+    # approx-chol, against LAPACK; two or more wanted pairs keep shift-invert
+    from sparsekit.linalg._eigen import _plan as eplan
+
+    L, _ = _shortcut_pencil()
+    monkeypatch.setattr(eplan, "AC_MIN_N", 1000)
+    p = plan_eigsh(L, k=2)
+    assert (p.method, p.precond) == ("lobpcg", "approx_chol"), p.reasons
+    assert any("Fiedler" in s for s in p.reasons)
+    assert plan_eigsh(L, k=4).method == "shift_invert"
+    r = sk.eigsh(L, k=2)
+    assert r.method == "lobpcg" and "LOBPCG block size 1 for k=1" in r.notes
+    ref = np.linalg.eigvalsh(L.toarray())[:2]
+    np.testing.assert_allclose(r.values, ref, rtol=0, atol=1e-9 * ref[-1])
+    assert_pairs(r, L)

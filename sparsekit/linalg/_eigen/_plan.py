@@ -28,7 +28,7 @@ from ._problem import LAPLACIAN_SHIFT, _factor_cached, _Problem
 __all__ = ["plan_eigsh", "psd_which", "DENSE_CROSSOVER", "AUTO_DENSE_FALLBACK",
            "AUTO_ARPACK_RESTARTS", "REGULAR_RESTARTS_PER_N3", "REGULAR_MIN_RESTARTS",
            "SMALL_WORLD_HOPS",
-           "DIRECT_MAX_BYTES", "FACTOR_MAX_N"]
+           "DIRECT_MAX_BYTES", "FACTOR_MAX_N", "ONE_PAIR_MAX_COMPONENTS"]
 
 #: Below this order the dense LAPACK path is faster than any sparse method.
 #: Measured (2-D Dirichlet Poisson, k=6, median of 3, on the busy 2-core
@@ -74,6 +74,16 @@ SMALL_WORLD_HOPS = 6
 
 #: Above this many bytes of estimated factor, "auto" prefers LOBPCG + AMG.
 DIRECT_MAX_BYTES = 2 * 1024**3
+
+#: One wanted pair above a Laplacian's null space (the Fiedler pair, n >= AC_MIN_N):
+#: "auto" runs LOBPCG with a block of one and approx-chol where the graph has at most
+#: this many components (each is a constraint vector LOBPCG projects out every
+#: iteration).  Measured (medians of 3, one BLAS thread, quiet 2-core AMD EPYC),
+#: shift-invert against LOBPCG + approx_chol: bcspwr10 15.5 / 16.0 ms, fe_4elt2 69 / 36 ms,
+#: luxembourg_osm 204 / 137 ms, bcsstk33's pattern 442 / 129 ms, grid_shortcuts_300
+#: 1.03 / 0.42 s; ca-GrQc (355 components) 129 / 191 ms.  For three wanted pairs
+#: shift-invert won on the planar graphs (luxembourg_osm 211 / 386 ms).
+ONE_PAIR_MAX_COMPONENTS = 10
 
 #: Above this order "auto" prefers LOBPCG + AMG to shift-invert for the smallest
 #: pairs of a sparse positive semidefinite matrix, whatever the fill estimate: a
@@ -235,6 +245,16 @@ def _plan(A, k, which, sigma, M, props, backend) -> Plan:
                        "shift-invert ARPACK reuses it")
         properties["cached"] = True
         return Plan("eigsh", "shift_invert", "none", backend, tuple(reasons), properties,
+                    memory)
+    ncomp = props.n_components or 1
+    if (props.laplacian and props.sparse and M is None and k - ncomp == 1
+            and ncomp <= ONE_PAIR_MAX_COMPONENTS
+            and _lobpcg_precond(props, n, []) == "approx_chol"):
+        reasons.append(f"one pair above the null space of a graph Laplacian with n={n} >= "
+                       f"{AC_MIN_N} (the Fiedler pair): LOBPCG with a block of one and "
+                       "approximate Cholesky (approx-chol) beats shift-invert's factorization "
+                       "(measured, docs/performance.md)")
+        return Plan("eigsh", "lobpcg", "approx_chol", backend, tuple(reasons), properties,
                     memory)
     if props.sparse and n > AUTO_DENSE_FALLBACK:
         sizes = ball_sizes(A, SMALL_WORLD_HOPS)
