@@ -1261,3 +1261,20 @@ def test_auto_runs_lobpcg_approx_chol_for_the_fiedler_pair(monkeypatch):
     ref = np.linalg.eigvalsh(L.toarray())[:2]
     np.testing.assert_allclose(r.values, ref, rtol=0, atol=1e-9 * ref[-1])
     assert_pairs(r, L)
+
+
+def test_lobpcg_falls_back_to_scipy_when_the_kernel_breaks_down(monkeypatch):
+    # the kernel raising LinAlgError (a basis that is not positive definite): SciPy's lobpcg
+    # runs instead, says so, and the pairs still match LAPACK
+    from sparsekit.linalg._eigen import _lobpcg
+
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("basis not positive definite")
+
+    monkeypatch.setattr(_lobpcg, "block_lobpcg", broken)
+    L, D = _shortcut_pencil()
+    r = sk.eigsh(L, k=4, M=D, method="lobpcg", precond="amg", tol=1e-9)
+    assert any("SciPy's lobpcg instead" in note for note in r.notes), r.notes
+    ref = sla.eigh(L.toarray(), D.toarray(), eigvals_only=True, subset_by_index=[0, 3])
+    np.testing.assert_allclose(r.values, ref, rtol=0, atol=1e-8 * ref[-1])
+    assert_pairs(r, L, D, tol=1e-9)

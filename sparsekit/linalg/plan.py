@@ -84,7 +84,7 @@ def plan(A: OperatorLike, b: npt.ArrayLike | None = None, *, task: str = "solve"
     Examples
     --------
     >>> import sparsekit as sk
-    >>> p = sk.plan(sk.datasets.load("poisson2d_64"))
+    >>> p = sk.plan(sk.poisson((100, 100)))
     >>> p.method, p.precond
     ('direct', 'none')
     >>> p.properties["symmetric"], p.properties["mesh_dimension"]
