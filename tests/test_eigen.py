@@ -1278,3 +1278,20 @@ def test_lobpcg_falls_back_to_scipy_when_the_kernel_breaks_down(monkeypatch):
     ref = sla.eigh(L.toarray(), D.toarray(), eigvals_only=True, subset_by_index=[0, 3])
     np.testing.assert_allclose(r.values, ref, rtol=0, atol=1e-8 * ref[-1])
     assert_pairs(r, L, D, tol=1e-9)
+
+
+def test_lobpcg_approx_chol_starts_from_the_amg_cascade_at_loose_tol():
+    # several pairs to a loose tol: the AMG hierarchy is built for the cascade start alone
+    # (its pairs meet tol here, so approx-chol is never factored); tight: a random start
+    L, D = _shortcut_pencil()
+    ref = sla.eigh(L.toarray(), D.toarray(), eigvals_only=True, subset_by_index=[0, 8])
+    loose = sk.eigsh(L, k=9, M=D, method="lobpcg", precond="approx_chol", tol=1e-2)
+    assert any("cascade" in note for note in loose.notes), loose.notes
+    res = np.linalg.norm(L @ loose.vectors - (D @ loose.vectors) * loose.values, axis=0)
+    scale = sp.linalg.norm(L, 1) + np.abs(loose.values) * sp.linalg.norm(D, 1)
+    assert np.all(res <= 1e-2 * scale) and loose.all_converged
+    np.testing.assert_allclose(loose.values[1:], ref[1:], rtol=0.05)
+    tight = sk.eigsh(L, k=9, M=D, method="lobpcg", precond="approx_chol")
+    assert not any("cascade" in note for note in tight.notes)
+    assert "preconditioner: approx_chol" in tight.notes
+    np.testing.assert_allclose(tight.values, ref, rtol=0, atol=1e-9 * ref[-1])
