@@ -812,3 +812,37 @@ def test_write_matrices_with_no_entries(tmp_path, shape, fmt, suffix):
     sk.io.write(target, sp.csr_array(shape).asformat(fmt))
     got = sk.io.read(target)
     assert got.shape == shape and got.nnz == 0
+
+
+@pytest.mark.parametrize("order", ["canonical", "shuffled", "duplicates"])
+def test_read_gives_canonical_csr_whatever_the_file_order(order, tmp_path):
+    # entries in row order (the check skips the sort), shuffled, or repeated: the CSR read
+    # is canonical (sorted columns, duplicates summed) and equals SciPy's own conversion
+    rng = np.random.default_rng(3)
+    n, m = 300, 4000
+    rows, cols = rng.integers(0, n, m), rng.integers(0, n, m)
+    vals = rng.standard_normal(m)
+    if order == "canonical":
+        C = sp.coo_array((vals, (rows, cols)), shape=(n, n)).tocsr()
+        C.sum_duplicates()
+        C = C.tocoo()
+        rows, cols, vals = C.row, C.col, C.data
+    elif order == "shuffled":
+        keys = np.unique(rows * n + cols)
+        rows, cols, vals = keys // n, keys % n, rng.standard_normal(keys.size)
+        p = rng.permutation(keys.size)
+        rows, cols, vals = rows[p], cols[p], vals[p]
+    lines = [f"{r + 1} {c + 1} {float(v)!r}" for r, c, v in zip(rows, cols, vals, strict=True)]
+    path = tmp_path / "a.mtx"
+    path.write_text("%%MatrixMarket matrix coordinate real general\n"
+                    f"{n} {n} {len(lines)}\n" + "\n".join(lines) + "\n")
+    A = sk.io.read(path)
+    ref = sp.csr_array(scipy.io.mmread(path))
+    ref.sum_duplicates()
+    assert A.has_canonical_format
+    for i in range(n):  # a plain loop: every row's columns strictly increasing
+        seg = A.indices[A.indptr[i]:A.indptr[i + 1]]
+        assert np.all(np.diff(seg) > 0)
+    np.testing.assert_array_equal(A.indptr, ref.indptr)
+    np.testing.assert_array_equal(A.indices, ref.indices)
+    np.testing.assert_allclose(A.data, ref.data, rtol=1e-15, atol=0)
