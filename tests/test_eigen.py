@@ -1224,14 +1224,13 @@ def test_lobpcg_approx_chol_refuses_a_matrix_that_is_not_sddm():
 def test_auto_picks_approx_chol_for_large_laplacians(monkeypatch):
     # the plan above FACTOR_MAX_N: approx-chol for a Laplacian, AMG for another SPD matrix
     # and for a Laplacian when approx-chol does not import; method="lobpcg" alone follows
-    from sparsekit.linalg._eigen import _lobpcg
+    from sparsekit.linalg import _plan_solve
     from sparsekit.linalg._eigen import _plan as eplan
 
     L, D = _shortcut_pencil()
     n = L.shape[0]
     monkeypatch.setattr(eplan, "FACTOR_MAX_N", n - 1)
-    monkeypatch.setattr(eplan, "AC_MIN_N", n - 1)
-    monkeypatch.setattr(_lobpcg, "AC_MIN_N", n - 1)
+    monkeypatch.setattr(_plan_solve, "AC_MIN_N", n - 1)  # both plans and LOBPCG read it
     p = plan_eigsh(L, k=3)
     assert (p.method, p.precond) == ("lobpcg", "approx_chol"), p.reasons
     r = sk.eigsh(L, k=3, method="lobpcg")
@@ -1248,10 +1247,10 @@ def test_auto_picks_approx_chol_for_large_laplacians(monkeypatch):
 def test_auto_runs_lobpcg_approx_chol_for_the_fiedler_pair(monkeypatch):
     # one pair above the null space of a connected Laplacian: LOBPCG (block of one) with
     # approx-chol, against LAPACK; two or more wanted pairs keep shift-invert
-    from sparsekit.linalg._eigen import _plan as eplan
+    from sparsekit.linalg import _plan_solve
 
     L, _ = _shortcut_pencil()
-    monkeypatch.setattr(eplan, "AC_MIN_N", 1000)
+    monkeypatch.setattr(_plan_solve, "AC_MIN_N", 1000)
     p = plan_eigsh(L, k=2)
     assert (p.method, p.precond) == ("lobpcg", "approx_chol"), p.reasons
     assert any("Fiedler" in s for s in p.reasons)

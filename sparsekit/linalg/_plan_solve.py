@@ -43,7 +43,7 @@ from ._inspect import MatrixProperties, factor_memory, inspect_matrix, mesh_dime
 
 __all__ = ["plan_solve", "DENSE_MAX_N", "SMALL_DIRECT_N", "DENSE_LSTSQ_MAX_COLS", "DIRECT_MAX_N_2D",
            "DIRECT_MAX_N_NONSYM", "MANY_RHS", "REPEAT_DIRECT_MAX_N", "C_CG", "AMG_CG_EQUIV",
-           "AC_MIN_N"]
+           "AC_MIN_N", "approx_chol_fits"]
 
 # ---- measured by scripts/crossover.py (docs/crossover.md, 2-core machine shared with other
 # jobs; medians) ------------------------------------------------------------------------------
@@ -272,8 +272,17 @@ def _rule_cached_amg(f: _Facts) -> Plan | None:
                     "only its iterations")
 
 
+def approx_chol_fits(props: MatrixProperties, n: int) -> bool:
+    """Whether ``auto`` would precondition with approx-chol: a real Laplacian, ``n >= AC_MIN_N``.
+
+    The one test of the solve plan, the eigen plan and LOBPCG's ``precond="auto"``;
+    whether the package imports is asked separately (each says so in its own words).
+    """
+    return bool(props.laplacian and n >= AC_MIN_N and np.dtype(props.dtype).kind == "f")
+
+
 def _rule_laplacian(f: _Facts) -> Plan | None:
-    if not (f.props.laplacian and f.n >= AC_MIN_N and np.dtype(f.props.dtype).kind == "f"):
+    if not approx_chol_fits(f.props, f.n):
         return None
     if not _precond.approx_chol_available():
         f.reasons.append("approx-chol is not importable (a broken installation): the "

@@ -26,7 +26,7 @@ import scipy.sparse.linalg as spla
 
 from ... import _progress
 from ...errors import InputValueError, NotSPDError
-from .._plan_solve import AC_MIN_N
+from .._plan_solve import approx_chol_fits
 from .._threads import single_thread_blas
 from ..precond import approx_chol_available, preconditioner
 from ._block_lobpcg import block_lobpcg
@@ -95,8 +95,7 @@ def _lobpcg_kind(prob: _Problem) -> str:
         return prob.precond
     if prob.which == "largest" or prob.props.operator:
         return "none"
-    if (prob.laplacian and prob.n >= AC_MIN_N and not prob.complex
-            and approx_chol_available()):
+    if approx_chol_fits(prob.props, prob.n) and not prob.complex and approx_chol_available():
         return "approx_chol"  # as the plan (_plan._lobpcg_precond)
     if prob.laplacian or prob.props.diag_sign == "positive":
         return "amg"

@@ -20,7 +20,7 @@ from ...backends import _registry
 from ...results import Plan, _fmt_bytes
 from .. import _dense_eigh
 from .._inspect import ball_sizes, factor_memory, inspect_matrix
-from .._plan_solve import AC_MIN_N
+from .._plan_solve import AC_MIN_N, approx_chol_fits
 from .._residuals import matrix_scale
 from ..precond import approx_chol_available
 from ._problem import LAPLACIAN_SHIFT, _factor_cached, _Problem
@@ -249,7 +249,7 @@ def _plan(A, k, which, sigma, M, props, backend) -> Plan:
     ncomp = props.n_components or 1
     if (props.laplacian and props.sparse and M is None and k - ncomp == 1
             and ncomp <= ONE_PAIR_MAX_COMPONENTS
-            and _lobpcg_precond(props, n, []) == "approx_chol"):
+            and approx_chol_fits(props, n) and approx_chol_available()):
         reasons.append(f"one pair above the null space of a graph Laplacian with n={n} >= "
                        f"{AC_MIN_N} (the Fiedler pair): LOBPCG with a block of one and "
                        "approximate Cholesky (approx-chol) beats shift-invert's factorization "
@@ -292,7 +292,7 @@ def _lobpcg_precond(props, n: int, reasons: list) -> str:
     of the approx-chol factor to a vector costs 27 ms against 89 ms for a V-cycle of
     PyAMG's smoothed aggregation, and its setup 1.3 s against 3-4 s (docs/performance.md).
     """
-    if not (props.laplacian and n >= AC_MIN_N and np.dtype(props.dtype).kind == "f"):
+    if not approx_chol_fits(props, n):
         return "amg"
     if not approx_chol_available():
         reasons.append("approx-chol is not importable (a broken installation): AMG instead")
