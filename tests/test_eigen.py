@@ -414,8 +414,11 @@ def test_plan_eigsh_reports_reasons():
 
 def test_svds_against_numpy():
     rng = np.random.default_rng(0)
+    # a thin matrix goes dense by its flops (219 x 85: max(m, n) min(m, n)² <= 2e6), a
+    # wider one of similar size does not (400 x 140)
     for shape, method in [((300, 220), "arpack"), ((3000, 40), "lobpcg"), ((60, 50), "dense"),
-                          ((40, 2500), "lobpcg")]:
+                          ((40, 2500), "lobpcg"), ((219, 85), "dense"), ((85, 219), "dense"),
+                          ((400, 140), "arpack")]:
         A = sp.random_array(shape, density=0.1, random_state=rng, format="csr")
         s = np.linalg.svd(A.toarray(), compute_uv=False)
         r = svds(A, k=5)

@@ -201,10 +201,13 @@ def test_svd_random_state_reproducible(method):
 
 def test_svd_maxiter():
     # SOURCE::test_svd_maxiter: one ARPACK iteration does not converge (an error, as SciPy's
-    # ArpackNoConvergence); the default maxiter does
-    A = sla.hilbert(6)
+    # ArpackNoConvergence); the default maxiter does.  SciPy's 6 x 6 Hilbert matrix, k=1,
+    # converges in one iteration from sparsekit's seeded start: a random 60 x 60, k=3, does not
+    R = np.random.default_rng(0).random((60, 60))
     with pytest.raises(sk.NoConvergence, match="ARPACK"):
-        sk.svds(A, 1, ncv=3, maxiter=1, method="arpack")
+        sk.svds(R, 3, ncv=7, maxiter=1, method="arpack")
+    _check_svds(R, 3, *sk.svds(R, 3, ncv=7, method="arpack", ascending=True))
+    A = sla.hilbert(6)
     for method in METHODS:
         _check_svds(A, 1, *sk.svds(A, 1, method=method))
 
