@@ -79,14 +79,25 @@ def _buffered(k: int, n: int, ncv: int | None = None) -> int:
     return max(ka, k)
 
 
-def _ncv(k: int, n: int, ncv: int | None = None) -> int | None:
+def _ncv(k: int, n: int, ncv: int | None = None, regular: bool = False) -> int | None:
     """ARPACK's number of Lanczos vectors: the caller's, else ``max(2k + 1, 20)`` (at most n).
+
+    ``regular`` (regular mode, ``k`` including the buffer): ``max(min(3k, 2k + 20), 20)``.
+    The buffer makes ARPACK converge ``k`` pairs where SciPy's call converges fewer; a
+    wider basis pays that back where the wanted end is clustered.  Measured (medians of
+    7, the 6 largest pairs, k = 10 with the buffer): 2-D Poisson 128², 2.1 s at ncv=21
+    against 0.57 s at ncv=30 (SciPy's ``eigsh(which="LA")``: 0.70 s); bcsstk09 24.6 →
+    19.6 ms; the others within noise.  Shift-invert keeps the narrower basis: each
+    vector costs a solve there, and its spectrum is separated.
 
     None (SciPy's default) when ``k + 1 >= n``.
     """
     if ncv is not None:
         return ncv
-    return min(n, max(2 * k + 1, 20)) if k + 1 < n else None
+    if k + 1 >= n:
+        return None
+    want = max(min(3 * k, 2 * k + 20), 20) if regular else max(2 * k + 1, 20)
+    return min(n, want)
 
 
 def _start(prob):
@@ -209,7 +220,7 @@ def _arpack_part(prob: _Problem, which: str, k: int, kwargs: dict, notes: list, 
     with single_thread_blas():
         try:
             w, V = spla.eigsh(op, k=ka, which=which,
-                              ncv=_ncv(ka, prob.n, prob.ncv), **kwargs)
+                              ncv=_ncv(ka, prob.n, prob.ncv, regular=True), **kwargs)
             return w, V, False
         except spla.ArpackNoConvergence as exc:
             w, V = exc.eigenvalues, exc.eigenvectors
