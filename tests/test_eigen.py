@@ -1265,6 +1265,32 @@ def test_auto_runs_lobpcg_approx_chol_for_the_fiedler_pair(monkeypatch):
     assert_pairs(r, L)
 
 
+def test_auto_runs_lobpcg_approx_chol_where_the_factor_would_fill(monkeypatch):
+    # several pairs of a 3-D grid graph's Laplacian (24³ nodes: a factor of ~500 entries per
+    # column): LOBPCG + approx-chol, against the analytic spectrum (sums of three path
+    # Laplacian eigenvalues 2 - 2 cos(pi m / N)); a 2-D grid graph keeps shift-invert, as
+    # does the 3-D one without approx-chol
+    from sparsekit.linalg._eigen import _plan as eplan
+
+    N = 24
+    path = sp.csr_array(sk.laplacian(path_adjacency(N)))
+    L = kron_sum(path, path, path)
+    p = plan_eigsh(L, k=4)
+    assert (p.method, p.precond) == ("lobpcg", "approx_chol"), p.reasons
+    assert any("entries per column" in s for s in p.reasons)
+    r = sk.eigsh(L, k=4)
+    mu = 2 - 2 * np.cos(np.pi * np.arange(N) / N)
+    ref = np.sort((mu[:, None, None] + mu[None, :, None] + mu[None, None, :]).ravel())[:4]
+    np.testing.assert_allclose(r.values, ref, rtol=0, atol=1e-8 * ref[-1])
+    assert r.method == "lobpcg" and r.all_converged
+    assert_pairs(r, L)
+    grid2 = kron_sum(sp.csr_array(sk.laplacian(path_adjacency(100))),
+                     sp.csr_array(sk.laplacian(path_adjacency(100))))
+    assert plan_eigsh(grid2, k=4).method == "shift_invert"
+    monkeypatch.setattr(eplan, "approx_chol_available", lambda: False)
+    assert plan_eigsh(L, k=4).method == "shift_invert"
+
+
 def test_lobpcg_falls_back_to_scipy_when_the_kernel_breaks_down(monkeypatch):
     # the kernel raising LinAlgError (a basis that is not positive definite): SciPy's lobpcg
     # runs instead, says so, and the pairs still match LAPACK

@@ -19,7 +19,7 @@ from ..._validate import as_matrix, positive_int
 from ...backends import _registry
 from ...results import Plan, _fmt_bytes
 from .. import _dense_eigh
-from .._inspect import ball_sizes, factor_memory, inspect_matrix
+from .._inspect import ball_sizes, factor_memory, inspect_matrix, mesh_dimension
 from .._plan_solve import AC_MIN_N, approx_chol_fits
 from .._residuals import matrix_scale
 from ..precond import approx_chol_available
@@ -28,7 +28,8 @@ from ._problem import LAPLACIAN_SHIFT, _factor_cached, _Problem
 __all__ = ["plan_eigsh", "psd_which", "DENSE_CROSSOVER", "AUTO_DENSE_FALLBACK",
            "AUTO_ARPACK_RESTARTS", "REGULAR_RESTARTS_PER_N3", "REGULAR_MIN_RESTARTS",
            "SMALL_WORLD_HOPS",
-           "DIRECT_MAX_BYTES", "FACTOR_MAX_N", "ONE_PAIR_MAX_COMPONENTS"]
+           "DIRECT_MAX_BYTES", "FACTOR_MAX_N", "ONE_PAIR_MAX_COMPONENTS",
+           "FILL_MIN_COLUMN_ENTRIES"]
 
 #: Below this order the dense LAPACK path is faster than any sparse method.
 #: Measured (2-D Dirichlet Poisson, k=6, median of 3, on the busy 2-core
@@ -84,6 +85,19 @@ DIRECT_MAX_BYTES = 2 * 1024**3
 #: 1.03 / 0.42 s; ca-GrQc (355 components) 129 / 191 ms.  For three wanted pairs
 #: shift-invert won on the planar graphs (luxembourg_osm 211 / 386 ms).
 ONE_PAIR_MAX_COMPONENTS = 10
+
+#: Several wanted pairs above a Laplacian's null space (n >= AC_MIN_N, at most
+#: ONE_PAIR_MAX_COMPONENTS components): "auto" runs LOBPCG with approx-chol instead of
+#: shift-invert where the factor is estimated to hold at least this many entries per
+#: column (``factor_memory`` with the probed mesh dimension, over 12 n bytes): its cost
+#: grows with the square of that count, approx-chol's does not.  Measured (the smallest
+#: pairs, medians of 3, one BLAS thread, 2-core AMD EPYC), shift-invert against LOBPCG +
+#: approx-chol, with the estimate: a 3-D grid graph 32³ (922), k=4: 2.3 s / 0.22 s; 24³,
+#: k=4: 0.44 / 0.15 s; bcsstk33's pattern (887, no mesh dimension), k=4: 435 / 211 ms,
+#: k=8: 605 / 315 ms; and the other way, bcspwr10 (274), k=6: 21 / 44 ms; fe_4elt2 (43),
+#: k=8: 79 / 133 ms; luxembourg_osm (54), k=8: 302 / 1,023 ms; a 2-D grid graph 150²
+#: (46), k=4: 92 / 144 ms.
+FILL_MIN_COLUMN_ENTRIES = 400
 
 #: Above this order "auto" prefers LOBPCG + AMG to shift-invert for the smallest
 #: pairs of a sparse positive semidefinite matrix, whatever the fill estimate: a
@@ -256,6 +270,18 @@ def _plan(A, k, which, sigma, M, props, backend) -> Plan:
                        "(measured, docs/performance.md)")
         return Plan("eigsh", "lobpcg", "approx_chol", backend, tuple(reasons), properties,
                     memory)
+    if (props.laplacian and props.sparse and M is None and k - ncomp >= 2
+            and ncomp <= ONE_PAIR_MAX_COMPONENTS
+            and approx_chol_fits(props, n) and approx_chol_available()):
+        per_column = factor_memory(n, props.nnz, mesh_dimension(A)) / (12 * n)
+        if per_column >= FILL_MIN_COLUMN_ENTRIES:
+            reasons.append(f"graph Laplacian with n={n} >= {AC_MIN_N} whose factor would hold "
+                           f"about {per_column:.0f} entries per column (>= "
+                           f"{FILL_MIN_COLUMN_ENTRIES}: a 3-D or denser pattern): LOBPCG with "
+                           "approximate Cholesky (approx-chol) instead of shift-invert's "
+                           "factorization (measured, FILL_MIN_COLUMN_ENTRIES)")
+            return Plan("eigsh", "lobpcg", "approx_chol", backend, tuple(reasons), properties,
+                        memory)
     if props.sparse and n > AUTO_DENSE_FALLBACK:
         sizes = ball_sizes(A, SMALL_WORLD_HOPS)
         if sizes[-1] >= n // 2:
