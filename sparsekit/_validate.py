@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.sparse import _sparsetools  # csr_tocsc: the kernel behind .T.tocsr()
 
 from .errors import (
     InputValueError,
@@ -390,29 +391,45 @@ def is_symmetric(A, rtol: float = 1e-10) -> bool:
     if A.shape[0] != A.shape[1]:
         return False
     if sp.issparse(A):
-        C = sp.csr_array(A)
-        if not C.has_canonical_format:
-            C = C.copy()
-            C.sum_duplicates()
-        T = (C.conj() if np.iscomplexobj(C.data) else C).T.tocsr()  # canonical: sorted, no dups
+        C = canonical_csr(A)
         if C.nnz == 0:
             return True
-        if np.iscomplexobj(C.data):
-            scale = np.max(np.abs(C.data))
+        n, nnz = C.shape[0], C.nnz
+        # the canonical CSR of A^H by one counting pass (SciPy's csr_tocsc, the kernel of
+        # .T.tocsr(), without the sparse objects around it: a tenth of a small solve)
+        Tp = np.empty_like(C.indptr)
+        Ti = np.empty_like(C.indices[:nnz])
+        Tx = np.empty_like(C.data[:nnz])
+        data = C.data[:nnz]
+        _sparsetools.csr_tocsc(n, n, C.indptr, C.indices, data, Tp, Ti, Tx)
+        if np.iscomplexobj(data):
+            np.conjugate(Tx, out=Tx)
+            scale = np.max(np.abs(data))
         else:  # no |data| temporary
-            scale = max(float(C.data.max()), -float(C.data.min()))
-        if np.array_equal(C.indptr, T.indptr) and np.array_equal(C.indices, T.indices):
+            scale = max(float(data.max()), -float(data.min()))
+        if np.array_equal(C.indptr, Tp) and np.array_equal(C.indices[:nnz], Ti):
             # same pattern (the common case): compare the values directly, no subtraction
             # when they are exactly equal (assembled symmetric matrices usually are)
-            diff = 0.0 if np.array_equal(C.data, T.data) else np.max(np.abs(C.data - T.data))
+            diff = 0.0 if np.array_equal(data, Tx) else np.max(np.abs(data - Tx))
         else:
-            D = (C - T).tocsr()
+            D = (C - sp.csr_array((Tx, Ti, Tp), shape=C.shape)).tocsr()
             diff = np.max(np.abs(D.data)) if D.nnz else 0.0
     else:
         A = np.asarray(A)
         scale = np.max(np.abs(A)) if A.size else 0.0
         diff = np.max(np.abs(A - A.conj().T)) if A.size else 0.0
     return bool(diff <= rtol * scale)
+
+
+def canonical_csr(A):
+    """``A`` as a canonical CSR array (sorted indices, no duplicates): a copy only if needed."""
+    if isinstance(A, sp.csr_array) and A.has_canonical_format:
+        return A
+    C = sp.csr_array(A)
+    if not C.has_canonical_format:
+        C = C.copy()
+        C.sum_duplicates()
+    return C
 
 
 def check_symmetric(A, name: str = "A", rtol: float = 1e-10, hint: str = "") -> None:

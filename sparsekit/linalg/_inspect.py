@@ -85,7 +85,7 @@ def inspect_matrix(A, *, sym_rtol: float = 1e-10, components: bool = True) -> Ma
     >>> inspect_matrix(L).laplacian
     True
     """
-    from .._validate import is_symmetric
+    from .._validate import canonical_csr, is_symmetric
 
     shape = tuple(A.shape)
     square = len(shape) == 2 and shape[0] == shape[1]
@@ -99,14 +99,13 @@ def inspect_matrix(A, *, sym_rtol: float = 1e-10, components: bool = True) -> Ma
     if not square:
         return MatrixProperties(shape, nnz, density, str(A.dtype), False, sparse, False,
                                 False, None, None, None, False, None)
+    if sparse:
+        A = canonical_csr(A)  # one canonical copy (only if needed) for every check below
     symmetric = is_symmetric(A, sym_rtol)
     d = A.diagonal() if sparse else np.diag(A)
     sign = _diag_sign(d)
     if sparse:
-        C = sp.csr_array(A)
-        if not C.has_canonical_format:
-            C = C.copy()
-            C.sum_duplicates()
+        C = A
         rowsum = _row_sums(C)
         if np.iscomplexobj(C.data):
             offdiag_nonpos = False
