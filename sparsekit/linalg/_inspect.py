@@ -133,12 +133,13 @@ def inspect_matrix(A, *, sym_rtol: float = 1e-10, components: bool = True) -> Ma
 
 
 def _row_sums(C) -> np.ndarray:
-    """Row sums of a CSR matrix from its values alone (no mat-vec, no index gather)."""
-    out = np.zeros(C.shape[0], dtype=C.data.dtype)
-    full = np.flatnonzero(C.indptr[1:] > C.indptr[:-1])
-    if full.size:
-        out[full] = np.add.reduceat(C.data[:C.indptr[-1]], C.indptr[:-1][full])
-    return out
+    """Row sums of a CSR matrix: ``C @ 1`` (multiplying by 1.0 is exact).
+
+    SciPy's mat-vec beat ``np.add.reduceat`` over the row segments wherever rows
+    are short: luxembourg_osm (240k entries) 0.29 against 1.43 ms, 3-D Poisson 64³
+    1.7 against 3.3 ms; on bcsstk33 (68 entries a row) 0.34 against 0.20 ms.
+    """
+    return C @ np.ones(C.shape[1], dtype=C.data.dtype)
 
 
 def ball_sizes(A, radius: int) -> list[int]:
