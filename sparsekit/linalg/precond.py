@@ -351,13 +351,11 @@ def _sddm_diagonal(C):
     on = C.indices == rows
     del rows
     neg_off = np.where(on, 0.0, -C.data)
-    s = np.zeros(n)
-    _sum_rows(C.indptr, neg_off, s)
+    s = _sum_rows(C, neg_off)
     d = np.zeros(n)
     diag_at = np.flatnonzero(on)
     d[C.indices[diag_at]] = C.data[diag_at]
-    scale = np.zeros(n)
-    _sum_rows(C.indptr, np.abs(neg_off), scale)
+    scale = _sum_rows(C, np.abs(neg_off))
     near = np.abs(d - s) <= 64 * np.finfo(float).eps * (np.abs(d) + scale)
     near &= d != s
     if not near.any():
@@ -369,11 +367,15 @@ def _sddm_diagonal(C):
     return sp.csr_array(C + sp.diags_array(np.where(near, s - d, 0.0)))
 
 
-def _sum_rows(indptr, values, out):
-    """Row sums of a CSR matrix's ``values``, each row summed in order (empty rows: 0)."""
-    full = np.flatnonzero(indptr[1:] > indptr[:-1])
-    if full.size:
-        out[full] = np.add.reduceat(values, indptr[:-1][full])
+def _sum_rows(C, values) -> np.ndarray:
+    """Row sums of ``values`` on the pattern of the CSR ``C``, each row summed in order.
+
+    A mat-vec with ones: SciPy's ``csr_matvec`` adds a row's products one after
+    another in stored order (multiplying by 1.0 is exact), and it beat
+    ``np.add.reduceat`` on short rows (luxembourg_osm: 0.3 against 1.3 ms).
+    """
+    V = sp.csr_array((values, C.indices, C.indptr), shape=C.shape)
+    return V @ np.ones(C.shape[1], dtype=values.dtype)
 
 
 #: The preconditioner registry: kind -> setup function.

@@ -46,7 +46,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -230,7 +230,13 @@ def _make_system(A, b, req: SolveRequest) -> _System:
             props = inspect_matrix(A, components=False)  # components: only for Laplacians
             if fp is not None:
                 CACHE.put(("inspect", fp), props, 1024)
-    return _System(A, b, x0, props, fp, np.linalg.norm(b, axis=0))
+    null = None
+    if props is not None and props.laplacian and A.shape[0] == A.shape[1]:
+        # the components once, for the plan (their count) and the projection (their labels):
+        # counted twice they were 6 of luxembourg_osm's ~100 ms
+        null = laplacian_null_space(A)
+        props = replace(props, n_components=null.n_components)
+    return _System(A, b, x0, props, fp, np.linalg.norm(b, axis=0), null=null)
 
 
 def _default_precond(method, props, n):
@@ -292,7 +298,8 @@ def _project_rhs(system: _System, rtol: float, atol: float) -> None:
     if not (s.props is not None and s.props.laplacian and s.square):
         s.b_work, s.rtol_run, s.atol_run = s.b, rtol, atol
         return
-    s.null = laplacian_null_space(s.A)
+    if s.null is None:
+        s.null = laplacian_null_space(s.A)
     pb = s.null.project(s.b)
     pnorm = np.linalg.norm(pb, axis=0)
     allowed = np.maximum(rtol * s.bnorm, atol)
