@@ -394,13 +394,9 @@ def is_symmetric(A, rtol: float = 1e-10) -> bool:
         C = canonical_csr(A)
         if C.nnz == 0:
             return True
-        n, nnz = C.shape[0], C.nnz
-        # the canonical CSR of A^H by one counting pass (SciPy's csr_tocsc, the kernel of
-        # .T.tocsr(), without the sparse objects around it: a tenth of a small solve)
-        Tp = np.empty_like(C.indptr)
-        Ti = np.empty_like(C.indices[:nnz])
-        Tx = np.empty_like(C.data[:nnz])
-        data = C.data[:nnz]
+        n, nnz, data = C.shape[0], C.nnz, C.data[:C.nnz]
+        # A^H's canonical CSR by csr_tocsc (.T.tocsr()'s kernel, without its sparse objects)
+        Tp, Ti, Tx = np.empty_like(C.indptr), np.empty_like(C.indices[:nnz]), np.empty_like(data)
         _sparsetools.csr_tocsc(n, n, C.indptr, C.indices, data, Tp, Ti, Tx)
         if np.iscomplexobj(data):
             np.conjugate(Tx, out=Tx)
@@ -408,8 +404,7 @@ def is_symmetric(A, rtol: float = 1e-10) -> bool:
         else:  # no |data| temporary
             scale = max(float(data.max()), -float(data.min()))
         if np.array_equal(C.indptr, Tp) and np.array_equal(C.indices[:nnz], Ti):
-            # same pattern (the common case): compare the values directly, no subtraction
-            # when they are exactly equal (assembled symmetric matrices usually are)
+            # same pattern (the common case): compare values, subtract only if they differ
             diff = 0.0 if np.array_equal(data, Tx) else np.max(np.abs(data - Tx))
         else:
             D = (C - sp.csr_array((Tx, Ti, Tp), shape=C.shape)).tocsr()
@@ -423,11 +418,9 @@ def is_symmetric(A, rtol: float = 1e-10) -> bool:
 
 def canonical_csr(A):
     """``A`` as a canonical CSR array (sorted indices, no duplicates): a copy only if needed."""
-    if isinstance(A, sp.csr_array) and A.has_canonical_format:
-        return A
-    C = sp.csr_array(A)
+    C = A if isinstance(A, sp.csr_array) else sp.csr_array(A)
     if not C.has_canonical_format:
-        C = C.copy()
+        C = C.copy()  # never sum the caller's duplicates in place
         C.sum_duplicates()
     return C
 
