@@ -266,20 +266,20 @@ def _missed_copies(prob: _Problem, A, which: str, k: int, w, V, kwargs: dict, no
             break
         order = np.argsort(sign * w)[::-1]  # most wanted first
         kth = w[order[min(k, w.size) - 1]]
-        Q, _ = np.linalg.qr(V)
+        Q = np.linalg.qr(V)[0]
+        QH = np.ascontiguousarray(Q.conj().T)  # once, not a conjugate copy per product
 
-        def op(x, Q=Q):
-            x = x.reshape(n, -1)
-            px = x - Q @ (Q.conj().T @ x)
-            y = A @ px
-            y = y - Q @ (Q.conj().T @ y)
-            return y + shift * (x - px)
+        def op(x, Q=Q, QH=QH):
+            x = x.ravel() if x.ndim == 2 and x.shape[1] == 1 else x  # A's mat-vec, not matmat
+            c = QH @ x
+            y = A @ (x - Q @ c)
+            return y - Q @ (QH @ y) + Q @ (shift * c)
 
         D = spla.LinearOperator((n, n), matvec=op, matmat=op, dtype=V.dtype)
         # a start of its own: the first run's start has, in each eigenspace, only the one
         # direction that run found, so none along a skipped copy
         v0 = np.random.default_rng(1 + added).standard_normal(n).astype(V.dtype)
-        v0 = v0 - Q @ (Q.conj().T @ v0)
+        v0 = v0 - Q @ (QH @ v0)
         try:
             # a loose run first: its Ritz value is a lower bound (LA) of the largest
             # eigenvalue left; only one beyond the k-th wanted is refined to the tolerance
