@@ -285,7 +285,8 @@ def test_regular_arpack_finds_every_copy_of_a_repeated_eigenvalue(case, which, k
     assert_values(r.values, want, ref.max())
     assert_pairs(r, A)
     assert any("skipped" in note for note in r.notes), r.notes
-    monkeypatch.setattr(_arpack, "_missed_copies", lambda prob, A, which, k, w, V, kw, n: (w, V))
+    monkeypatch.setattr(_arpack, "_missed_copies",
+                        lambda prob, A, which, k, w, V, kw, n: (w, V, True))
     r = sk.eigsh(A, k=k, which=which, method="arpack")
     assert not np.allclose(np.sort(r.values), want, rtol=0, atol=1e-8 * ref.max())
 
@@ -310,9 +311,26 @@ def test_shift_invert_finds_every_copy_of_a_repeated_eigenvalue(case, k, monkeyp
     assert_pairs(r, A)
     assert any("skipped" in note for note in r.notes), r.notes
     monkeypatch.setattr(_arpack, "_missed_copies_inverted",
-                        lambda prob, OPinv, sigma, wanted, w, V, notes: (w, V))
+                        lambda prob, OPinv, sigma, wanted, w, V, notes: (w, V, True))
     r = sk.eigsh(A, k=k)
     assert not np.allclose(np.sort(r.values), ref[:k], rtol=0, atol=1e-8 * ref.max())
+
+
+def test_a_skipped_copy_check_that_fails_is_reported(monkeypatch):
+    # the check for skipped copies not converging: the pairs keep their residuals but are
+    # not counted as converged (a wanted copy may be missing), and a warning says so
+    from sparsekit.linalg._eigen import _arpack
+
+    def fails(*args, **kwargs):
+        raise sp.linalg.ArpackNoConvergence("no convergence", np.zeros(0), np.zeros((1, 0)))
+
+    monkeypatch.setattr(_arpack, "_beyond", fails)
+    A = ANALYTIC["poisson2d_40"][0]()
+    for which, method in [("largest", "arpack"), ("smallest", "shift_invert")]:
+        with pytest.warns(sk.ConvergenceWarning):
+            r = sk.eigsh(A, k=4, which=which, method=method)
+        assert not r.all_converged
+        assert any("did not converge" in note for note in r.notes), r.notes
 
 
 def test_nearest_sigma_on_poisson():

@@ -228,8 +228,9 @@ def _arpack_part(prob: _Problem, which: str, k: int, kwargs: dict, notes: list, 
             w, V = spla.eigsh(op, k=ka, which=which,
                               ncv=_ncv(ka, prob.n, prob.ncv, regular=True), **kwargs)
             if check:
-                w, V = _missed_copies(prob, prob.A if A is None else A, which, k, w, V,
-                                      kwargs, notes)
+                w, V, checked = _missed_copies(prob, prob.A if A is None else A, which, k, w,
+                                               V, kwargs, notes)
+                return w, V, not checked
             return w, V, False
         except spla.ArpackNoConvergence as exc:
             w, V = exc.eigenvalues, exc.eigenvectors
@@ -239,6 +240,12 @@ def _arpack_part(prob: _Problem, which: str, k: int, kwargs: dict, notes: list, 
             return w, V, True
         except spla.ArpackError as exc:  # e.g. a zero matrix: "starting vector is zero"
             raise _MethodFailed(f"ARPACK failed: {exc}") from exc
+
+
+#: the skipped-copy check's first, loose ARPACK run (:func:`_beyond`): its tolerance and
+#: basis size; a Ritz value beyond the k-th wanted one is refined at the caller's tolerance
+LOOSE_CHECK_TOL = 1e-4
+LOOSE_CHECK_NCV = 12
 
 
 def _beyond(op, n: int, V, which: str, floor: float, limit: float, tol: float, maxiter,
@@ -264,8 +271,8 @@ def _beyond(op, n: int, V, which: str, floor: float, limit: float, tol: float, m
     D = spla.LinearOperator((n, n), matvec=restricted, matmat=restricted, dtype=V.dtype)
     v0 = np.random.default_rng(seed).standard_normal(n).astype(V.dtype)
     v0 = v0 - Q @ (QH @ v0)
-    mu, u = spla.eigsh(D, k=1, which=which, v0=v0, tol=max(tol, 1e-4), maxiter=maxiter,
-                       ncv=min(n, 12))
+    mu, u = spla.eigsh(D, k=1, which=which, v0=v0, tol=max(tol, LOOSE_CHECK_TOL),
+                       maxiter=maxiter, ncv=min(n, LOOSE_CHECK_NCV))
     if sign * (float(mu[0]) - limit) <= 0:
         return None
     mu, u = spla.eigsh(D, k=1, which=which, v0=u[:, 0], tol=tol, maxiter=maxiter,
@@ -296,11 +303,11 @@ def _missed_copies(prob: _Problem, A, which: str, k: int, w, V, kwargs: dict, no
         kth = w[np.argsort(sign * w)[::-1][min(k, w.size) - 1]]
         try:
             found = _beyond(A, prob.n, V, which, floor, kth + sign * prob.tol * prob.scale,
-                            kwargs["tol"], kwargs["maxiter"], seed=1 + added)
+                            kwargs["tol"], None, seed=1 + added)
         except (spla.ArpackNoConvergence, spla.ArpackError):
             notes.append("the check for a skipped copy of a repeated eigenvalue did not "
-                         "converge")
-            break
+                         "converge: the pairs are not counted as converged")
+            return w, V, False
         if found is None:
             break
         w, V = np.append(w, found[0]), np.hstack([V, found[1]])
@@ -308,7 +315,7 @@ def _missed_copies(prob: _Problem, A, which: str, k: int, w, V, kwargs: dict, no
     if added:
         notes.append(f"ARPACK skipped {added} copy(ies) of a repeated eigenvalue; found on "
                      "the complement of its vectors")
-    return w, V
+    return w, V, True
 
 
 def _missed_copies_inverted(prob: _Problem, OPinv, sigma: float, wanted: int, w, V,
@@ -330,11 +337,11 @@ def _missed_copies_inverted(prob: _Problem, OPinv, sigma: float, wanted: int, w,
         limit = 1.0 / max(kth - sigma - prob.tol * prob.scale, 1e-300)
         try:
             found = _beyond(OPinv, prob.n, V, "LA", float(theta.min()), limit,
-                            _arpack_tol(prob), _arpack_maxiter(prob), seed=1 + added)
+                            _arpack_tol(prob), None, seed=1 + added)
         except (spla.ArpackNoConvergence, spla.ArpackError):
             notes.append("the check for a skipped copy of a repeated eigenvalue did not "
-                         "converge")
-            break
+                         "converge: the pairs are not counted as converged")
+            return w, V, False
         if found is None:
             break
         w, V = np.append(w, sigma + 1.0 / found[0]), np.hstack([V, found[1]])
@@ -343,7 +350,7 @@ def _missed_copies_inverted(prob: _Problem, OPinv, sigma: float, wanted: int, w,
         notes.append(f"shift-invert ARPACK skipped {added} copy(ies) of a repeated "
                      "eigenvalue; found on the complement of its vectors")
         w, V = _rayleigh_ritz(prob.A, V)
-    return w, V
+    return w, V, True
 
 
 def _rayleigh_ritz(A, V):
@@ -398,7 +405,8 @@ def _run_shift_invert(prob: _Problem) -> _Raw:
         k = min(k, prob.ncv - 1)
     w, V, stopped = _arpack_two_stage(prob, OPinv, sigma, v0, k, wanted, notes)
     if check and not stopped and sigma < np.min(w):
-        w, V = _missed_copies_inverted(prob, OPinv, sigma, wanted, w, V, notes)
+        w, V, checked = _missed_copies_inverted(prob, OPinv, sigma, wanted, w, V, notes)
+        stopped = not checked
     t2 = time.perf_counter()
     reused = CACHE.info().hits > hits
     notes.append(f"factorization of A - ({sigma:.6g})M ({F.engine}) "
