@@ -82,13 +82,14 @@ def _buffered(k: int, n: int, ncv: int | None = None) -> int:
 def _ncv(k: int, n: int, ncv: int | None = None, regular: bool = False) -> int | None:
     """ARPACK's number of Lanczos vectors: the caller's, else ``max(2k + 1, 20)`` (at most n).
 
-    ``regular`` (regular mode, ``k`` including the buffer): ``max(min(3k, 2k + 20), 20)``.
-    The buffer makes ARPACK converge ``k`` pairs where SciPy's call converges fewer; a
-    wider basis pays that back where the wanted end is clustered.  Measured (medians of
-    7, the 6 largest pairs, k = 10 with the buffer): 2-D Poisson 128², 2.1 s at ncv=21
-    against 0.57 s at ncv=30 (SciPy's ``eigsh(which="LA")``: 0.70 s); bcsstk09 24.6 →
-    19.6 ms; the others within noise.  Shift-invert keeps the narrower basis: each
-    vector costs a solve there, and its spectrum is separated.
+    ``regular`` (regular mode, ``k`` including the extra pairs): ``max(min(3k, 2k + 20),
+    20)``; a wider basis where the wanted end is clustered.  Measured with the earlier
+    buffer of up to four extra pairs (medians of 7, the 6 largest pairs, k = 10):
+    2-D Poisson 128², 2.1 s at ncv=21 against 0.57 s at ncv=30 (SciPy's
+    ``eigsh(which="LA")``: 0.70 s); bcsstk09 24.6 → 19.6 ms; the others within noise.
+    With one extra pair (the skipped-copy check's) it is SciPy's basis up to k = 6.
+    Shift-invert keeps ``max(2k + 1, 20)``: each vector costs a solve there, and its
+    spectrum is separated.
 
     None (SciPy's default) when ``k + 1 >= n``.
     """
