@@ -55,6 +55,7 @@ from .._validate import as_matrix, check_choice, describe, is_symmetric, optiona
 from ..errors import InputValueError, ShapeError, SingularMatrixError
 from ..results import _fmt_bytes
 from ._cache import CACHE, fingerprint
+from ._inspect import _row_sums
 from ._threads import single_thread_blas
 from .factor import SIGNATURES, signature, working_dtype
 
@@ -370,12 +371,10 @@ def _sddm_diagonal(C):
 def _sum_rows(C, values) -> np.ndarray:
     """Row sums of ``values`` on the pattern of the CSR ``C``, each row summed in order.
 
-    A mat-vec with ones: SciPy's ``csr_matvec`` adds a row's products one after
-    another in stored order (multiplying by 1.0 is exact), and it beat
-    ``np.add.reduceat`` on short rows (luxembourg_osm: 0.3 against 1.3 ms).
+    :func:`~sparsekit.linalg._inspect._row_sums` (a mat-vec with ones: SciPy's
+    ``csr_matvec`` adds a row's products one after another in stored order).
     """
-    V = sp.csr_array((values, C.indices, C.indptr), shape=C.shape)
-    return V @ np.ones(C.shape[1], dtype=values.dtype)
+    return _row_sums(sp.csr_array((values, C.indices, C.indptr), shape=C.shape))
 
 
 #: The preconditioner registry: kind -> setup function.

@@ -65,15 +65,20 @@ def _arpack_maxiter(prob):
     return prob.maxiter if prob.maxiter is not None else prob.arpack_maxiter
 
 
-def _buffered(k: int, n: int, ncv: int | None = None) -> int:
+def _buffered(k: int, n: int, ncv: int | None = None, checked: bool = False) -> int:
     """ARPACK's k plus a buffer of extra pairs (fewer when the caller's ``ncv`` is tight).
 
     Single-vector Lanczos can miss a copy of a repeated eigenvalue while every
     residual looks perfect (seen on a 30 x 20 grid graph and on 2-D Poisson);
-    asking for a few more pairs than wanted makes it find them.  The complex
-    (Arnoldi) ARPACK needs ``k < n - 1``.
+    asking for a few more pairs than wanted makes it find them less often.  Where
+    the check for skipped copies runs (``checked``: :func:`_missed_copies`,
+    :func:`_missed_copies_inverted`) one extra pair is enough: on 300 analytic
+    cases with repeated eigenvalues (grids, cycles, tori, 3-D Poisson), k + 1 and
+    the check missed none, the larger buffer alone 20, SciPy's k alone 88.  The
+    complex (Arnoldi) ARPACK needs ``k < n - 1``.
     """
-    ka = min(k + max(2, min(k, 4)), n - 2 if n > 2 else n - 1)
+    extra = 1 if checked else max(2, min(k, 4))
+    ka = min(k + extra, n - 2 if n > 2 else n - 1)
     if ncv is not None:
         ka = min(ka, ncv - 1)
     return max(ka, k)
@@ -217,12 +222,7 @@ def _arpack_part(prob: _Problem, which: str, k: int, kwargs: dict, notes: list, 
     (SciPy's ``ArpackNoConvergence``) and returned only the pairs it had.
     """
     check = which in ("LA", "SA") and "M" not in kwargs
-    # with the check for skipped copies (_missed_copies) one extra pair is enough: on 300
-    # analytic cases with repeated eigenvalues (grids, cycles, tori, 3-D Poisson), k + 1
-    # and the check missed none, the larger buffer alone 20, SciPy's k alone 88
-    ka = min(k + 1, prob.n - 2, prob.ncv - 1 if prob.ncv else prob.n) if check else \
-        _buffered(k, prob.n, prob.ncv)
-    ka = max(ka, k)
+    ka = _buffered(k, prob.n, prob.ncv, checked=check)
     op = _progress.watched(prob.A if A is None else A, "lanczos", k=ka, tol=kwargs["tol"])
     with single_thread_blas():
         try:
@@ -339,28 +339,15 @@ def _missed_copies(prob: _Problem, A, which: str, k: int, w, V, kwargs: dict, no
     eigenspace, only the direction that run found, so none along a skipped copy.
     """
     sign = 1.0 if which == "LA" else -1.0
-    w, V = np.asarray(w), np.asarray(V)
+    w = np.asarray(w)
     floor = float(w[np.argmin(sign * w)])  # inside the spectrum, not beyond the k-th wanted
-    added = 0
-    for _ in range(k):
-        if prob.n - V.shape[1] < 3:
-            break
+
+    def probe(w, V, seed):
         kth = w[np.argsort(sign * w)[::-1][min(k, w.size) - 1]]
-        try:
-            found = _beyond(A, prob.n, V, which, floor, kth + sign * prob.tol * prob.scale,
-                            kwargs["tol"], None, seed=1 + added)
-        except (spla.ArpackNoConvergence, spla.ArpackError):
-            notes.append("the check for a skipped copy of a repeated eigenvalue did not "
-                         "converge: the pairs are not counted as converged")
-            return w, V, False
-        if found is None:
-            break
-        w, V = np.append(w, found[0]), np.hstack([V, found[1]])
-        added += 1
-    if added:
-        notes.append(f"ARPACK skipped {added} copy(ies) of a repeated eigenvalue; found on "
-                     "the complement of its vectors")
-    return w, V, True
+        return _beyond(A, prob.n, V, which, floor, kth + sign * prob.tol * prob.scale,
+                       kwargs["tol"], None, seed=seed)
+
+    return _add_copies(prob, w, V, k, probe, "ARPACK", notes)[:3]
 
 
 def _missed_copies_inverted(prob: _Problem, OPinv, sigma: float, wanted: int, w, V,
@@ -372,31 +359,47 @@ def _missed_copies_inverted(prob: _Problem, OPinv, sigma: float, wanted: int, w,
     found vectors.  Shift-invert skipped one in 9 of 140 analytic cases (3-D Poisson,
     2-D grids, tori; k = 1 … 10), the buffer of extra pairs notwithstanding.
     """
-    w, V = np.asarray(w, dtype=float), np.asarray(V)
-    added = 0
-    for _ in range(wanted):
-        if prob.n - V.shape[1] < 3:
-            break
+
+    def probe(w, V, seed):
         theta = 1.0 / np.maximum(w - sigma, 1e-300)
         kth = np.sort(w)[min(wanted, w.size) - 1]
         limit = 1.0 / max(kth - sigma - prob.tol * prob.scale, 1e-300)
+        found = _beyond(OPinv, prob.n, V, "LA", float(theta.min()), limit,
+                        _arpack_tol(prob), None, seed=seed, steps=LANCZOS_CHECK_STEPS)
+        return None if found is None else (sigma + 1.0 / found[0], found[1])
+
+    w, V, ok, added = _add_copies(prob, np.asarray(w, dtype=float), V, wanted, probe,
+                                  "shift-invert ARPACK", notes)
+    if ok and added:
+        w, V = _rayleigh_ritz(prob.A, V)
+    return w, V, ok
+
+
+def _add_copies(prob: _Problem, w, V, most: int, probe, who: str, notes: list):
+    """Add the pairs ``probe(w, V, seed)`` finds, until it finds none (at most ``most``).
+
+    Returns ``(w, V, ok, added)``; ``ok`` is False when a probe did not converge (the
+    pairs are then not to be counted as converged: a wanted copy may be missing).
+    """
+    V = np.asarray(V)
+    added = 0
+    for _ in range(most):
+        if prob.n - V.shape[1] < 3:
+            break
         try:
-            found = _beyond(OPinv, prob.n, V, "LA", float(theta.min()), limit,
-                            _arpack_tol(prob), None, seed=1 + added,
-                            steps=LANCZOS_CHECK_STEPS)
+            found = probe(w, V, 1 + added)
         except (spla.ArpackNoConvergence, spla.ArpackError):
             notes.append("the check for a skipped copy of a repeated eigenvalue did not "
                          "converge: the pairs are not counted as converged")
-            return w, V, False
+            return w, V, False, added
         if found is None:
             break
-        w, V = np.append(w, sigma + 1.0 / found[0]), np.hstack([V, found[1]])
+        w, V = np.append(w, found[0]), np.hstack([V, found[1]])
         added += 1
     if added:
-        notes.append(f"shift-invert ARPACK skipped {added} copy(ies) of a repeated "
-                     "eigenvalue; found on the complement of its vectors")
-        w, V = _rayleigh_ritz(prob.A, V)
-    return w, V, True
+        notes.append(f"{who} skipped {added} copy(ies) of a repeated eigenvalue; found on "
+                     "the complement of its vectors")
+    return w, V, True, added
 
 
 def _rayleigh_ritz(A, V):
@@ -444,11 +447,7 @@ def _run_shift_invert(prob: _Problem) -> _Raw:
     if Y is not None:
         v0 = v0 - Y @ (MY.T @ v0)
     check = prob.which == "smallest" and prob.M is None
-    k = min(wanted + 1, prob.n - nnull - 2) if check else \
-        _buffered(wanted, prob.n - nnull, prob.ncv)
-    k = max(k, wanted)
-    if prob.ncv is not None:
-        k = min(k, prob.ncv - 1)
+    k = _buffered(wanted, prob.n - nnull, prob.ncv, checked=check)
     w, V, stopped = _arpack_two_stage(prob, OPinv, sigma, v0, k, wanted, notes)
     if check and not stopped and sigma < np.min(w):
         w, V, checked = _missed_copies_inverted(prob, OPinv, sigma, wanted, w, V, notes)
