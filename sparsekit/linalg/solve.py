@@ -295,10 +295,11 @@ def _project_rhs(system: _System, rtol: float, atol: float) -> None:
     within the tolerance, and the range part is then solved to what is left.
     """
     s = system
-    if not (s.props is not None and s.props.laplacian and s.square):
+    null = s.null  # _make_system found the components of every square Laplacian
+    if null is None:
         s.b_work, s.rtol_run, s.atol_run = s.b, rtol, atol
         return
-    pb = s.null.project(s.b)  # _make_system found the components of every square Laplacian
+    pb = null.project(s.b)
     pnorm = np.linalg.norm(pb, axis=0)
     allowed = np.maximum(rtol * s.bnorm, atol)
     if np.any(pnorm > 0.5 * allowed):
@@ -306,7 +307,7 @@ def _project_rhs(system: _System, rtol: float, atol: float) -> None:
         pj = float(np.atleast_1d(pnorm)[j])
         bj = float(np.atleast_1d(s.bnorm)[j])
         raise InconsistentSystemError(
-            f"A is a graph Laplacian with {s.null.n_components} connected component(s), so "
+            f"A is a graph Laplacian with {null.n_components} connected component(s), so "
             f"it is singular, and b is not in its range: b has a part of norm {pj:.3e} "
             f"({pj / max(bj, 1e-300):.2e} of ‖b‖) along the constant vector of a "
             "component, more than rtol allows; b must sum to zero on every connected "
@@ -316,7 +317,7 @@ def _project_rhs(system: _System, rtol: float, atol: float) -> None:
     rtol_eff = float(np.min(np.sqrt(np.maximum(allowed**2 - pnorm**2, 0))
                             / np.maximum(s.bnorm, 1e-300)))
     s.rtol_run, s.atol_run = min(rtol, rtol_eff), 0.0
-    s.notes.append(f"graph Laplacian with {s.null.n_components} component(s): null space "
+    s.notes.append(f"graph Laplacian with {null.n_components} component(s): null space "
                    "projected out of b and x (minimum-norm solution)")
 
 
