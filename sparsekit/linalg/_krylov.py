@@ -35,6 +35,7 @@ import scipy.sparse.linalg as spla
 from .. import _progress
 from .._validate import describe, positive_int
 from ..errors import InputValueError, NotSPDError, ShapeError
+from . import _cg
 from ._threads import single_thread_blas
 
 __all__ = ["KRYLOV", "LEAST_SQUARES", "NEEDS_ADJOINT", "METHOD_OPTIONS", "KrylovOutcome",
@@ -441,6 +442,8 @@ def krylov(method, A, b, *, rtol, atol, maxiter=None, x0=None, M=None, callback=
                 x, info = _minres(fn, A, b, x, tol, budget, cb, kw)
             else:
                 limit = {} if budget is None else {"maxiter": budget}
+                if method == "cg" and _cg.applies(A, b, x, kw["M"]):
+                    fn = _cg.cg  # SciPy's iterates, fewer passes over memory
                 x, info = fn(A, b, x0=x, rtol=run_rtol, atol=run_atol, callback=cb, **limit,
                              **kw)
         if info != 0 or bnorm == 0:
