@@ -814,10 +814,13 @@ def test_write_matrices_with_no_entries(tmp_path, shape, fmt, suffix):
     assert got.shape == shape and got.nnz == 0
 
 
-@pytest.mark.parametrize("order", ["canonical", "shuffled", "duplicates"])
-def test_read_gives_canonical_csr_whatever_the_file_order(order, tmp_path):
-    # entries in row order (the check skips the sort), shuffled, or repeated: the CSR read
-    # is canonical (sorted columns, duplicates summed) and equals SciPy's own conversion
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("order", ["canonical", "rows", "columns", "shuffled", "duplicates"])
+def test_read_gives_canonical_csr_whatever_the_file_order(order, fmt, tmp_path):
+    # entries in row order (the triplets become the CSR arrays), in row order with each
+    # row's columns shuffled and repeated (the same, then sorted and summed), in column
+    # order (the same for CSC), shuffled, or repeated: the matrix read is canonical (sorted
+    # minor indices, duplicates summed) and equals SciPy's own conversion
     rng = np.random.default_rng(3)
     n, m = 300, 4000
     rows, cols = rng.integers(0, n, m), rng.integers(0, n, m)
@@ -827,6 +830,11 @@ def test_read_gives_canonical_csr_whatever_the_file_order(order, tmp_path):
         C.sum_duplicates()
         C = C.tocoo()
         rows, cols, vals = C.row, C.col, C.data
+    elif order in ("rows", "columns"):
+        major = np.sort(rows)  # repeated (row, column) pairs among them
+        p = np.argsort(major if order == "rows" else np.sort(cols), kind="stable")
+        rows, cols = (major, cols) if order == "rows" else (rows, np.sort(cols))
+        rows, cols = rows[p], cols[p]
     elif order == "shuffled":
         keys = np.unique(rows * n + cols)
         rows, cols, vals = keys // n, keys % n, rng.standard_normal(keys.size)
@@ -836,11 +844,11 @@ def test_read_gives_canonical_csr_whatever_the_file_order(order, tmp_path):
     path = tmp_path / "a.mtx"
     path.write_text("%%MatrixMarket matrix coordinate real general\n"
                     f"{n} {n} {len(lines)}\n" + "\n".join(lines) + "\n")
-    A = sk.io.read(path)
-    ref = sp.csr_array(scipy.io.mmread(path))
+    A = sk.io.read(path, format=fmt)
+    ref = sp.csr_array(scipy.io.mmread(path)).asformat(fmt)
     ref.sum_duplicates()
-    assert A.has_canonical_format
-    for i in range(n):  # a plain loop: every row's columns strictly increasing
+    assert A.format == fmt and A.has_canonical_format
+    for i in range(n):  # a plain loop: every row's (column's) indices strictly increasing
         seg = A.indices[A.indptr[i]:A.indptr[i + 1]]
         assert np.all(np.diff(seg) > 0)
     np.testing.assert_array_equal(A.indptr, ref.indptr)
