@@ -21,6 +21,7 @@ iteration with ``info = -1`` where SciPy would go on with NaNs to ``maxiter``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,8 +32,9 @@ from scipy.sparse import _sparsetools
 
 __all__ = ["applies", "cg", "diagonal_product"]
 
-#: A CSR matrix of at least this many rows whose run is long (:func:`_long_run`) is
-#: multiplied in diagonal storage from then on, if it has few diagonals.
+#: A CSR matrix of at least this many rows whose run is long (:func:`_long_run`), and
+#: whose preconditioner so far took at most twice the products' time, is multiplied
+#: in diagonal storage from then on, if it has few diagonals.
 DIA_MIN_N = 20_000
 #: The iteration at which the run decides, from its residual reduction so far.
 DIA_DECIDE_AT = 16
@@ -83,8 +85,8 @@ def diagonal_product(A: Any) -> Callable[[np.ndarray, np.ndarray], None] | None:
     (measured in docs/performance.md).  The conversion costs about six CSR
     products (O(nnz), a counting pass, no sort).  None where ``A`` is not a
     square real CSR matrix, has more than :data:`DIA_MAX_DIAGONALS` diagonals
-    (rejected from a sample of rows first, so an unstructured matrix costs
-    almost nothing), or would store more than :data:`DIA_MAX_STORED` times its
+    (rejected from a sample of 2,048 rows first, so an unstructured matrix
+    costs almost nothing), or would store more than :data:`DIA_MAX_STORED` times its
     entries.
 
     Examples
@@ -100,7 +102,7 @@ def diagonal_product(A: Any) -> Callable[[np.ndarray, np.ndarray], None] | None:
             or not A.has_canonical_format:
         return None
     indptr, indices = A.indptr, A.indices
-    sample = np.unique(np.linspace(0, n - 1, min(n, 256)).astype(np.intp))
+    sample = np.unique(np.linspace(0, n - 1, min(n, 2048)).astype(np.intp))
     lengths = (indptr[sample + 1] - indptr[sample]).astype(np.intp)
     ends = np.cumsum(lengths)
     at = np.repeat(indptr[sample] - (ends - lengths), lengths) + np.arange(ends[-1])
@@ -175,6 +177,7 @@ def cg(A: Any, b: np.ndarray, x0: Any = None, *, rtol: float, atol: float = 0.0,
     p = np.empty(n)
     psolve = None if M is None else M.matvec
     rho_prev, r0 = 1.0, float(np.linalg.norm(r))
+    spent = [0.0, 0.0]  # seconds in the products and in the preconditioner
     for iteration in range(maxiter):
         if psolve is None:
             rho = _ddot(r, r)
@@ -185,10 +188,12 @@ def cg(A: Any, b: np.ndarray, x0: Any = None, *, rtol: float, atol: float = 0.0,
         if rnorm < target:
             return x, 0
         if iteration == DIA_DECIDE_AT and n >= DIA_MIN_N and _csr(A) \
-                and _long_run(r0, rnorm, target, iteration):
-            into = diagonal_product(A) or into
+                and spent[1] <= 2 * spent[0] and _long_run(r0, rnorm, target, iteration):
+            into = diagonal_product(A) or into  # not where the preconditioner dominates
         if psolve is not None:
+            t0 = time.perf_counter()
             z = np.asarray(psolve(r), dtype=np.float64).reshape(n)
+            spent[1] += time.perf_counter() - t0
             rho = _ddot(r, z)
         if not np.isfinite(rho):
             return x, -1
@@ -197,7 +202,9 @@ def cg(A: Any, b: np.ndarray, x0: Any = None, *, rtol: float, atol: float = 0.0,
             _daxpy(z, p)  # p = z + beta p
         else:
             p[:] = z
+        t0 = time.perf_counter()
         into(p, q)
+        spent[0] += time.perf_counter() - t0
         pq = _ddot(p, q)
         if pq == 0 or not np.isfinite(pq):
             return x, -1
