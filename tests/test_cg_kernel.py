@@ -73,6 +73,24 @@ def test_breakdown_is_reported():
     assert not r.converged
 
 
+def test_exact_solution_with_zero_tolerance_is_converged():
+    # a diagonal system is solved exactly in one step; with rtol = atol = 0 the residual 0
+    # must read as converged, not as the breakdown p = 0 that the next step would meet
+    A = sp.diags_array(np.full(6, 2.0)).tocsr()
+    x, info = _cg.cg(A, np.ones(6), rtol=0.0)
+    assert info == 0 and np.array_equal(x, np.full(6, 0.5))
+
+
+def test_indefinite_preconditioner_breaks_down_instead_of_dividing_by_zero():
+    # M = diag(1, -1): r = (1, 1) gives rᵀ M r = 0 at the first step
+    A = sp.diags_array([1.0, 3.0]).tocsr()
+    M = spla.LinearOperator((2, 2), matvec=lambda r: r * np.array([1.0, -1.0]),
+                            dtype=np.float64)
+    x, info = _cg.cg(A, np.ones(2), rtol=1e-10, M=M)
+    assert info == -1
+    assert np.all(np.isfinite(x))
+
+
 def test_applies_to_real_double_only():
     A = _poisson(4, 2)
     b = np.ones(A.shape[0])

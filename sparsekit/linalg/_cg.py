@@ -15,8 +15,10 @@ time of an unpreconditioned iteration (measured in docs/performance.md).
 
 Only real ``float64`` problems take this path (:func:`applies`); complex and
 single-precision ones, and everything else, keep SciPy's ``cg``.  A
-breakdown (``pᵀA p`` zero or not finite, ``rᵀz`` not finite) stops the
-iteration with ``info = -1`` where SciPy would go on with NaNs to ``maxiter``.
+breakdown (``pᵀA p`` zero or not finite, ``rᵀz`` not finite, or zero before
+the next step divides by it) stops the iteration with ``info = -1`` where
+SciPy would go on with NaNs to ``maxiter``; a residual of exactly zero is
+converged whatever the tolerance.
 """
 
 from __future__ import annotations
@@ -185,7 +187,7 @@ def cg(A: Any, b: np.ndarray, x0: Any = None, *, rtol: float, atol: float = 0.0,
             z = r
         else:
             rnorm = np.linalg.norm(r)
-        if rnorm < target:
+        if rnorm < target or rnorm == 0:  # an exact solution (rtol = atol = 0) included
             return x, 0
         if iteration == DIA_DECIDE_AT and n >= DIA_MIN_N and _csr(A) \
                 and spent[1] <= 2 * spent[0] and _long_run(r0, rnorm, target, iteration):
@@ -195,8 +197,8 @@ def cg(A: Any, b: np.ndarray, x0: Any = None, *, rtol: float, atol: float = 0.0,
             z = np.asarray(psolve(r), dtype=np.float64).reshape(n)
             spent[1] += time.perf_counter() - t0
             rho = _ddot(r, z)
-        if not np.isfinite(rho):
-            return x, -1
+        if not np.isfinite(rho) or (iteration > 0 and rho_prev == 0):
+            return x, -1  # (rᵀz = 0 with r ≠ 0: an indefinite preconditioner)
         if iteration > 0:
             _dscal(rho / rho_prev, p)
             _daxpy(z, p)  # p = z + beta p
