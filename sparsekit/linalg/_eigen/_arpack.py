@@ -27,6 +27,7 @@ from ... import _progress
 from ..._requests import select_which
 from ...errors import InputValueError, NotSPDError, SingularMatrixError
 from .._cache import CACHE
+from .._operators import Direct, direct
 from .._residuals import pair_residuals
 from .._threads import single_thread_blas
 from ._problem import (
@@ -223,7 +224,8 @@ def _arpack_part(prob: _Problem, which: str, k: int, kwargs: dict, notes: list, 
     """
     check = which in ("LA", "SA") and "M" not in kwargs
     ka = _buffered(k, prob.n, prob.ncv, checked=check)
-    op = _progress.watched(prob.A if A is None else A, "lanczos", k=ka, tol=kwargs["tol"])
+    op = direct(_progress.watched(prob.A if A is None else A, "lanczos", k=ka,
+                                  tol=kwargs["tol"]), ka)
     with single_thread_blas():
         try:
             w, V = spla.eigsh(op, k=ka, which=which,
@@ -271,7 +273,7 @@ def _lanczos_extreme(op, Q, QH, v0, sign: float, steps: int):
     m = steps
     for j in range(steps):
         basis[j] = q
-        y = op @ q
+        y = op.matvec(q)
         alpha[j] = float(np.real(np.vdot(q, y)))
         y = y - Q @ (QH @ y)
         B = basis[:j + 1]
@@ -302,14 +304,14 @@ def _beyond(op, n: int, V, which: str, floor: float, limit: float, tol: float, m
     sign = 1.0 if which == "LA" else -1.0
     Q = np.linalg.qr(V)[0]
     QH = np.ascontiguousarray(Q.conj().T)  # once, not a conjugate copy per product
+    op = direct(op)
 
     def restricted(x):
-        x = x.ravel() if x.ndim == 2 and x.shape[1] == 1 else x  # op's mat-vec, not matmat
         c = QH @ x
-        y = op @ (x - Q @ c)
+        y = op.matvec(x - Q @ c)
         return y - Q @ (QH @ y - floor * c)
 
-    D = spla.LinearOperator((n, n), matvec=restricted, matmat=restricted, dtype=V.dtype)
+    D = Direct(restricted, (n, n), V.dtype)
     v0 = np.random.default_rng(seed).standard_normal(n).astype(V.dtype)
     v0 = v0 - Q @ (QH @ v0)
     if steps is not None:
@@ -581,7 +583,7 @@ def _deflated_inverse(prob: _Problem, F):
     n = prob.n
     dtype = np.result_type(F.dtype, prob.dtype)
     if not prob.deflate():
-        return spla.LinearOperator((n, n), matvec=F.solve, dtype=dtype), None, None
+        return Direct(F.solve, (n, n), dtype), None, None
     Y = prob.null_vectors()
     MY = Y if prob.M is None else prob.M @ Y
 
@@ -590,7 +592,7 @@ def _deflated_inverse(prob: _Problem, F):
         y = F.solve(x)
         return y - Y @ (MY.T @ y)
 
-    return spla.LinearOperator((n, n), matvec=op, dtype=dtype), Y, MY
+    return Direct(op, (n, n), dtype), Y, MY
 
 
 def _arpack_two_stage(prob: _Problem, OPinv, sigma, v0, k, wanted, notes):

@@ -36,6 +36,7 @@ from ...errors import (
 )
 from ...results import SVDSResult
 from .. import factor
+from .._operators import Direct
 from .._residuals import matrix_scale
 from .._threads import single_thread_blas
 from ..dense import svd as dense_svd
@@ -388,7 +389,7 @@ def _svd_shift_invert(A, k, tol, maxiter, v0, which, ncv, notes):
         notes.append(f"the Gram matrix could not be factorized ({type(exc).__name__}: A is "
                      "rank-deficient or nearly so): ARPACK's which='SM' instead")
         return _svd_arpack(A, k, tol, maxiter, v0, which, ncv, notes)
-    OPinv = spla.LinearOperator(G.shape, matvec=F.solve, dtype=F.dtype)
+    OPinv = Direct(F.solve, G.shape, F.dtype)
     start = None if v0 is None else np.asarray(v0, dtype=F.dtype)
     try:
         _, V = spla.eigsh(G, k=k, sigma=0.0, which="LM", OPinv=OPinv, v0=start, ncv=ncv,
