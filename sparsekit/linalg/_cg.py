@@ -32,6 +32,8 @@ import scipy.sparse as sp
 from scipy.linalg import blas
 from scipy.sparse import _sparsetools
 
+from ._operators import csr_into
+
 __all__ = ["applies", "cg", "diagonal_product"]
 
 #: A CSR matrix of at least this many rows whose run is long (:func:`_long_run`), and
@@ -60,12 +62,7 @@ def applies(A: Any, b: np.ndarray, x0: Any, M: Any) -> bool:
 def _product(A: Any, n: int) -> Callable[[np.ndarray, np.ndarray], None]:
     """``into(p, q)``: ``q = A @ p``, into the vector ``q`` when ``A`` is CSR."""
     if _csr(A):
-        indptr, indices, data = A.indptr, A.indices, A.data
-
-        def into(p: np.ndarray, q: np.ndarray) -> None:
-            q.fill(0.0)  # csr_matvec adds to q
-            _sparsetools.csr_matvec(n, n, indptr, indices, data, p, q)
-        return into
+        return csr_into(A)
     apply = A.matvec if hasattr(A, "matvec") else A.__matmul__
 
     def general(p: np.ndarray, q: np.ndarray) -> None:

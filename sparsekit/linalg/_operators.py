@@ -20,7 +20,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.sparse import _sparsetools
 
-__all__ = ["Direct", "direct"]
+__all__ = ["Direct", "csr_into", "direct"]
 
 
 class Direct(spla.LinearOperator):
@@ -52,15 +52,35 @@ class Direct(spla.LinearOperator):
                                 for j in range(X.shape[1])])
 
 
-def _csr_apply(A: Any) -> Callable[[np.ndarray], np.ndarray]:
+def csr_into(A: Any) -> Callable[[np.ndarray, np.ndarray], None]:
+    """``into(x, y)``: ``y = A @ x`` for a CSR ``A``, into ``y`` (``x``, ``y`` of its dtype).
+
+    SciPy's kernel behind ``A @ x``, without the checks and the new vector.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> y = np.full(2, np.nan)
+    >>> csr_into(sp.csr_array([[1.0, 2.0], [0.0, 3.0]]))(np.ones(2), y); y
+    array([3., 3.])
+    """
     n, m = A.shape
     indptr, indices, data = A.indptr, A.indices, A.data
 
+    def into(x: np.ndarray, y: np.ndarray) -> None:
+        y.fill(0)  # csr_matvec adds into y
+        _sparsetools.csr_matvec(n, m, indptr, indices, data, x, y)
+    return into
+
+
+def _csr_apply(A: Any) -> Callable[[np.ndarray], np.ndarray]:
+    into, dtype, n = csr_into(A), A.dtype, A.shape[0]
+
     def apply(x: np.ndarray) -> np.ndarray:
-        if x.dtype != data.dtype:
+        if x.dtype != dtype:
             return A @ x
-        y = np.zeros(n, dtype=data.dtype)
-        _sparsetools.csr_matvec(n, m, indptr, indices, data, x, y)  # adds into y
+        y = np.empty(n, dtype=dtype)
+        into(x, y)
         return y
     return apply
 
